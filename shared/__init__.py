@@ -1,0 +1,1 @@
+"""Common code for the three services: contracts, settings, logging, persistence helpers."""

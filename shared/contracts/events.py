@@ -1,0 +1,442 @@
+"""Every v1 event the project exchanges. Payloads are plain data; rules live in the services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field, HttpUrl
+
+from .envelope import Event, Payload, register
+
+PersonId = str  # an opaque id from the notifications directory, never an email address
+ActionId = str
+SystemId = str
+
+
+class Status(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class LadderStep(StrEnum):
+    LEADER_ASKED = "leader_asked"
+    PANEL_AGENDA = "panel_agenda"
+    PEOPLE_BOARD = "people_board"
+
+
+# ---- what systems post -------------------------------------------------------------
+
+class Milestone(Payload):
+    milestone_id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=500)
+    due: date
+
+
+class TrajectoryPoint(Payload):
+    by: date
+    percent: float
+
+
+class Measure(Payload):
+    code: str = Field(min_length=1, max_length=50, description="e.g. WRES-3")
+    name: str = Field(min_length=1, max_length=300)
+    baseline: float
+    target: float
+    range_low: float | None = None
+    range_high: float | None = None
+    direction: Literal["higher_is_better", "lower_is_better", "towards_target"] = "towards_target"
+
+
+class Narrative(Payload):
+    """The three questions the plan asks of every update."""
+
+    working: str = Field(default="", max_length=5000)
+    stopping_progress: str = Field(default="", max_length=5000)
+    not_working: str = Field(default="", max_length=5000)
+
+
+class MeasureValue(Payload):
+    value: float
+    as_of: date
+
+
+class Commitment(Payload):
+    action_id: ActionId = Field(min_length=1, max_length=200)
+    system: SystemId
+    action_point: str
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=5000)
+    accountable_leader: PersonId = Field(min_length=1, max_length=100)
+    start_date: date
+    due_date: date
+    milestones: list[Milestone] = Field(default_factory=list, max_length=50)
+    trajectory: list[TrajectoryPoint] = Field(default_factory=list, max_length=50)
+    measure: Measure | None = None
+
+
+class Amendment(Payload):
+    action_id: ActionId
+    reason: str = Field(min_length=1, max_length=2000)
+    due_date: date | None = None
+    accountable_leader: PersonId | None = None
+    milestones: list[Milestone] | None = Field(default=None, max_length=50)
+    trajectory: list[TrajectoryPoint] | None = Field(default=None, max_length=50)
+
+
+class ProgressReport(Payload):
+    action_id: ActionId
+    as_of: date
+    percent_complete: float
+    milestones_reached: list[str] = Field(default_factory=list)
+    milestones_missed: list[str] = Field(default_factory=list)
+    measure_value: MeasureValue | None = None
+    narrative: Narrative = Field(default_factory=Narrative)
+    evidence_links: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    reason_for_decrease: str | None = Field(default=None, max_length=2000)
+
+
+class MilestoneOutcome(Payload):
+    action_id: ActionId
+    milestone_id: str
+    on: date
+    note: str = Field(default="", max_length=2000)
+
+
+class MeasureReading(Payload):
+    action_id: ActionId
+    value: float
+    as_of: date
+
+
+class Completion(Payload):
+    action_id: ActionId
+    on: date
+    summary: str = Field(default="", max_length=5000)
+
+
+class Withdrawal(Payload):
+    action_id: ActionId
+    on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@register
+class CommitmentMade(Event):
+    type: Literal["commitment.made"]
+    data: Commitment
+
+
+@register
+class CommitmentAmended(Event):
+    type: Literal["commitment.amended"]
+    data: Amendment
+
+
+@register
+class ProgressReported(Event):
+    type: Literal["progress.reported"]
+    data: ProgressReport
+
+
+@register
+class MilestoneReached(Event):
+    type: Literal["milestone.reached"]
+    data: MilestoneOutcome
+
+
+@register
+class MilestoneMissed(Event):
+    type: Literal["milestone.missed"]
+    data: MilestoneOutcome
+
+
+@register
+class MeasureRecorded(Event):
+    type: Literal["measure.recorded"]
+    data: MeasureReading
+
+
+@register
+class ActionCompleted(Event):
+    type: Literal["action.completed"]
+    data: Completion
+
+
+@register
+class ActionWithdrawn(Event):
+    type: Literal["action.withdrawn"]
+    data: Withdrawal
+
+
+SYSTEM_COMMANDS: tuple[type[Event], ...] = (
+    CommitmentMade, CommitmentAmended, ProgressReported, MilestoneReached,
+    MilestoneMissed, MeasureRecorded, ActionCompleted, ActionWithdrawn,
+)
+
+
+# ---- what the actions service announces ------------------------------------------
+
+class MilestoneState(Payload):
+    milestone_id: str
+    title: str
+    due: date
+    state: Literal["open", "reached", "missed"] = "open"
+    on: date | None = None
+
+
+class ActionSnapshot(Payload):
+    action_id: ActionId
+    system: SystemId
+    action_point: str
+    title: str
+    accountable_leader: PersonId
+    start_date: date
+    due_date: date
+    lifecycle: Literal["open", "completed", "withdrawn"]
+    percent_complete: float
+    last_update_on: date | None
+    last_update_at: datetime | None
+    milestones: list[MilestoneState]
+    trajectory: list[TrajectoryPoint]
+    measure: Measure | None
+    measure_values: list[MeasureValue]
+    narrative: Narrative
+    version: int
+
+
+class ActionChange(Payload):
+    snapshot: ActionSnapshot
+    cause_type: str
+    changed: list[str]
+
+
+@register
+class ActionChanged(Event):
+    type: Literal["action.changed"]
+    data: ActionChange
+
+
+class Rejection(Payload):
+    code: str
+    reason: str
+    rejected_event_id: UUID | None = None
+    rejected_type: str | None = None
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+
+
+@register
+class InputRejected(Event):
+    type: Literal["input.rejected"]
+    data: Rejection
+
+
+# ---- what the accountability service decides -------------------------------------
+
+class Reason(Payload):
+    rule: str
+    status: Status
+    message: str
+
+
+class StatusChange(Payload):
+    action_id: ActionId
+    system: SystemId
+    action_point: str
+    status: Status
+    previous: Status | None
+    reasons: list[Reason]
+
+
+@register
+class ActionStatusChanged(Event):
+    type: Literal["action.status_changed"]
+    data: StatusChange
+
+
+class EscalationStep(Payload):
+    escalation_id: str
+    action_id: ActionId
+    system: SystemId
+    action_title: str
+    step: LadderStep | None
+    previous_step: LadderStep | None
+    reasons: list[Reason]
+    recipients: list[PersonId]
+    respond_by: date | None = None
+
+
+@register
+class EscalationRaised(Event):
+    type: Literal["escalation.raised"]
+    data: EscalationStep
+
+
+@register
+class EscalationStepped(Event):
+    type: Literal["escalation.stepped"]
+    data: EscalationStep
+
+
+@register
+class EscalationResolved(Event):
+    type: Literal["escalation.resolved"]
+    data: EscalationStep
+
+
+class LeaderResponse(Payload):
+    action_id: ActionId
+    from_person: PersonId
+    text: str = Field(min_length=1, max_length=10000)
+    recover_by: date | None = None
+
+
+@register
+class ExplanationReceived(Event):
+    type: Literal["explanation.received"]
+    data: LeaderResponse
+
+
+@register
+class RecoveryPlanReceived(Event):
+    type: Literal["recovery_plan.received"]
+    data: LeaderResponse
+
+
+class PanelDecision(Payload):
+    decision_id: str
+    meeting_id: str
+    action_id: ActionId
+    kind: Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed", "referred_to_board"]
+    note: str = Field(default="", max_length=5000)
+    due_date: date | None = None
+
+
+@register
+class PanelDecisionRecorded(Event):
+    type: Literal["panel.decision_recorded"]
+    data: PanelDecision
+
+
+class CycleWindow(Payload):
+    cycle_id: str
+    opens_on: date
+    submission_deadline: date
+    closes_on: date
+
+
+@register
+class CycleOpened(Event):
+    type: Literal["cycle.opened"]
+    data: CycleWindow
+
+
+@register
+class CycleClosed(Event):
+    type: Literal["cycle.closed"]
+    data: CycleWindow
+
+
+class Reminder(Payload):
+    cycle_id: str
+    system: SystemId
+    submission_deadline: date
+    recipients: list[PersonId]
+
+
+@register
+class ReminderDue(Event):
+    type: Literal["reminder.due"]
+    data: Reminder
+
+
+class AgendaItem(Payload):
+    action_id: ActionId
+    system: SystemId
+    title: str
+    status: Status
+    reasons: list[Reason]
+    leader_response: str | None = None
+
+
+class Agenda(Payload):
+    meeting_id: str
+    meets_on: date
+    chair: PersonId
+    items: list[AgendaItem]
+
+
+@register
+class AgendaPublished(Event):
+    type: Literal["agenda.published"]
+    data: Agenda
+
+
+class Tick(Payload):
+    now: datetime
+
+
+@register
+class ClockTicked(Event):
+    type: Literal["clock.ticked"]
+    data: Tick
+
+
+# ---- what the notifications service reports --------------------------------------
+
+class NoticeOutcome(Payload):
+    notice_id: str
+    recipient: PersonId
+    channel: Literal["email", "webhook"]
+    about: str = Field(description="the escalation, reminder or agenda the notice is for")
+    detail: str = ""
+    permanent: bool = False
+
+
+@register
+class NoticeSent(Event):
+    type: Literal["notice.sent"]
+    data: NoticeOutcome
+
+
+@register
+class NoticeFailed(Event):
+    type: Literal["notice.failed"]
+    data: NoticeOutcome
+
+
+@register
+class NoticeAcknowledged(Event):
+    type: Literal["notice.acknowledged"]
+    data: NoticeOutcome
+
+
+@register
+class NoticeUnacknowledged(Event):
+    type: Literal["notice.unacknowledged"]
+    data: NoticeOutcome
+
+
+class Person(Payload):
+    """Contact details travel only on the directory topic, read only by notifications."""
+
+    person_id: PersonId
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(default=None, max_length=320)
+    webhook_url: HttpUrl | None = None
+    roles: list[str] = Field(default_factory=list)
+    channels: list[Literal["email", "webhook"]] = Field(default_factory=lambda: ["email"])
+    systems: list[SystemId] = Field(default_factory=list)
+
+
+@register
+class PersonUpdated(Event):
+    type: Literal["directory.person_updated"]
+    data: Person

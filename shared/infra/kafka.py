@@ -1,0 +1,210 @@
+"""A real Apache Kafka 4.x broker, single node in KRaft mode, from Maven Central jars."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ports import free_port, wait_for_port
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+LIB = DEPLOY / "lib"
+
+
+def kafka_version() -> str:
+    jars = sorted(LIB.glob("kafka_2.13-*.jar"))
+    return jars[0].name.removeprefix("kafka_2.13-").removesuffix(".jar") if jars else "unknown"
+
+
+def ensure_jars() -> Path:
+    """Resolve the broker's jars with Maven once; later runs reuse deploy/kafka/lib."""
+    if list(LIB.glob("kafka_2.13-*.jar")):
+        return LIB
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("Maven (mvn) is needed to fetch the Kafka broker jars")
+    subprocess.run(
+        [mvn, "-q", "-B", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
+         f"-DoutputDirectory={LIB}", "-DincludeScope=runtime"],
+        check=True,
+    )
+    return LIB
+
+
+@dataclass
+class ScramUser:
+    name: str
+    password: str
+
+
+@dataclass
+class KafkaServer:
+    """One broker+controller process. ``secured`` adds a SASL/SCRAM listener with ACLs."""
+
+    secured: bool = False
+    users: list[ScramUser] = field(default_factory=list)
+    workdir: Path | None = None
+    keep_logs_in: Path | None = None
+    port: int = 0
+    sasl_port: int = 0
+    controller_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _tmp: Path | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """The PLAINTEXT listener (loopback only; in secured mode it is the super user's)."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.sasl_port}"
+
+    @property
+    def log_file(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "server.log"
+
+    def start(self, timeout: float = 60.0) -> KafkaServer:
+        lib = ensure_jars()
+        self._tmp = Path(tempfile.mkdtemp(prefix="kafka-", dir=self.workdir))
+        self.port, self.controller_port = free_port(), free_port()
+        if self.secured:
+            self.sasl_port = free_port()
+        props = self._tmp / "server.properties"
+        props.write_text(self._properties())
+        log4j = self._tmp / "log4j2.properties"
+        log4j.write_text(_LOG4J.format(log=self._tmp / "server.log"))
+        java = [
+            shutil.which("java") or "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{lib}/*",
+        ]
+        fmt = [*java, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props),
+               "--standalone"]
+        for user in self.users:
+            fmt += ["-S", f"SCRAM-SHA-512=[name={user.name},password={user.password}]"]
+        done = subprocess.run(fmt, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"formatting Kafka storage failed:\n{done.stdout}\n{done.stderr}")
+        out = open(self._tmp / "stdout.log", "wb")
+        self.process = subprocess.Popen(
+            [*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started = time.monotonic()
+        wait_for_port(self.port, timeout, self.log_file, alive=lambda: self.process.poll() is None)
+        self._wait_for_log("Kafka Server started", timeout - (time.monotonic() - started))
+        return self
+
+    def _wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + max(timeout, 1)
+        while time.monotonic() < deadline:
+            if self.log_file.exists() and text in self.log_file.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"Kafka did not log {text!r}; see {self.log_file}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._tmp is not None:
+            if self.keep_logs_in is not None:
+                self.keep_logs_in.mkdir(parents=True, exist_ok=True)
+                for name in ("server.log", "stdout.log"):
+                    if (self._tmp / name).exists():
+                        shutil.copy(self._tmp / name, self.keep_logs_in / f"kafka-{self.port}-{name}")
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def kill(self) -> None:
+        """kill -9, for resilience tests: the data directory stays for a restart."""
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+
+    def _properties(self) -> str:
+        assert self._tmp is not None
+        lines = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(self._tmp / "data"),
+            "num.partitions": "3",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "3",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+            "log.segment.bytes": str(16 * 1024 * 1024),
+        }
+        listeners = [f"PLAINTEXT://127.0.0.1:{self.port}", f"CONTROLLER://127.0.0.1:{self.controller_port}"]
+        protocol_map = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+        if self.secured:
+            listeners.append(f"SASL://127.0.0.1:{self.sasl_port}")
+            protocol_map.append("SASL:SASL_PLAINTEXT")
+            lines |= {
+                "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+                "listener.name.sasl.scram-sha-512.sasl.jaas.config":
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                # The loopback PLAINTEXT listeners (controller, inter-broker, admin) are
+                # ANONYMOUS; KRaft cannot start unless that principal is a super user.
+                "super.users": "User:ANONYMOUS",
+                "allow.everyone.if.no.acl.found": "false",
+            }
+        lines["listeners"] = ",".join(listeners)
+        lines["advertised.listeners"] = ",".join(x for x in listeners if not x.startswith("CONTROLLER"))
+        lines["listener.security.protocol.map"] = ",".join(protocol_map)
+        return "".join(f"{k}={v}\n" for k, v in lines.items())
+
+
+def _cluster_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+_LOG4J = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def main() -> None:  # pragma: no cover - a manual check: python -m shared.infra.kafka
+    t0 = time.monotonic()
+    server = KafkaServer().start()
+    print(f"Kafka {kafka_version()} on {server.bootstrap} in {time.monotonic() - t0:.1f}s; logs {server.log_file}")
+    try:
+        signal.pause()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
