@@ -1,0 +1,187 @@
+"""Kafka plumbing every service shares: the broker, the event decoder, the dead-letter
+policy and the outbox relay.
+
+Delivery rules, in one place:
+- every subscriber has a ``group_id`` and commits only after its handler finished
+  (``AckPolicy.NACK_ON_ERROR``; nothing escapes the dead-letter policy, so the nack
+  is a last resort that redelivers rather than loses);
+- bad input (``ContractError``) goes to the service's dead-letter topic with its reason
+  and the consumer moves on;
+- a transient failure (database or broker unreachable) is retried with backoff for as
+  long as it lasts, holding the partition so no later event overtakes it;
+- any other failure is retried a few times, then dead-lettered with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy, BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from faststream.security import SASLScram512
+from prometheus_client import Counter
+
+from .contracts import ContractError, Event, parse_event
+from .contracts.events import InputRejected, Rejection
+from .contracts.topics import dead_letter
+from .settings import ServiceSettings
+
+log = structlog.get_logger("messaging")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, KafkaError,
+)
+
+DEAD_LETTERED = Counter("dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "code"])
+RETRIED = Counter("handler_retries_total", "Handler attempts that failed and were retried", ["service", "kind"])
+
+SUBSCRIBER_DEFAULTS: dict[str, Any] = {
+    "ack_policy": AckPolicy.NACK_ON_ERROR,
+    "auto_offset_reset": "earliest",
+}
+
+
+def make_broker(settings: ServiceSettings, *, middlewares: tuple[Any, ...] = (), client_id: str = "") -> KafkaBroker:
+    security = None
+    if settings.kafka_sasl_username:
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        security = SASLScram512(settings.kafka_sasl_username, password)
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        security=security,
+        enable_idempotence=True,  # acks=all, and no duplicates from producer retries
+        client_id=client_id or "governance",
+        middlewares=middlewares,
+        logger=structlog.get_logger("faststream"),
+    )
+
+
+def event_decoder(*accept: type[Event]) -> Callable[[KafkaMessage], Awaitable[Event]]:
+    """A FastStream decoder that turns the raw bytes into one of ``accept`` or raises ContractError."""
+
+    async def decode(message: KafkaMessage) -> Event:
+        return parse_event(message.body, accept=accept)
+
+    return decode
+
+
+class DeadLetterPolicy:
+    """FastStream middleware factory implementing the delivery rules above.
+
+    ``feedback_topic`` maps the topic a message came from to a topic its sender reads,
+    where an ``input.rejected`` event tells the sender what was wrong.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        max_attempts: int = 3,
+        base_delay: float = 0.2,
+        max_delay: float = 5.0,
+        feedback_topic: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.service = service
+        self.topic = dead_letter(service)
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.feedback_topic = feedback_topic
+        self.broker: KafkaBroker | None = None
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
+        return _DeadLetterMiddleware(msg, context=context, policy=self)
+
+    async def send(self, record: Any, code: str, reason: str) -> None:
+        """Publish the original bytes with the reason; retried until the broker takes it."""
+        assert self.broker is not None, "DeadLetterPolicy.broker is set when the service is built"
+        headers = {
+            "dlt-code": code,
+            "dlt-reason": reason[:2000],
+            "dlt-service": self.service,
+            "dlt-topic": str(record.topic),
+            "dlt-partition": str(record.partition),
+            "dlt-offset": str(record.offset),
+        }
+        DEAD_LETTERED.labels(self.service, code).inc()
+        log.warning("dead_lettered", code=code, reason=reason, topic=record.topic,
+                    partition=record.partition, offset=record.offset)
+        await self._retrying(lambda: self.broker.publish(
+            record.value or b"", topic=self.topic, key=record.key, headers=headers))
+        feedback = self.feedback_topic(record.topic) if self.feedback_topic else None
+        if feedback:
+            rejection = InputRejected.new(
+                source=self.service, subject=_subject_of(record.value),
+                data=Rejection(code=code, reason=reason, topic=record.topic, partition=record.partition,
+                               offset=record.offset, rejected_event_id=_event_id_of(record.value)),
+            )
+            await self._retrying(lambda: self.broker.publish(
+                rejection.to_bytes(), topic=feedback, key=rejection.subject.encode()))
+
+    async def _retrying(self, send: Callable[[], Awaitable[Any]]) -> None:
+        delay = self.base_delay
+        while True:
+            try:
+                await send()
+                return
+            except TRANSIENT_ERRORS as exc:
+                log.warning("dead_letter_publish_retry", error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_delay)
+
+
+class _DeadLetterMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: KafkaMessage) -> Any:
+        policy = self.policy
+        record = msg.raw_message
+        failures = 0
+        delay = policy.base_delay
+        with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
+                                                     offset=record.offset):
+            while True:
+                try:
+                    return await call_next(msg)
+                except ContractError as exc:
+                    await policy.send(record, exc.code, exc.reason)
+                    return None
+                except TRANSIENT_ERRORS as exc:
+                    RETRIED.labels(policy.service, "transient").inc()
+                    log.warning("handler_transient_failure", error=repr(exc), retry_in=delay)
+                except Exception as exc:  # noqa: BLE001 - any bug must end retried or dead-lettered
+                    failures += 1
+                    RETRIED.labels(policy.service, "error").inc()
+                    log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
+                    if failures >= policy.max_attempts:
+                        await policy.send(record, "handler_failed",
+                                          f"{type(exc).__name__}: {exc} (after {failures} attempts)")
+                        return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, policy.max_delay)
+
+
+def _event_id_of(raw: bytes | None) -> Any:
+    with contextlib.suppress(Exception):
+        return UUID(json.loads(raw)["event_id"])
+    return None
+
+
+def _subject_of(raw: bytes | None) -> str:
+    with contextlib.suppress(Exception):
+        subject = json.loads(raw)["subject"]
+        if isinstance(subject, str) and subject:
+            return subject[:200]
+    return "unknown"

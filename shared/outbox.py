@@ -1,0 +1,94 @@
+"""Transactional outbox: a state change and the events it causes commit together;
+a relay publishes them to Kafka afterwards, in commit order, at least once.
+
+Consumers drop the duplicates a crash between publish and mark can cause, by event id
+(``shared.db.first_time``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter
+
+from .contracts import Event
+from .messaging import TRANSIENT_ERRORS
+
+log = structlog.get_logger("outbox")
+RELAYED = Counter("outbox_relayed_total", "Events published from the outbox", ["service"])
+_RELAY_LOCK = 4_711_002  # one relay at a time per database keeps commit order on the wire
+
+
+async def add_to_outbox(conn: asyncpg.Connection, topic: str, event: Event) -> None:
+    """Queue ``event`` for ``topic`` inside the caller's transaction. Keyed by its subject."""
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)",
+        event.event_id, topic, event.subject, event.to_bytes(),
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, service: str,
+                 interval: float = 0.1, batch: int = 200) -> None:
+        self.pool = pool
+        self.broker = broker
+        self.service = service
+        self.interval = interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        """Something was committed: relay now rather than at the next interval."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, key, payload FROM outbox WHERE published_at IS NULL"
+                " ORDER BY id LIMIT $1", self.batch,
+            )
+            # Queue the whole batch, then wait for every acknowledgement: the producer keeps
+            # per-partition order and is idempotent, and a batch costs one round trip.
+            pending = [
+                await self.broker.publish(row["payload"], topic=row["topic"], key=row["key"].encode(),
+                                          headers={"content-type": "application/json"}, no_confirm=True)
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            if rows:
+                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                                   [r["id"] for r in rows])
+                RELAYED.labels(self.service).inc(len(rows))
+            return len(rows)
+
+    async def run(self) -> None:
+        delay = self.interval
+        while True:
+            try:
+                sent = await self.relay_once()
+                delay = self.interval
+            except TRANSIENT_ERRORS as exc:
+                log.warning("outbox_relay_retry", error=repr(exc))
+                sent = 0
+                delay = min(delay * 2, 5.0)
+            if sent == self.batch:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"{self.service}-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
