@@ -1,0 +1,54 @@
+"""Health, readiness and metrics endpoints, and JSON responses for the read APIs.
+
+FastStream's ASGI app matches exact paths, so read APIs take their filters as query
+parameters (``/actions?system=black-country&status=off_track``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from faststream.asgi import AsgiResponse, get, make_ping_asgi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from .service import ServiceRuntime
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def json_response(body: Any, status: int = 200) -> AsgiResponse:
+    return AsgiResponse(json.dumps(body, default=_default).encode(), status,
+                        headers={"content-type": "application/json"})
+
+
+def operational_routes(runtime: ServiceRuntime) -> list[tuple[str, Any]]:
+    @get
+    async def ready(scope: Any) -> AsgiResponse:
+        """Ready when the broker answers and the database takes a query."""
+        problems = []
+        if not await runtime.broker.ping(timeout=2):
+            problems.append("broker unreachable")
+        try:
+            assert runtime.pool is not None
+            await runtime.pool.fetchval("SELECT 1", timeout=2)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            problems.append(f"database: {type(exc).__name__}")
+        return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
+
+    @get
+    async def metrics(scope: Any) -> AsgiResponse:
+        return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    return [("/health", make_ping_asgi(runtime.broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
