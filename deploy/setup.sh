@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine: system packages if missing (Java 17,
+# Maven, PostgreSQL 15 server binaries), a virtualenv with the project, and the Kafka jars.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need+=(maven)
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need[@]}"; fi
+fi
+
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+.venv/bin/python -c "from shared.infra.kafka import ensure_jars, kafka_version; ensure_jars(); print('setup: Kafka', kafka_version(), 'jars ready')"
