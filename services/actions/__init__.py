@@ -1,0 +1,1 @@
+"""The register of every system's commitments and the progress they post."""
