@@ -1,0 +1,140 @@
+"""Who may do what on the secured broker, derived from the topic registry.
+
+Every party gets only what its topics need: a system writes its own inbound topic and
+reads its own feedback topic, nothing else; a service reads its inputs, writes its
+outputs and its dead-letter topic, and uses its own consumer group.
+
+Idempotent producers (every producer here uses ``enable_idempotence=True``) need no
+``IdempotentWrite`` on the cluster since Kafka 3.0 (KIP-679): ``InitProducerId`` without
+a transactional id is allowed to any principal with WRITE on some topic. The secured
+tests prove it on Kafka 4.1, so the cluster ACL is not granted.
+
+aiokafka has no ACL calls; confluent-kafka's admin client does. It connects to the
+broker's loopback PLAINTEXT listener, whose ANONYMOUS principal is the super user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from shared.contracts.topics import (
+    SERVICES,
+    SHARED_TOPICS,
+    Groups,
+    dead_letter,
+    system_feedback,
+    system_inbound,
+)
+from shared.infra.kafka import ScramUser
+
+READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
+TOPIC, GROUP = "TOPIC", "GROUP"
+LITERAL, PREFIXED = "LITERAL", "PREFIXED"
+
+
+def system_principal(system: str) -> str:
+    return f"system-{system}"
+
+
+def service_principal(service: str) -> str:
+    return f"svc-{service}"
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """One ALLOW rule: ``principal`` may do ``operation`` on a topic or group ``name``."""
+
+    principal: str
+    resource: str  # TOPIC or GROUP
+    name: str
+    operation: str  # READ, WRITE or DESCRIBE
+    pattern: str = LITERAL  # or PREFIXED: every name starting with ``name``
+
+
+def registry_parties() -> list[str]:
+    """Every non-system party the registry names as a writer or reader (services, clock, panel...)."""
+    parties = set(SERVICES)
+    for topic in SHARED_TOPICS:
+        parties |= set(topic.writers) | set(topic.readers)
+    return sorted(parties)
+
+
+def principals(systems: Iterable[str]) -> list[str]:
+    return [system_principal(s) for s in systems] + [service_principal(p) for p in registry_parties()]
+
+
+def scram_users(systems: Iterable[str], password_for: Callable[[str], str]) -> list[ScramUser]:
+    """One SCRAM-SHA-512 user per system and per registry party, ``password_for(principal)``."""
+    return [ScramUser(name, password_for(name)) for name in principals(systems)]
+
+
+def project_acls(systems: Iterable[str]) -> list[Grant]:
+    grants: set[Grant] = set()
+
+    def may_write(who: str, topic: str, pattern: str = LITERAL) -> None:
+        grants.update({Grant(who, TOPIC, topic, WRITE, pattern), Grant(who, TOPIC, topic, DESCRIBE, pattern)})
+
+    def may_read(who: str, topic: str, pattern: str = LITERAL) -> None:
+        grants.update({Grant(who, TOPIC, topic, READ, pattern), Grant(who, TOPIC, topic, DESCRIBE, pattern)})
+
+    for system in systems:
+        who = system_principal(system)
+        may_write(who, system_inbound(system))
+        may_read(who, system_feedback(system))
+        # A system's own tools pick their group names; the prefix keeps them apart from others'.
+        grants.add(Grant(who, GROUP, who, READ, PREFIXED))
+
+    for topic in SHARED_TOPICS:
+        for writer in topic.writers:
+            may_write(service_principal(writer), topic.name)
+        for reader in topic.readers:
+            may_read(service_principal(reader), topic.name)
+    for service in SERVICES:
+        who = service_principal(service)
+        may_write(who, dead_letter(service))
+        grants.add(Grant(who, GROUP, service, READ))
+    # The actions service takes every system's input (a pattern subscription, so systems
+    # added later are covered) and tells each system why its input was refused.
+    actions = service_principal(Groups.ACTIONS)
+    may_read(actions, system_inbound(""), PREFIXED)
+    may_write(actions, system_feedback(""), PREFIXED)
+    return sorted(grants)
+
+
+def _binding(grant: Grant):  # -> confluent_kafka.admin.AclBinding
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    return AclBinding(
+        ResourceType[grant.resource], grant.name, ResourcePatternType[grant.pattern],
+        f"User:{grant.principal}", "*", AclOperation[grant.operation], AclPermissionType.ALLOW,
+    )
+
+
+def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0) -> None:
+    """Create ``grants`` (idempotent: Kafka keeps one copy of an identical ACL)."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": admin_bootstrap})
+    futures = admin.create_acls([_binding(g) for g in grants], request_timeout=timeout)
+    failed = []
+    for binding, future in futures.items():
+        try:
+            future.result(timeout)
+        except Exception as exc:  # noqa: BLE001 - collected, then reported together
+            failed.append(f"{binding}: {exc}")
+    if failed:
+        raise RuntimeError("creating ACLs failed:\n" + "\n".join(failed))
+
+
+def grant_project_acls(admin_bootstrap: str, systems: Iterable[str]) -> list[Grant]:
+    """Grant every ACL the project needs on the broker reached at ``admin_bootstrap``."""
+    grants = project_acls(list(systems))
+    apply_acls(admin_bootstrap, grants)
+    return grants

@@ -1,0 +1,143 @@
+"""Secured mode on the real broker: SCRAM-SHA-512 logins and the project's ACLs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
+
+from shared.contracts.topics import ACTION_CHANGES, Groups, system_feedback, system_inbound
+from shared.infra.acls import grant_project_acls, scram_users, service_principal, system_principal
+from shared.infra.kafka import KafkaServer
+from shared.infra.topics import ensure_project_topics
+from tests.infra import secured_kafka
+from tests.kafka_tools import produce
+
+
+pytestmark = pytest.mark.integration
+
+SYSTEMS = ["black-country", "lincolnshire"]
+OURS, THEIRS = SYSTEMS
+
+
+def password_for(principal: str) -> str:
+    return f"{principal}-secret"
+
+
+def login(principal: str, password: str | None = None) -> dict[str, str]:
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": principal,
+        "sasl_plain_password": password or password_for(principal),
+    }
+
+
+async def collect(bootstrap: str, topic: str, until: Callable[[list[ConsumerRecord]], bool],
+                  group_id: str | None = None, timeout: float = 20.0, **security: Any) -> list[ConsumerRecord]:
+    """Like tests.kafka_tools.collect, with the consumer group chosen: ACLs are per group."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=group_id or f"test-{uuid.uuid4().hex[:8]}",
+                                enable_auto_commit=False, **security)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not until(records) and time.monotonic() < deadline:
+            for part in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(part)
+        return records
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[KafkaServer]:
+    with secured_kafka(scram_users(SYSTEMS, password_for)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def secured_topics(secured: KafkaServer) -> KafkaServer:
+    await ensure_project_topics(secured.bootstrap, SYSTEMS)
+    grant_project_acls(secured.bootstrap, SYSTEMS)
+    return secured
+
+
+async def test_a_wrong_password_is_refused(secured_topics: KafkaServer, caplog: pytest.LogCaptureFixture):
+    producer = AIOKafkaProducer(bootstrap_servers=secured_topics.sasl_bootstrap,
+                                **login(system_principal(OURS), "not-the-password"))
+    # aiokafka wraps the refusal in "unable to bootstrap"; the reason is what it logged.
+    with pytest.raises(KafkaConnectionError):
+        await producer.start()
+    await producer.stop()
+    assert "SaslAuthenticationFailed" in caplog.text
+    assert "invalid credentials" in caplog.text
+
+    right = AIOKafkaProducer(bootstrap_servers=secured_topics.sasl_bootstrap, **login(system_principal(OURS)))
+    await right.start()
+    await right.stop()
+
+
+async def test_a_system_can_post_to_its_own_inbound_topic_with_an_idempotent_producer(secured_topics):
+    # No IdempotentWrite on the cluster is granted: WRITE on the topic is enough on Kafka 4.x.
+    marker = uuid.uuid4().bytes
+    await produce(secured_topics.sasl_bootstrap, system_inbound(OURS), [marker],
+                  **login(system_principal(OURS)))
+    seen = await collect(secured_topics.bootstrap, system_inbound(OURS),
+                         lambda r: any(x.value == marker for x in r))
+    assert any(x.value == marker for x in seen)
+
+
+async def test_a_system_cannot_post_to_another_systems_inbound_topic(secured_topics):
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(secured_topics.sasl_bootstrap, system_inbound(THEIRS), [b"pretending"],
+                      **login(system_principal(OURS)))
+
+
+async def test_a_system_cannot_post_to_the_services_own_topics(secured_topics):
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(secured_topics.sasl_bootstrap, ACTION_CHANGES.name, [b"forged change"],
+                      **login(system_principal(OURS)))
+
+
+async def test_a_system_reads_its_own_feedback_with_its_own_group_but_not_another_systems(secured_topics):
+    marker = uuid.uuid4().bytes
+    await produce(secured_topics.bootstrap, system_feedback(OURS), [marker])
+    mine = await collect(secured_topics.sasl_bootstrap, system_feedback(OURS),
+                         lambda r: any(x.value == marker for x in r),
+                         group_id=f"{system_principal(OURS)}-tool", **login(system_principal(OURS)))
+    assert any(x.value == marker for x in mine)
+
+    with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):
+        await collect(secured_topics.sasl_bootstrap, system_feedback(THEIRS), lambda r: False, timeout=5,
+                      group_id=f"{system_principal(OURS)}-tool", **login(system_principal(OURS)))
+
+
+async def test_a_system_cannot_use_a_consumer_group_outside_its_prefix(secured_topics):
+    with pytest.raises(GroupAuthorizationFailedError):
+        await collect(secured_topics.sasl_bootstrap, system_feedback(OURS), lambda r: False, timeout=5,
+                      group_id=Groups.ACTIONS, **login(system_principal(OURS)))
+
+
+async def test_the_actions_service_reads_every_inbound_topic_and_writes_changes_and_feedback(secured_topics):
+    svc = login(service_principal(Groups.ACTIONS))
+    marker = uuid.uuid4().bytes
+    await produce(secured_topics.bootstrap, system_inbound(THEIRS), [marker])
+    seen = await collect(secured_topics.sasl_bootstrap, system_inbound(THEIRS),
+                         lambda r: any(x.value == marker for x in r), group_id=Groups.ACTIONS, **svc)
+    assert any(x.value == marker for x in seen)
+    await produce(secured_topics.sasl_bootstrap, ACTION_CHANGES.name, [marker], **svc)
+    await produce(secured_topics.sasl_bootstrap, system_feedback(THEIRS), [marker], **svc)
+    await produce(secured_topics.sasl_bootstrap, "actions.deadletter", [marker], **svc)
+
+
+async def test_the_accountability_service_cannot_forge_a_systems_input(secured_topics):
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(secured_topics.sasl_bootstrap, system_inbound(OURS), [b"forged"],
+                      **login(service_principal(Groups.ACCOUNTABILITY)))
