@@ -1,0 +1,1 @@
+"""The notifications service: turns escalations, reminders and agendas into notices people receive."""

@@ -1,0 +1,92 @@
+"""Read API (notices and their delivery log, for ops) and the signed acknowledgement link."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import structlog
+from faststream.asgi import AsgiResponse, get
+
+from shared.contracts import events as ev
+from shared.contracts.topics import NOTICES
+from shared.http import json_response
+from shared.outbox import add_to_outbox
+
+from . import persistence as db
+from .domain import ack_signature_valid
+
+if TYPE_CHECKING:
+    from .bootstrap import NotificationsRuntime
+
+log = structlog.get_logger("notifications.api")
+STATUSES = ("collecting", "pending", "sending", "sent", "failed", "empty")
+
+
+def _query(scope: dict[str, Any]) -> dict[str, str]:
+    parsed = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
+    return {k: v[-1] for k, v in parsed.items()}
+
+
+def _page(title: str, message: str, status: int) -> AsgiResponse:
+    body = f"<!doctype html><html><body style='font-family: Arial'><h1>{title}</h1><p>{message}</p></body></html>"
+    return AsgiResponse(body.encode(), status, headers={"content-type": "text/html; charset=utf-8"})
+
+
+async def acknowledge_by_link(runtime: NotificationsRuntime, notice_id: str, signature: str) -> AsgiResponse:
+    secret = runtime.settings.ack_link_secret.get_secret_value()
+    if not notice_id or not signature:
+        return _page("Link incomplete", "This link is missing its notice or signature; "
+                     "please use the link exactly as it appears in the email.", 400)
+    if not ack_signature_valid(secret, notice_id, signature):
+        return _page("Link not valid", "This acknowledgement link has been altered or is not ours.", 403)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        try:
+            notice = await db.acknowledge(conn, notice_id, datetime.now(UTC))
+        except LookupError:
+            return _page("Notice not found", "We have no record of this notice.", 404)
+        if notice is not None:
+            await add_to_outbox(conn, NOTICES.name, ev.NoticeAcknowledged.new(
+                source="notifications", subject=notice["about"],
+                data=ev.NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
+                                      channel=notice["channel"], about=notice["about"], detail="signed link")))
+    runtime.relay.poke()
+    log.info("notice_acknowledged_by_link", notice_id=notice_id, new=notice is not None)
+    return _page("Thank you", "We have recorded that you have seen this notice. Reminders about it will stop.", 200)
+
+
+def routes(runtime: NotificationsRuntime) -> list[tuple[str, Any]]:
+    @get
+    async def ack(scope: Any) -> AsgiResponse:
+        """Acknowledge a notice: /ack?notice=<id>&sig=<hmac>, the link in every leader's notice."""
+        q = _query(scope)
+        return await acknowledge_by_link(runtime, q.get("notice", ""), q.get("sig", ""))
+
+    @get
+    async def notices(scope: Any) -> AsgiResponse:
+        """Notices, filtered by ?about=, ?recipient= (person id), ?status= (e.g. failed, for ops)."""
+        q = _query(scope)
+        status = q.get("status") or None
+        if status is not None and status not in STATUSES:
+            return json_response({"error": "bad_status", "reason": f"status must be one of {', '.join(STATUSES)}"},
+                                 400)
+        try:
+            limit = int(q.get("limit", "200"))
+        except ValueError:
+            return json_response({"error": "bad_limit", "reason": "limit must be a whole number"}, 400)
+        async with runtime.pool.acquire() as conn:
+            found = await db.find_notices(conn, about=q.get("about") or None, recipient=q.get("recipient") or None,
+                                          status=status, limit=max(1, min(limit, 1000)))
+        return json_response({"notices": found})
+
+    @get
+    async def deliveries(scope: Any) -> AsgiResponse:
+        """The delivery log of one notice: /deliveries?notice=<id>."""
+        notice_id = _query(scope).get("notice", "")
+        if not notice_id:
+            return json_response({"error": "missing_notice", "reason": "give ?notice=<notice id>"}, 400)
+        async with runtime.pool.acquire() as conn:
+            return json_response({"notice_id": notice_id, "attempts": await db.delivery_log(conn, notice_id)})
+
+    return [("/ack", ack), ("/notices", notices), ("/deliveries", deliveries)]

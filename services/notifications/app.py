@@ -1,0 +1,18 @@
+"""``faststream run services.notifications.app:create_app --factory --port 8002``"""
+
+from __future__ import annotations
+
+from faststream.asgi import AsgiFastStream
+
+from shared.logging import configure_logging
+from shared.settings import NotificationsSettings
+
+from .api import routes
+from .bootstrap import bootstrap
+
+
+def create_app(settings: NotificationsSettings | None = None) -> AsgiFastStream:
+    settings = settings or NotificationsSettings()
+    configure_logging("notifications", settings.log_level)
+    runtime = bootstrap(settings)
+    return runtime.app(routes(runtime))

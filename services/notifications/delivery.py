@@ -1,0 +1,240 @@
+"""Sending notices: rendering, the email and webhook channels, and the dispatcher that claims,
+sends and records each notice outside any database transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiosmtplib
+import asyncpg
+import httpx
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
+from shared.contracts.topics import NOTICES
+from shared.messaging import TRANSIENT_ERRORS
+from shared.outbox import add_to_outbox
+from shared.settings import NotificationsSettings
+
+from . import persistence as db
+from .domain import Letter, Outcome, Person, ack_signature, compose, http_outcome, retry_delay, smtp_outcome, \
+    webhook_signature
+
+log = structlog.get_logger("notifications.delivery")
+SOURCE = "notifications"
+TEMPLATES = Path(__file__).with_name("templates")
+_env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
+                   autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+
+
+def render(letter: Letter, notice_id: str) -> tuple[str, str]:
+    """The text and HTML bodies of a letter."""
+    return (_env.get_template("letter.txt.j2").render(letter=letter, notice_id=notice_id),
+            _env.get_template("letter.html.j2").render(letter=letter, notice_id=notice_id))
+
+
+def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
+    sig = ack_signature(settings.ack_link_secret.get_secret_value(), notice_id)
+    return f"{settings.public_base_url.rstrip('/')}/ack?{urlencode({'notice': notice_id, 'sig': sig})}"
+
+
+def letter_for(settings: NotificationsSettings, notice: Any, items: list[dict[str, Any]], person: Person) -> Letter:
+    role = items[0].get("role", "leader") if items else "leader"
+    kind = items[0]["kind"] if items else notice["kind"]
+    ack_target = notice["reminds"] or notice["notice_id"]
+    link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
+    number = items[0].get("reminder_number", 0) if items else 0
+    return compose(kind, role, items, person.name, link, reminder_number=number)
+
+
+class EmailChannel:
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.sender = settings.smtp_sender
+        self.timeout = settings.delivery_timeout_seconds
+        self.domain = settings.smtp_sender.rsplit("@", 1)[-1]
+
+    def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = to
+        msg["Subject"] = letter.subject
+        msg["Date"] = formatdate(usegmt=True)
+        # Fixed per notice: a resend after a crash carries the same id, so mail systems drop the copy.
+        msg["Message-ID"] = f"<{notice_id}@{self.domain}>"
+        msg["X-Governance-Notice"] = notice_id
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        return msg
+
+    async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
+        if not person.email:
+            return Outcome(False, permanent=True, detail="no email address in the directory")
+        msg = self.message(notice_id, person.email, letter, text, html)
+        try:
+            _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
+                                             start_tls=False)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            first = exc.recipients[0]
+            return smtp_outcome(first.code, _scrub(first.message, person))
+        except aiosmtplib.SMTPResponseException as exc:
+            return smtp_outcome(exc.code, _scrub(exc.message, person))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Outcome(False, detail=f"{type(exc).__name__}: {_scrub(str(exc), person)}"[:500])
+        return Outcome(True, detail=_scrub(reply, person)[:200])
+
+
+class WebhookChannel:
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.secret = settings.webhook_secret.get_secret_value()
+        self.timeout = settings.delivery_timeout_seconds
+
+    def body(self, notice_id: str, notice: Any, letter: Letter, text: str) -> bytes:
+        # "text" makes it readable as-is by Slack and Teams incoming webhooks.
+        return json.dumps({"text": f"*{letter.subject}*\n\n{text}", "notice_id": notice_id,
+                           "about": notice["about"], "subject": letter.subject,
+                           "items": letter.items, "ack_url": letter.ack_url}).encode()
+
+    async def send(self, notice_id: str, person: Person, letter: Letter, body: bytes) -> Outcome:
+        if not person.webhook_url:
+            return Outcome(False, permanent=True, detail="no webhook URL in the directory")
+        timestamp = str(int(time.time()))
+        headers = {"content-type": "application/json", "x-governance-timestamp": timestamp,
+                   "x-governance-signature": webhook_signature(self.secret, timestamp, body),
+                   "idempotency-key": notice_id}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(person.webhook_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:500])
+        return http_outcome(response.status_code)
+
+
+def _scrub(text: str, person: Person) -> str:
+    """Server replies often echo the address; the delivery log and events must not."""
+    if person.email:
+        text = text.replace(person.email, "[email]")
+    return text
+
+
+class Dispatcher:
+    """Claims due notices, sends each, records the outcome and its event.
+
+    One loop per instance; instances share the work through row claims (SKIP LOCKED), so
+    any number can run.
+    """
+
+    def __init__(self, pool_source: Any, settings: NotificationsSettings, interval: float = 0.5) -> None:
+        self._runtime = pool_source
+        self.settings = settings
+        self.email = EmailChannel(settings)
+        self.webhook = WebhookChannel(settings)
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self._runtime.pool
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def claim(self) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds))
+
+    async def send(self, notice: asyncpg.Record) -> Outcome:
+        """The part that leaves the building. No transaction is open while it runs."""
+        async with self.pool.acquire() as conn:
+            person = await db.get_person(conn, notice["recipient"])
+            items = await db.items_of(conn, notice["notice_id"])
+        if person is None:
+            return Outcome(False, permanent=True, detail=f"unknown person {notice['recipient']!r}: not in the directory")
+        letter = letter_for(self.settings, notice, items, person)
+        text, html = render(letter, notice["notice_id"])
+        if notice["channel"] == "webhook":
+            return await self.webhook.send(notice["notice_id"], person, letter,
+                                           self.webhook.body(notice["notice_id"], notice, letter, text))
+        return await self.email.send(notice["notice_id"], person, letter, text, html)
+
+    async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
+        s = self.settings
+        outcome_data = NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
+                                     channel=notice["channel"], about=notice["about"], detail=outcome.detail,
+                                     permanent=outcome.permanent)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if outcome.delivered:
+                if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
+                    await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
+                        source=SOURCE, subject=notice["about"], data=outcome_data))
+            elif outcome.permanent:
+                if await db.record_outcome(conn, notice, "failed", "permanent_failure", outcome.detail):
+                    await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
+                        source=SOURCE, subject=notice["about"], data=outcome_data))
+            elif notice["attempts"] >= s.delivery_max_attempts:
+                detail = f"gave up after {notice['attempts']} transient failures; last: {outcome.detail}"
+                if await db.record_outcome(conn, notice, "failed", "gave_up", detail):
+                    await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
+                        source=SOURCE, subject=notice["about"],
+                        data=outcome_data.model_copy(update={"detail": detail})))
+            else:
+                delay = retry_delay(notice["attempts"], s.delivery_retry_base_seconds, s.delivery_retry_max_seconds)
+                await db.record_outcome(conn, notice, "pending", "transient_failure", outcome.detail, retry_in=delay)
+        log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
+                 channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
+                 permanent=outcome.permanent, detail=outcome.detail)
+        self._runtime.relay.poke()
+
+    async def deliver(self, notice: asyncpg.Record) -> None:
+        try:
+            outcome = await self.send(notice)
+        except Exception as exc:  # noqa: BLE001 - a rendering or channel bug is a failed attempt, retried
+            log.error("notice_send_error", notice_id=notice["notice_id"], error=repr(exc), exc_info=exc)
+            outcome = Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:500])
+        await self.record(notice, outcome)
+
+    async def deliver_due(self) -> int:
+        notices = await self.claim()
+        await asyncio.gather(*(self.deliver(n) for n in notices))
+        return len(notices)
+
+    async def run(self) -> None:
+        delay = self.interval
+        while True:
+            try:
+                count = await self.deliver_due()
+                delay = self.interval
+            except TRANSIENT_ERRORS as exc:
+                log.warning("dispatcher_retry", error=repr(exc))
+                count = 0
+                delay = min(delay * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bug; the claim lease retries
+                log.error("dispatcher_error", error=repr(exc), exc_info=exc)
+                count = 0
+                delay = min(delay * 2, 5.0)
+            if count:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="notifications-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,192 @@
+"""Kafka handlers: each applies one event in one transaction (idempotent-consumer record, effect,
+outbox), then wakes the dispatcher, which sends outside any transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import structlog
+
+from shared.contracts import ContractError, Event
+from shared.contracts import events as ev
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, Groups
+from shared.db import first_time
+from shared.messaging import SUBSCRIBER_DEFAULTS, event_decoder
+from shared.outbox import add_to_outbox
+from shared.settings import NotificationsSettings
+
+from . import persistence as db
+from .domain import (
+    BOARD_SECRETARY,
+    PANEL_CHAIR,
+    SRO,
+    AckClock,
+    Person,
+    agenda_item,
+    channels_for,
+    escalation_addressees,
+    escalation_item,
+    reminder_item,
+    step_key,
+)
+
+if TYPE_CHECKING:
+    from .bootstrap import NotificationsRuntime
+
+log = structlog.get_logger("notifications.handlers")
+CONSUMER = Groups.NOTIFICATIONS
+SOURCE = "notifications"
+
+
+def ack_clock(settings: NotificationsSettings) -> AckClock:
+    return AckClock(grace=timedelta(hours=settings.ack_grace_hours),
+                    reminder_interval=timedelta(hours=settings.reminder_interval_hours))
+
+
+async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSettings,
+                        event: ev.EscalationRaised | ev.EscalationStepped | ev.EscalationResolved) -> int:
+    step = event.data
+    about = step.escalation_id
+    resolved = isinstance(event, ev.EscalationResolved) or step.step is None
+    # Whatever happened, earlier notices about this escalation stop waiting for an answer;
+    # a new step opens its own.
+    await db.close_acknowledgements(conn, about)
+    roles = await db.people_with_roles(conn, [SRO, PANEL_CHAIR, BOARD_SECRETARY])
+    addressees = escalation_addressees(step, roles, resolved=resolved)
+    known = await db.get_people(conn, [a.person_id for a in addressees])
+    added = 0
+    for addressee in addressees:
+        content = escalation_item(step) | {"role": addressee.role}
+        if resolved:
+            content["step"] = "resolved"
+        for channel in channels_for(known.get(addressee.person_id)):
+            if await db.add_item(
+                conn, kind="escalation", about=about, step=step_key(None if resolved else step.step),
+                recipient=addressee.person_id, channel=channel, content=content, issued_at=event.occurred_at,
+                group_key=addressee.group_key, group_wait=timedelta(seconds=settings.group_wait_seconds),
+                needs_ack=addressee.needs_ack, ack_clock=ack_clock(settings),
+            ):
+                added += 1
+    return added
+
+
+async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) -> int:
+    reminder = event.data
+    about = f"{reminder.cycle_id}:{reminder.system}"
+    # One reminder per system per day, even if accountability announces it twice.
+    step = f"deadline_reminder:{event.occurred_at.date().isoformat()}"
+    known = await db.get_people(conn, list(reminder.recipients))
+    added = 0
+    for person_id in dict.fromkeys(reminder.recipients):
+        for channel in channels_for(known.get(person_id)):
+            if await db.add_item(conn, kind="deadline_reminder", about=about, step=step, recipient=person_id,
+                                 channel=channel, content=reminder_item(reminder) | {"role": "leader"},
+                                 issued_at=event.occurred_at):
+                added += 1
+    return added
+
+
+async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
+    """One agenda notice per meeting for the chair, however many actions it lists."""
+    agenda = event.data
+    person = await db.get_person(conn, agenda.chair)
+    added = 0
+    for channel in channels_for(person):
+        if await db.add_item(conn, kind="agenda", about=agenda.meeting_id, step="agenda", recipient=agenda.chair,
+                             channel=channel, content=agenda_item(agenda) | {"role": PANEL_CHAIR},
+                             issued_at=event.occurred_at):
+            added += 1
+    return added
+
+
+async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.ClockTicked) -> None:
+    """Clock time moves on: groups whose wait is over are released, unacknowledged notices are
+    reminded, and those past their grace are reported back so the ladder can climb."""
+    now = event.data.now
+    await db.release_groups(conn, now)
+    interval = timedelta(hours=settings.reminder_interval_hours)
+    for original in await db.reminders_due(conn, now, interval):
+        step = await db.first_step_of(conn, original["notice_id"])
+        items = await db.items_of(conn, original["notice_id"])
+        number = original["reminders_sent"]
+        await db.add_item(
+            conn, kind="ack_reminder", about=original["about"], step=f"{step}:reminder:{number}",
+            recipient=original["recipient"], channel=original["channel"],
+            content=(items[0] if items else {"kind": "escalation"}) | {"reminder_number": number},
+            issued_at=now, reminds=original["notice_id"],
+        )
+    for silent in await db.silence_due(conn, now):
+        await add_to_outbox(conn, NOTICES.name, ev.NoticeUnacknowledged.new(
+            source=SOURCE, subject=silent["about"], cause=event,
+            data=ev.NoticeOutcome(notice_id=silent["notice_id"], recipient=silent["recipient"],
+                                  channel=silent["channel"], about=silent["about"],
+                                  detail=f"not acknowledged by {silent['ack_due_at'].isoformat()}")))
+        log.info("notice_unacknowledged", notice_id=silent["notice_id"], recipient=silent["recipient"])
+
+
+async def on_acknowledged(conn: asyncpg.Connection, event: ev.NoticeAcknowledged) -> None:
+    try:
+        acknowledged = await db.acknowledge(conn, event.data.notice_id, event.occurred_at)
+    except LookupError:
+        raise ContractError("unknown_notice", f"notice {event.data.notice_id!r} was never sent by this service") \
+            from None
+    if acknowledged is not None:
+        log.info("notice_acknowledged", notice_id=acknowledged["notice_id"], recipient=acknowledged["recipient"])
+
+
+def person_from_event(data: ev.Person) -> Person:
+    return Person(person_id=data.person_id, name=data.name, email=data.email,
+                  webhook_url=str(data.webhook_url) if data.webhook_url else None, roles=tuple(data.roles),
+                  channels=tuple(data.channels), systems=tuple(data.systems))
+
+
+async def apply(runtime: NotificationsRuntime, event: Event) -> None:
+    """One event, one transaction: the idempotent-consumer record and every effect commit together."""
+    settings = runtime.settings
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        if not await first_time(conn, CONSUMER, event.event_id):
+            return
+        match event:
+            case ev.EscalationRaised() | ev.EscalationStepped() | ev.EscalationResolved():
+                await on_escalation(conn, settings, event)
+            case ev.ReminderDue():
+                await on_deadline_reminder(conn, event)
+            case ev.AgendaPublished():
+                await on_agenda(conn, event)
+            case ev.ClockTicked():
+                await on_tick(conn, settings, event)
+            case ev.NoticeAcknowledged():
+                await on_acknowledged(conn, event)
+            case ev.PersonUpdated():
+                await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
+            case _:
+                return  # status changes, cycle windows and our own outcomes need no notice
+    runtime.relay.poke()
+    runtime.dispatcher.poke()
+
+
+def register_handlers(runtime: NotificationsRuntime) -> None:
+    broker = runtime.broker
+
+    @broker.subscriber(ACCOUNTABILITY.name, group_id=Groups.NOTIFICATIONS,
+                       decoder=event_decoder(*ACCOUNTABILITY.events), **SUBSCRIBER_DEFAULTS)
+    async def on_accountability_event(event: Any) -> None:
+        await apply(runtime, event)
+
+    @broker.subscriber(DIRECTORY.name, group_id=Groups.NOTIFICATIONS,
+                       decoder=event_decoder(*DIRECTORY.events), **SUBSCRIBER_DEFAULTS)
+    async def on_directory_event(event: Any) -> None:
+        await apply(runtime, event)
+
+    @broker.subscriber(CLOCK.name, group_id=Groups.NOTIFICATIONS,
+                       decoder=event_decoder(*CLOCK.events), **SUBSCRIBER_DEFAULTS)
+    async def on_clock_event(event: Any) -> None:
+        await apply(runtime, event)
+
+    @broker.subscriber(NOTICES.name, group_id=Groups.NOTIFICATIONS,
+                       decoder=event_decoder(*NOTICES.events), **SUBSCRIBER_DEFAULTS)
+    async def on_notice_event(event: Any) -> None:
+        await apply(runtime, event)
+

@@ -1,0 +1,267 @@
+"""The notifications database: directory, notices, their items and the delivery log."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from .domain import CHANNELS, AckClock, Person, notice_id_for
+
+# ---- directory -------------------------------------------------------------------------
+
+
+async def upsert_person(conn: asyncpg.Connection, person: Person, updated_at: datetime) -> bool:
+    """Newest wins, so a late redelivery of an old directory event does not undo a newer one."""
+    status = await conn.execute(
+        """
+        INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (person_id) DO UPDATE SET
+            name = EXCLUDED.name, email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url,
+            roles = EXCLUDED.roles, channels = EXCLUDED.channels, systems = EXCLUDED.systems,
+            updated_at = EXCLUDED.updated_at
+        WHERE people.updated_at <= EXCLUDED.updated_at
+        """,
+        person.person_id, person.name, person.email, person.webhook_url, list(person.roles),
+        list(person.channels), list(person.systems), updated_at,
+    )
+    return status.endswith("1")
+
+
+def _person(row: asyncpg.Record) -> Person:
+    return Person(person_id=row["person_id"], name=row["name"], email=row["email"],
+                  webhook_url=row["webhook_url"], roles=tuple(row["roles"]),
+                  channels=tuple(c for c in row["channels"] if c in CHANNELS), systems=tuple(row["systems"]))
+
+
+async def get_person(conn: asyncpg.Connection, person_id: str) -> Person | None:
+    row = await conn.fetchrow("SELECT * FROM people WHERE person_id = $1", person_id)
+    return _person(row) if row else None
+
+
+async def get_people(conn: asyncpg.Connection, person_ids: list[str]) -> dict[str, Person]:
+    rows = await conn.fetch("SELECT * FROM people WHERE person_id = ANY($1::text[])", person_ids)
+    return {r["person_id"]: _person(r) for r in rows}
+
+
+async def people_with_roles(conn: asyncpg.Connection, roles: list[str]) -> list[Person]:
+    rows = await conn.fetch("SELECT * FROM people WHERE roles && $1::text[] ORDER BY person_id", roles)
+    return [_person(r) for r in rows]
+
+
+# ---- notices ----------------------------------------------------------------------------
+
+
+async def add_item(
+    conn: asyncpg.Connection, *, kind: str, about: str, step: str, recipient: str, channel: str,
+    content: dict[str, Any], issued_at: datetime, group_key: str | None = None,
+    group_wait: timedelta = timedelta(0), needs_ack: bool = False, ack_clock: AckClock | None = None,
+    reminds: str | None = None,
+) -> str | None:
+    """Record that ``recipient`` must hear about ``about``/``step`` on ``channel``.
+
+    Returns the notice it joined, or None when this exact item was already recorded: the
+    (about, step, recipient, channel) key is what makes a notice happen once.
+    """
+    if await conn.fetchval(
+        "SELECT 1 FROM notice_items WHERE about=$1 AND step=$2 AND recipient=$3 AND channel=$4",
+        about, step, recipient, channel,
+    ):
+        return None
+    if group_key is not None:
+        notice_id = await conn.fetchval(
+            """
+            INSERT INTO notices (notice_id, kind, about, recipient, channel, group_key, status, issued_at, flush_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'collecting', $7, $8)
+            ON CONFLICT (recipient, channel, group_key) WHERE status = 'collecting'
+            DO UPDATE SET flush_at = notices.flush_at
+            RETURNING notice_id
+            """,
+            f"g-{uuid.uuid4().hex[:24]}", kind, group_key, recipient, channel, group_key, issued_at,
+            issued_at + group_wait,
+        )
+    else:
+        notice_id = notice_id_for(about, step, recipient, channel)
+        ack_due = ack_clock.due(issued_at) if needs_ack and ack_clock else None
+        first_reminder = ack_clock.first_reminder(issued_at) if needs_ack and ack_clock else None
+        await conn.execute(
+            """
+            INSERT INTO notices (notice_id, kind, about, recipient, channel, status, needs_ack, reminds,
+                                 issued_at, ack_due_at, next_reminder_at)
+            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10)
+            ON CONFLICT (notice_id) DO NOTHING
+            """,
+            notice_id, kind, about, recipient, channel, needs_ack, reminds, issued_at, ack_due, first_reminder,
+        )
+    inserted = await conn.execute(
+        """
+        INSERT INTO notice_items (about, step, recipient, channel, notice_id, content)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
+        """,
+        about, step, recipient, channel, notice_id, json.dumps(content),
+    )
+    return notice_id if inserted == "INSERT 0 1" else None
+
+
+async def close_acknowledgements(conn: asyncpg.Connection, about: str) -> None:
+    """The escalation moved on (climbed, stepped down or resolved): earlier notices about it
+    stop reminding and are no longer reported as unanswered."""
+    await conn.execute("UPDATE notices SET ack_closed = true WHERE about = $1 AND needs_ack AND NOT ack_closed",
+                       about)
+
+
+async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
+    """Groups whose wait is over (in clock time) become ready to send."""
+    status = await conn.execute(
+        """
+        UPDATE notices SET status = CASE WHEN EXISTS (SELECT 1 FROM notice_items i WHERE i.notice_id = notices.notice_id)
+                                         THEN 'pending' ELSE 'empty' END,
+                           next_attempt_at = now()
+        WHERE status = 'collecting' AND flush_at <= $1
+        """,
+        now,
+    )
+    return int(status.split()[-1])
+
+
+async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20) -> list[asyncpg.Record]:
+    """Claim notices to send, recording the attempt before anything leaves.
+
+    A claim whose lease ran out without an outcome belongs to an instance that died mid-send;
+    it is claimed again and resent with the same notice id, which receivers use to drop the copy.
+    """
+    rows = await conn.fetch(
+        """
+        UPDATE notices SET status = 'sending', attempts = attempts + 1, claimed_until = now() + $1::interval
+        WHERE notice_id IN (
+            SELECT notice_id FROM notices
+            WHERE (status = 'pending' AND next_attempt_at <= now())
+               OR (status = 'sending' AND claimed_until < now())
+            ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING *
+        """,
+        lease, limit,
+    )
+    for row in rows:
+        await log_attempt(conn, row, "sending")
+    return rows
+
+
+async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome: str, detail: str = "") -> None:
+    await conn.execute(
+        "INSERT INTO delivery_log (notice_id, attempt, channel, recipient, outcome, detail)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        notice["notice_id"], notice["attempts"], notice["channel"], notice["recipient"], outcome, detail[:1000],
+    )
+
+
+async def items_of(conn: asyncpg.Connection, notice_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT content FROM notice_items WHERE notice_id = $1 ORDER BY added_at, step",
+                            notice_id)
+    return [json.loads(r["content"]) for r in rows]
+
+
+async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, status: str,
+                         outcome: str, detail: str, retry_in: float | None = None) -> bool:
+    """Store the outcome of the attempt ``notice`` was claimed for.
+
+    False when another attempt has since taken over the notice (this one's lease ran out),
+    so only one outcome, and one event, is recorded per notice.
+    """
+    updated = await conn.fetchval(
+        """
+        UPDATE notices SET status = $3, last_error = CASE WHEN $3 = 'sent' THEN NULL ELSE $4 END,
+               sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,
+               next_attempt_at = CASE WHEN $5::float8 IS NULL THEN next_attempt_at
+                                      ELSE now() + make_interval(secs => $5::float8) END,
+               claimed_until = NULL
+        WHERE notice_id = $1 AND status = 'sending' AND attempts = $2
+        RETURNING 1
+        """,
+        notice["notice_id"], notice["attempts"], status, detail, retry_in,
+    )
+    if updated:
+        await log_attempt(conn, notice, outcome, detail)
+    return bool(updated)
+
+
+async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) -> asyncpg.Record | None:
+    """Acknowledge a notice (a reminder's acknowledgement counts for the notice it reminds of).
+    Returns the acknowledged notice when this is news, None when it was already acknowledged."""
+    target = await conn.fetchrow("SELECT notice_id, reminds FROM notices WHERE notice_id = $1", notice_id)
+    if target is None:
+        raise LookupError(notice_id)
+    return await conn.fetchrow(
+        """
+        UPDATE notices SET acknowledged_at = $2, ack_closed = true
+        WHERE notice_id = $1 AND acknowledged_at IS NULL RETURNING *
+        """,
+        target["reminds"] or target["notice_id"], at,
+    )
+
+
+async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta) -> list[asyncpg.Record]:
+    """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended).
+    Each is moved on to its next reminder time in the same statement."""
+    return await conn.fetch(
+        """
+        UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
+        WHERE notice_id IN (
+            SELECT notice_id FROM notices
+            WHERE needs_ack AND NOT ack_closed AND status = 'sent'
+              AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at
+            FOR UPDATE SKIP LOCKED)
+        RETURNING *
+        """,
+        now, interval,
+    )
+
+
+async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+    """Sent notices still unacknowledged at the end of their grace: closed and returned to report, once."""
+    return await conn.fetch(
+        """
+        UPDATE notices SET ack_closed = true, unack_reported_at = $1
+        WHERE notice_id IN (
+            SELECT notice_id FROM notices
+            WHERE needs_ack AND NOT ack_closed AND status = 'sent' AND ack_due_at <= $1
+            FOR UPDATE SKIP LOCKED)
+        RETURNING *
+        """,
+        now,
+    )
+
+
+async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
+    return await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1", notice_id)
+
+
+# ---- read side ----------------------------------------------------------------------------
+
+
+async def find_notices(conn: asyncpg.Connection, *, about: str | None = None, recipient: str | None = None,
+                       status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT notice_id, kind, about, recipient, channel, group_key, status, attempts, last_error, issued_at,
+               sent_at, needs_ack, acknowledged_at, unack_reported_at, reminds
+        FROM notices
+        WHERE ($1::text IS NULL OR about = $1) AND ($2::text IS NULL OR recipient = $2)
+          AND ($3::text IS NULL OR status = $3)
+        ORDER BY created_at, notice_id LIMIT $4
+        """,
+        about, recipient, status, limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def delivery_log(conn: asyncpg.Connection, notice_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT attempt, channel, recipient, outcome, detail, at FROM delivery_log WHERE notice_id = $1 ORDER BY id",
+        notice_id,
+    )
+    return [dict(r) for r in rows]
