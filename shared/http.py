@@ -52,3 +52,9 @@ def operational_routes(runtime: ServiceRuntime) -> list[tuple[str, Any]]:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     return [("/health", make_ping_asgi(runtime.broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
+
+
+def query_param(request: Any, name: str) -> str | None:
+    """The first value of a query parameter (FastStream's request keeps them as lists)."""
+    values = request.query_params.get(name)
+    return values[0] if values else None
