@@ -1,0 +1,377 @@
+"""The whole stack on one machine, without Docker, in one command.
+
+    python -m shared.infra.stack up
+
+starts Kafka and PostgreSQL (or uses ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``),
+creates every topic, runs the three services and the clock as child processes, prints
+where everything is, and stops all of it on Ctrl-C or SIGTERM. ``running_stack()`` is the
+same as a context manager, for end-to-end tests and the demo script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import typer
+
+from shared.infra.kafka import KafkaServer
+from shared.infra.ports import free_port
+from shared.infra.postgres import PostgresServer
+from shared.infra.topics import ensure_project_topics
+from shared.reference import ReferenceData
+from shared.settings import DEFAULT_REFERENCE_DATA
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    default_port: int
+    database_env: str  # the settings field's environment name, see shared/settings.py
+
+    @property
+    def app(self) -> str:
+        return f"services.{self.name}.app:create_app"
+
+    def is_built(self) -> bool:
+        try:
+            return importlib.util.find_spec(f"services.{self.name}.app") is not None
+        except ModuleNotFoundError:
+            return False
+
+
+SERVICES = (
+    ServiceSpec("actions", 8001, "ACTIONS_DATABASE_URL"),
+    ServiceSpec("accountability", 8002, "ACCOUNTABILITY_DATABASE_URL"),
+    ServiceSpec("notifications", 8003, "NOTIFICATIONS_DATABASE_URL"),
+)
+CLOCK_MODULE = "shared.clock"
+
+
+class StackError(RuntimeError):
+    """Some part of the stack did not start; the message says which and why."""
+
+
+@dataclass
+class Process:
+    """One child process of the stack and where it writes its output."""
+
+    name: str
+    command: list[str]
+    log_file: Path
+    port: int | None = None
+    popen: subprocess.Popen[bytes] | None = None
+    ready_after: float | None = None  # seconds from the stack's start
+    problem: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port else None
+
+    def start(self, env: dict[str, str]) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as out:
+            # Own session: a stop signal reaches the process and anything it spawned.
+            self.popen = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                          cwd=REPO, start_new_session=True)
+
+    def exited(self) -> int | None:
+        return self.popen.poll() if self.popen else None
+
+    def log_tail(self, chars: int = 2500) -> str:
+        return self.log_file.read_text(errors="replace")[-chars:] if self.log_file.exists() else ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Stack:
+    """What ``running_stack`` started, and where to reach it."""
+
+    kafka_bootstrap: str
+    postgres_url: str  # admin DSN of the server holding the services' databases
+    database_urls: dict[str, str]
+    logs_dir: Path
+    services: dict[str, Process] = field(default_factory=dict)
+    clock: Process | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds from start, per part
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        process = self.services[service]
+        assert process.url is not None
+        return process.url
+
+    def describe(self) -> str:
+        lines = [f"Kafka       {self.kafka_bootstrap}  (ready at {self.timings.get('kafka', 0):.1f}s)",
+                 f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
+                 f"topics      created at {self.timings.get('topics', 0):.1f}s"]
+        for name, process in self.services.items():
+            state = (f"ready at {process.ready_after:.1f}s" if process.ready_after is not None
+                     else f"NOT RUNNING: {process.problem}")
+            lines.append(f"{name:<16}{process.url}  {state}  log {process.log_file}")
+        if self.clock is not None:
+            state = "running" if self.clock.problem is None else f"NOT RUNNING: {self.clock.problem}"
+            lines.append(f"{'clock':<16}{state}  log {self.clock.log_file}")
+        elif "clock" in self.problems:
+            lines.append(f"{'clock':<16}NOT STARTED: {self.problems['clock']}")
+        lines.append(f"stack ready in {self.timings.get('ready', 0):.1f}s; logs in {self.logs_dir}")
+        return "\n".join(lines)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop
+    (an async test using the context manager): then it runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+async def _ensure_databases(admin_url: str, names: list[str]) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+        for name in names:
+            if name not in existing:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    base, _, query = admin_url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+def _wait_until_ready(processes: list[Process], started: float, timeout: float) -> None:
+    """Poll each service's /ready until it answers 200, its process dies, or time runs out."""
+    waiting = {p.name: p for p in processes if p.problem is None}
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while waiting and time.monotonic() < deadline:
+            for name, process in list(waiting.items()):
+                code = process.exited()
+                if code is not None:
+                    process.problem = f"exited with code {code} while starting; last log lines:\n{process.log_tail()}"
+                    del waiting[name]
+                    continue
+                try:
+                    if client.get(f"{process.url}/ready").status_code == 200:
+                        process.ready_after = time.monotonic() - started
+                        del waiting[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+    for process in waiting.values():
+        process.problem = f"not ready after {timeout:.0f}s (GET {process.url}/ready); last log lines:\n" \
+                          f"{process.log_tail()}"
+
+
+def _start_kafka(given: str | None, logs: Path, started: float,
+                 timings: dict[str, float]) -> tuple[str, KafkaServer | None]:
+    if bootstrap := given or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return bootstrap, None
+    kafka = KafkaServer(keep_logs_in=logs).start()
+    timings["kafka"] = time.monotonic() - started
+    return kafka.bootstrap, kafka
+
+
+def _start_postgres(given: str | None, databases: list[str], started: float,
+                    timings: dict[str, float]) -> tuple[str, PostgresServer | None]:
+    if admin_url := given or os.environ.get("POSTGRES_URL"):
+        _run(_ensure_databases(admin_url, databases))
+        return admin_url, None
+    postgres = PostgresServer().start(databases=tuple(databases))
+    timings["postgres"] = time.monotonic() - started
+    return postgres.dsn(), postgres
+
+
+@contextmanager
+def running_stack(
+    services: tuple[str, ...] = tuple(s.name for s in SERVICES),
+    *,
+    fixed_ports: bool = False,
+    logs_dir: Path | None = None,
+    with_clock: bool = True,
+    strict: bool = True,
+    ready_timeout: float = 90.0,
+    extra_env: dict[str, str] | None = None,
+    reference_data: Path = DEFAULT_REFERENCE_DATA,
+    kafka_bootstrap: str | None = None,
+    postgres_url: str | None = None,
+    database_suffix: str = "",
+) -> Iterator[Stack]:
+    """Start the stack, yield it, stop everything on the way out (also on errors).
+
+    ``fixed_ports`` uses 8001-8003 (for a person); otherwise free ports (for tests).
+    ``kafka_bootstrap`` / ``postgres_url`` (an admin DSN) use servers that already run,
+    as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
+    keeps several stacks on one PostgreSQL apart.
+    ``strict`` raises ``StackError`` when a service fails to start, after stopping the
+    rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
+    """
+    started = time.monotonic()
+    specs = {s.name: s for s in SERVICES}
+    unknown = set(services) - set(specs)
+    if unknown:
+        raise StackError(f"unknown services {sorted(unknown)}; the stack knows {sorted(specs)}")
+    logs = logs_dir or Path(tempfile.mkdtemp(prefix="governance-stack-"))
+    logs.mkdir(parents=True, exist_ok=True)
+
+    with ExitStack() as cleanup:
+        timings: dict[str, float] = {}
+        databases = [f"{s.name}{database_suffix}" for s in SERVICES]
+        # Kafka (the slow one) and PostgreSQL start side by side.
+        with ThreadPoolExecutor(2) as pool:
+            kafka_started = pool.submit(_start_kafka, kafka_bootstrap, logs, started, timings)
+            postgres_started = pool.submit(_start_postgres, postgres_url, databases, started, timings)
+        for future in (kafka_started, postgres_started):
+            if future.exception() is None and (server := future.result()[1]) is not None:
+                cleanup.callback(server.stop)
+        kafka_bootstrap = kafka_started.result()[0]
+        admin_url = postgres_started.result()[0]
+
+        systems = list(ReferenceData.load(reference_data).systems)
+        _run(ensure_project_topics(kafka_bootstrap, systems))
+        timings["topics"] = time.monotonic() - started
+
+        stack = Stack(kafka_bootstrap, admin_url,
+                      {s.name: _database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
+                      logs, timings=timings)
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+               "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1"}
+        for spec in SERVICES:
+            env[spec.database_env] = stack.database_urls[spec.name]
+        env |= extra_env or {}
+
+        for name in services:
+            spec = specs[name]
+            port = spec.default_port if fixed_ports else free_port()
+            process = Process(name, [sys.executable, "-m", "faststream", "run", spec.app, "--factory",
+                                     "--host", "127.0.0.1", "--port", str(port)], logs / f"{name}.log", port)
+            stack.services[name] = process
+            if not spec.is_built():
+                process.problem = f"services/{name}/app.py does not exist yet"
+                continue
+            process.start({**env, "HTTP_PORT": str(port)})
+            cleanup.callback(process.stop)
+
+        if with_clock:
+            if importlib.util.find_spec(CLOCK_MODULE) is None:
+                stack.problems["clock"] = f"{CLOCK_MODULE} does not exist yet; no clock ticks"
+            else:
+                stack.clock = Process("clock", [sys.executable, "-m", CLOCK_MODULE], logs / "clock.log")
+                stack.clock.start(env)
+                cleanup.callback(stack.clock.stop)
+
+        _wait_until_ready(list(stack.services.values()), started, ready_timeout)
+        if stack.clock is not None and (code := stack.clock.exited()) is not None:
+            stack.clock.problem = f"exited with code {code}; last log lines:\n{stack.clock.log_tail()}"
+        for name, process in stack.services.items():
+            if process.problem:
+                stack.problems[name] = process.problem
+        if stack.clock is not None and stack.clock.problem:
+            stack.problems["clock"] = stack.clock.problem
+        timings["ready"] = time.monotonic() - started
+
+        failed = [n for n in services if stack.services[n].problem]
+        if strict and failed:
+            raise StackError("services failed to start: " + ", ".join(failed) + "\n\n" + "\n\n".join(
+                f"== {n}: {stack.services[n].problem}" for n in failed))
+        yield stack
+
+
+cli = typer.Typer(help="Run the governance stack on this machine, without Docker.", no_args_is_help=True)
+
+
+@cli.callback()
+def _main() -> None:
+    """Commands for the native stack."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@cli.command()
+def up(
+    service: list[str] = typer.Option(None, "--service", "-s", help="only these services (repeatable)"),
+    no_clock: bool = typer.Option(False, "--no-clock", help="do not start the clock process"),
+    logs: Path = typer.Option(None, help="folder for every process's log (default: a temporary one)"),
+    strict: bool = typer.Option(False, help="stop everything if any service fails to start"),
+) -> None:
+    """Start Kafka, PostgreSQL, the topics, the services and the clock; stop all on Ctrl-C."""
+    # SIGTERM (docker stop, systemd, kill) ends the stack as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    chosen = tuple(service) if service else tuple(s.name for s in SERVICES)
+    typer.echo(f"starting {', '.join(chosen)} ...")
+    try:
+        with running_stack(chosen, fixed_ports=True, logs_dir=logs, with_clock=not no_clock,
+                           strict=strict) as stack:
+            typer.echo(stack.describe())
+            if stack.problems:
+                typer.secho(f"{len(stack.problems)} part(s) not running; see above", fg="yellow", err=True)
+            typer.echo("running; Ctrl-C stops everything")
+            reported: set[str] = set()
+            while True:
+                time.sleep(1)
+                for process in [*stack.services.values(), *([stack.clock] if stack.clock else [])]:
+                    code = process.exited()
+                    if process.popen is not None and code is not None and process.name not in reported:
+                        reported.add(process.name)
+                        typer.secho(f"{process.name} stopped with code {code}; log {process.log_file}:\n"
+                                    f"{process.log_tail(1500)}", fg="red", err=True)
+    except StackError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("stopping ...")
+    typer.echo("stopped")
+
+
+if __name__ == "__main__":
+    cli()
