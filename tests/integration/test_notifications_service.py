@@ -1,0 +1,377 @@
+"""The notifications service against the real broker, the real database, a real SMTP server
+(aiosmtpd) and a real HTTP receiver that checks webhook signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import re
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from faststream import TestApp
+
+from services.notifications import persistence as db
+from services.notifications.api import routes
+from services.notifications.app import create_app
+from services.notifications.bootstrap import bootstrap
+from services.notifications.domain import webhook_signature
+from services.notifications.handlers import apply
+from shared.contracts import events as ev
+from shared.contracts import parse_event
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
+from shared.infra.ports import free_port
+from shared.settings import NotificationsSettings
+from tests.kafka_tools import collect, eventually, produce
+
+pytestmark = pytest.mark.integration
+
+WEBHOOK_SECRET = "webhook-test-secret"
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+
+
+# ---- a real SMTP server that can fail on demand -------------------------------------------
+
+@dataclass
+class Mailbox:
+    replies: list[str] = field(default_factory=list)  # next DATA replies; empty means "250 OK"
+    received: list[email.message.EmailMessage] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        if self.replies:
+            return self.replies.pop(0)
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.received if m["To"] == address]
+
+    def unique_to(self, address: str) -> list[email.message.EmailMessage]:
+        """What a mail system that drops repeated Message-IDs shows the reader."""
+        return list({m["Message-ID"]: m for m in self.to(address)}.values())
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+# ---- a real HTTP receiver that verifies the signature ------------------------------------
+
+@dataclass
+class Receiver:
+    statuses: list[int] = field(default_factory=list)  # next replies; empty means 200
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server hook
+            body = self.rfile.read(int(self.headers["content-length"]))
+            timestamp = self.headers["x-governance-timestamp"]
+            verified = self.headers["x-governance-signature"] == webhook_signature(WEBHOOK_SECRET, timestamp, body)
+            status = state.statuses.pop(0) if state.statuses else (200 if verified else 401)
+            state.calls.append({"verified": verified, "status": status, "body": json.loads(body),
+                                "idempotency_key": self.headers["idempotency-key"]})
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/panel"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---- the service ---------------------------------------------------------------------------
+
+@pytest.fixture
+async def settings(kafka: str, topics: list[str], database_url: str, mailbox: Mailbox) -> NotificationsSettings:
+    return NotificationsSettings(
+        kafka_bootstrap_servers=kafka, database_url=database_url, smtp_host="127.0.0.1", smtp_port=mailbox.port,
+        webhook_secret=WEBHOOK_SECRET, ack_link_secret="ack-test-secret", public_base_url="http://notices.test",
+        group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24,
+        delivery_retry_base_seconds=0.2, delivery_retry_max_seconds=1.0, delivery_lease_seconds=1.0,
+    )
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def person(pid: str, name: str, **over: Any) -> ev.PersonUpdated:
+    data = {"person_id": pid, "name": name, "email": f"{pid}@example.org"} | over
+    return ev.PersonUpdated.new(source="admin", subject=pid, data=ev.Person(**data))
+
+
+async def publish_people(kafka: str, database_url: str, *people: ev.PersonUpdated) -> None:
+    for p in people:
+        await produce(kafka, DIRECTORY.name, [p.to_bytes()], key=p.subject.encode())
+
+    async def all_there() -> bool:
+        c = await asyncpg.connect(database_url)
+        try:
+            return await c.fetchval("SELECT count(*) FROM people WHERE person_id = ANY($1::text[])",
+                                    [p.subject for p in people]) == len(people)
+        finally:
+            await c.close()
+
+    await eventually(all_there)
+
+
+def escalation(esc: str, action: str, system: str, leader: str, step: ev.LadderStep = ev.LadderStep.LEADER_ASKED,
+               cls: type[ev.Event] = ev.EscalationRaised, occurred_at: datetime = T0) -> ev.Event:
+    return cls.new(source="accountability", subject=action, occurred_at=occurred_at, data=ev.EscalationStep(
+        escalation_id=esc, action_id=action, system=system,
+        action_title="Independent review of every formal disciplinary involving BME staff",
+        step=step, previous_step=None, recipients=[leader], respond_by=date(2026, 4, 14),
+        reasons=[ev.Reason(rule="milestone_passed", status=ev.Status.OFF_TRACK,
+                           message="Milestone 'Review panel in place' was due on 31 March 2026"),
+                 ev.Reason(rule="no_update", status=ev.Status.AT_RISK,
+                           message="No progress update has been posted this cycle")]))
+
+
+def tick(now: datetime) -> ev.ClockTicked:
+    return ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=now))
+
+
+async def notice_events(kafka: str, about: str, until: Any = lambda mine: False, timeout: float = 10
+                        ) -> list[ev.Event]:
+    def mine(records: list[Any]) -> list[ev.Event]:
+        return [e for e in (parse_event(r.value) for r in records) if e.subject == about]
+
+    return mine(await collect(kafka, NOTICES.name, lambda rs: until(mine(rs)), timeout=timeout))
+
+
+# ---- exactly once ----------------------------------------------------------------------------
+
+async def test_an_escalation_is_emailed_once_however_often_its_event_is_redelivered(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    leader = f"p-leader-{u}"
+    await_people = publish_people(kafka, database_url, person(leader, "Dana Leader"))
+    raised = escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader)
+    again = escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader)  # same step, new event id
+    sentinel = escalation(f"esc2-{u}", f"act-{u}", f"sys-{u}", leader)
+    async with TestApp(create_app(settings)):
+        await await_people
+        # Same partition key, so the sentinel's notice proves the duplicates before it were handled.
+        await produce(kafka, ACCOUNTABILITY.name, [raised.to_bytes()] * 3 + [again.to_bytes(), sentinel.to_bytes()],
+                      key=f"act-{u}".encode())
+        await eventually(lambda: len(mailbox.to(f"{leader}@example.org")) >= 2)
+        sent = await notice_events(kafka, f"esc-{u}", until=lambda m: len(m) >= 1)
+    mails = mailbox.to(f"{leader}@example.org")
+    assert len(mails) == 2  # one for esc-u, one for the sentinel
+    assert [e.type for e in sent] == ["notice.sent"]
+    assert len(await db.find_notices(conn, about=f"esc-{u}")) == 1
+
+
+async def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id_and_records_once(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    leader = f"p-leader-{u}"
+    about = f"esc-{u}"
+    # The instance that crashes: it records the notice, claims it, sends it, and dies before recording.
+    doomed = bootstrap(settings)
+    await doomed.open()
+    await conn.execute("INSERT INTO people (person_id, name, email, updated_at) VALUES ($1, 'Dana Leader', $2, now())",
+                       leader, f"{leader}@example.org")
+    await apply(doomed, escalation(about, f"act-{u}", f"sys-{u}", leader))
+    (claimed,) = await doomed.dispatcher.claim()
+    assert (await doomed.dispatcher.send(claimed)).delivered
+    await doomed.close()  # crash: the outcome is never recorded
+
+    async with TestApp(create_app(settings)):  # the survivor takes over once the claim's lease runs out
+        sent = await notice_events(kafka, about, until=lambda m: len(m) >= 1, timeout=20)
+    raw = mailbox.to(f"{leader}@example.org")
+    assert len(raw) == 2, "SMTP cannot be told 'only if you have not seen it': the resend is the residual window"
+    assert raw[0]["Message-ID"] == raw[1]["Message-ID"] == f"<{claimed['notice_id']}@midlands-people-board.example>"
+    assert len(mailbox.unique_to(f"{leader}@example.org")) == 1
+    assert [e.type for e in sent] == ["notice.sent"]
+    log = await db.delivery_log(conn, claimed["notice_id"])
+    assert [(r["attempt"], r["outcome"]) for r in log] == [(1, "sending"), (2, "sending"), (2, "sent")]
+
+
+# ---- honest about failure --------------------------------------------------------------------
+
+async def test_a_transient_smtp_failure_is_retried_with_backoff_and_then_delivered(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    leader = f"p-leader-{u}"
+    mailbox.replies = ["451 4.3.0 Mailbox busy, try again later", "421 4.7.0 Too many connections"]
+    async with TestApp(create_app(settings)):
+        await publish_people(kafka, database_url, person(leader, "Dana Leader"))
+        await produce(kafka, ACCOUNTABILITY.name, [escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader).to_bytes()])
+        await eventually(lambda: mailbox.to(f"{leader}@example.org"))
+        sent = await notice_events(kafka, f"esc-{u}", until=lambda m: len(m) >= 1)
+    (notice,) = await db.find_notices(conn, about=f"esc-{u}")
+    log = await db.delivery_log(conn, notice["notice_id"])
+    assert [r["outcome"] for r in log] == ["sending", "transient_failure", "sending", "transient_failure",
+                                           "sending", "sent"]
+    assert "451" in log[1]["detail"]
+    assert log[3]["at"] - log[1]["at"] >= timedelta(seconds=0.2)  # waited before trying again
+    assert [e.type for e in sent] == ["notice.sent"]
+    assert notice["status"] == "sent" and notice["attempts"] == 3
+
+
+async def test_permanent_failures_are_recorded_published_and_visible_to_ops_without_personal_data(
+        kafka, settings, database_url, mailbox, conn, capsys):
+    u = uid()
+    refused, stranger = f"p-leader-{u}", f"p-nobody-{u}"
+    mailbox.replies = ["550 5.1.1 <p-leader-" + u + "@example.org>: no such mailbox"]
+    async with TestApp(create_app(settings)):
+        await publish_people(kafka, database_url, person(refused, "Dana Leader"))
+        await produce(kafka, ACCOUNTABILITY.name, [
+            escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", refused).to_bytes(),
+            escalation(f"escx-{u}", f"actx-{u}", f"sys-{u}", stranger).to_bytes()])
+        failed = await notice_events(kafka, f"esc-{u}", until=lambda m: len(m) >= 1)
+        unknown = await notice_events(kafka, f"escx-{u}", until=lambda m: len(m) >= 1)
+    assert [(e.type, e.data.permanent) for e in failed] == [("notice.failed", True)]
+    assert "550" in failed[0].data.detail and "example.org" not in failed[0].data.detail
+    assert [(e.type, e.data.permanent, e.data.recipient) for e in unknown] == [("notice.failed", True, stranger)]
+    assert "not in the directory" in unknown[0].data.detail
+    ops_view = await db.find_notices(conn, status="failed")
+    assert {n["recipient"] for n in ops_view} == {refused, stranger}
+    assert mailbox.received == []
+    logs = capsys.readouterr().out
+    assert "notice_attempt" in logs and refused in logs
+    assert "@example.org" not in logs and "Dana Leader" not in logs
+
+
+async def test_a_webhook_is_signed_and_the_receiver_verifies_it_after_a_retried_5xx(
+        kafka, settings, database_url, receiver, conn):
+    u = uid()
+    chair_team = f"p-team-{u}"
+    receiver.statuses = [503]
+    async with TestApp(create_app(settings)):
+        await publish_people(kafka, database_url, person(chair_team, "Panel channel", email=None,
+                                                         webhook_url=receiver.url, channels=["webhook"]))
+        await produce(kafka, ACCOUNTABILITY.name,
+                      [escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", chair_team).to_bytes()])
+        sent = await notice_events(kafka, f"esc-{u}", until=lambda m: len(m) >= 1)
+    assert [c["status"] for c in receiver.calls] == [503, 200]
+    assert all(c["verified"] for c in receiver.calls)
+    (notice,) = await db.find_notices(conn, about=f"esc-{u}")
+    assert {c["idempotency_key"] for c in receiver.calls} == {notice["notice_id"]}
+    assert "Independent review" in receiver.calls[-1]["body"]["text"]
+    assert [(e.type, e.data.channel) for e in sent] == [("notice.sent", "webhook")]
+
+
+# ---- less noise --------------------------------------------------------------------------------
+
+async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_agenda_per_meeting(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    system, chair, sro = f"sys-{u}", f"p-chair-{u}", f"p-sro-{u}"
+    leaders = [f"p-leader{i}-{u}" for i in range(3)]
+    steps = [escalation(f"esc{i}-{u}", f"act{i}-{u}", system, leaders[i], ev.LadderStep.PANEL_AGENDA,
+                        cls=ev.EscalationStepped) for i in range(3)]
+    agenda = ev.AgendaPublished.new(source="accountability", subject=f"mtg-{u}", data=ev.Agenda(
+        meeting_id=f"mtg-{u}", meets_on=date(2026, 4, 20), chair=chair, items=[
+            ev.AgendaItem(action_id=f"act{i}-{u}", system=system, title=f"Action {i}", status=ev.Status.OFF_TRACK,
+                          reasons=[]) for i in range(3)]))
+    async with TestApp(create_app(settings)):
+        await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders),
+                             person(chair, "Pat Chair", roles=["panel_chair"]),
+                             person(sro, "Sam Owner", roles=["sro"], systems=[system]))
+        await produce(kafka, ACCOUNTABILITY.name, [s.to_bytes() for s in steps] + [agenda.to_bytes()] * 2)
+
+        async def collected() -> bool:
+            groups = await db.find_notices(conn, recipient=chair, status="collecting")
+            return bool(groups) and await conn.fetchval(
+                "SELECT count(*) FROM notice_items WHERE notice_id = $1", groups[0]["notice_id"]) == 3
+        await eventually(collected)
+        await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in leaders))
+        assert [m["Subject"] for m in mailbox.to(f"{chair}@example.org")] == [
+            "Panel agenda for 20 April 2026: 3 slipping action(s)"]  # only the agenda: the group still waits
+
+        await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])
+        await eventually(lambda: len(mailbox.to(f"{chair}@example.org")) >= 2 and mailbox.to(f"{sro}@example.org"))
+    chair_mail = mailbox.to(f"{chair}@example.org")
+    assert len(chair_mail) == 2
+    digest = chair_mail[1]
+    assert digest["Subject"] == f"3 action(s) added to the Panel's agenda ({system})"
+    body = digest.get_body(("plain",)).get_content()
+    assert all(f"act{i}-{u}" in body for i in range(3))
+    (sro_mail,) = mailbox.to(f"{sro}@example.org")
+    assert sro_mail["Subject"] == f"3 escalated action(s) in {system}"
+
+
+async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_is_reported(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    by_event, by_link, silent = (f"p-{k}-{u}" for k in ("event", "link", "silent"))
+    app = (runtime := bootstrap(settings)).app(routes(runtime))
+    async with TestApp(app):
+        await publish_people(kafka, database_url, *(person(p, "A Leader") for p in (by_event, by_link, silent)))
+        await produce(kafka, ACCOUNTABILITY.name, [
+            escalation(f"esc-{p}", f"act-{p}", f"sys-{u}", p).to_bytes() for p in (by_event, by_link, silent)])
+        await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in (by_event, by_link, silent)))
+
+        # One leader acknowledges through their own tool (an event) ...
+        (notice,) = await db.find_notices(conn, recipient=by_event)
+        await produce(kafka, NOTICES.name, [ev.NoticeAcknowledged.new(
+            source=by_event, subject=notice["about"], data=ev.NoticeOutcome(
+                notice_id=notice["notice_id"], recipient=by_event, channel="email", about=notice["about"])).to_bytes()])
+        # ... another follows the signed link in the email; a tampered link is refused.
+        text = mailbox.to(f"{by_link}@example.org")[0].get_body(("plain",)).get_content()
+        link = re.search(r"Confirm you have seen this: (\S+)", text).group(1)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notices.test") as http:
+            assert (await http.get(link.replace("sig=", "sig=0"))).status_code == 403
+            assert (await http.get(link)).status_code == 200
+        await eventually(lambda: conn.fetchval(
+            "SELECT count(*) FROM notices WHERE recipient = ANY($1::text[]) AND acknowledged_at IS NOT NULL",
+            [by_event, by_link]), timeout=10)
+
+        await produce(kafka, CLOCK.name, [tick(T0 + timedelta(hours=25)).to_bytes()])
+        await eventually(lambda: len(mailbox.to(f"{silent}@example.org")) >= 2)
+        await produce(kafka, CLOCK.name, [tick(T0 + timedelta(hours=73)).to_bytes()])
+        reported = await notice_events(kafka, f"esc-{silent}", until=lambda m: len(m) >= 2)
+        acked = await notice_events(kafka, f"esc-{by_link}", until=lambda m: len(m) >= 2)
+        await asyncio.sleep(0)
+    reminder = mailbox.to(f"{silent}@example.org")[1]
+    assert reminder["Subject"].startswith("Reminder 1: Action needs your attention")
+    assert len(mailbox.to(f"{by_event}@example.org")) == 1 and len(mailbox.to(f"{by_link}@example.org")) == 1
+    assert [e.type for e in reported] == ["notice.sent", "notice.sent", "notice.unacknowledged"]
+    assert reported[-1].data.recipient == silent
+    assert [e.type for e in acked] == ["notice.sent", "notice.acknowledged"]
+    unacknowledged = await db.find_notices(conn, status="sent")
+    assert {n["recipient"] for n in unacknowledged if n["unack_reported_at"]} == {silent}

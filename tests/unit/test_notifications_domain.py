@@ -1,0 +1,143 @@
+"""Who is told, in which words, and how delivery outcomes are judged: pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from services.notifications.delivery import render
+from services.notifications.domain import (
+    AckClock,
+    Person,
+    ack_signature,
+    ack_signature_valid,
+    channels_for,
+    compose,
+    escalation_addressees,
+    escalation_item,
+    http_outcome,
+    notice_id_for,
+    retry_delay,
+    smtp_outcome,
+    webhook_signature,
+)
+from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
+
+SRO_BC = Person("p-sro-bc", "Sam Owner", email="sam@example.org", roles=("sro",), systems=("black-country",))
+SRO_OTHER = Person("p-sro-cw", "Cat Other", email="cat@example.org", roles=("sro",),
+                   systems=("coventry-and-warwickshire",))
+CHAIR = Person("p-chair", "Pat Chair", email="pat@example.org", roles=("panel_chair",))
+SECRETARY = Person("p-sec", "Lee Secretary", email="lee@example.org", roles=("board_secretary",))
+DIRECTORY = [SRO_BC, SRO_OTHER, CHAIR, SECRETARY]
+
+
+def step(ladder: LadderStep | None = LadderStep.LEADER_ASKED, **over) -> EscalationStep:
+    data = dict(escalation_id="esc-1", action_id="bc-ap3-1", system="black-country",
+                action_title="Independent review of every formal disciplinary involving BME staff",
+                step=ladder, previous_step=None,
+                reasons=[Reason(rule="milestone_passed", status=Status.OFF_TRACK,
+                                message="Milestone 'Review panel in place' was due on 31 March 2026")],
+                recipients=["p-leader-1"], respond_by=date(2026, 4, 14)) | over
+    return EscalationStep(**data)
+
+
+def test_leader_asked_step_tells_the_leader_and_the_systems_sro_only():
+    people = escalation_addressees(step(), DIRECTORY, resolved=False)
+    assert [(a.person_id, a.role) for a in people] == [("p-leader-1", "leader"), ("p-sro-bc", "sro")]
+
+
+def test_only_the_leaders_notice_waits_for_an_acknowledgement():
+    people = {a.person_id: a for a in escalation_addressees(step(), DIRECTORY, resolved=False)}
+    assert people["p-leader-1"].needs_ack and not people["p-sro-bc"].needs_ack
+
+
+def test_panel_agenda_step_adds_the_panel_chair_grouped_by_panel_agenda():
+    people = {a.person_id: a for a in escalation_addressees(step(LadderStep.PANEL_AGENDA), DIRECTORY,
+                                                            resolved=False)}
+    assert set(people) == {"p-leader-1", "p-sro-bc", "p-chair"}
+    assert people["p-chair"].group_key == "panel_agenda"
+    assert people["p-sro-bc"].group_key == "system:black-country"
+
+
+def test_people_board_step_adds_the_board_secretary():
+    people = {a.person_id for a in escalation_addressees(step(LadderStep.PEOPLE_BOARD), DIRECTORY, resolved=False)}
+    assert people == {"p-leader-1", "p-sro-bc", "p-sec"}
+
+
+def test_a_resolved_escalation_asks_nobody_for_an_acknowledgement():
+    assert not any(a.needs_ack for a in escalation_addressees(step(None), DIRECTORY, resolved=True))
+
+
+def test_a_person_not_in_the_directory_still_gets_a_notice_on_email_so_its_failure_is_recorded():
+    assert channels_for(None) == ["email"]
+    assert channels_for(Person("p", "P", channels=("webhook", "email"))) == ["webhook", "email"]
+
+
+def test_the_notice_id_is_the_same_for_the_same_escalation_step_recipient_and_channel():
+    assert notice_id_for("esc-1", "leader_asked", "p1", "email") == notice_id_for("esc-1", "leader_asked", "p1",
+                                                                                  "email")
+    assert notice_id_for("esc-1", "leader_asked", "p1", "email") != notice_id_for("esc-1", "leader_asked", "p1",
+                                                                                  "webhook")
+
+
+def test_smtp_4xx_is_transient_and_5xx_permanent():
+    assert smtp_outcome(250, "ok").delivered
+    assert not smtp_outcome(451, "try later").permanent
+    assert smtp_outcome(550, "no such user").permanent
+
+
+def test_http_5xx_and_429_are_transient_and_other_4xx_permanent():
+    assert http_outcome(204).delivered
+    assert not http_outcome(503).permanent and not http_outcome(429).permanent
+    assert http_outcome(404).permanent and http_outcome(401).permanent
+
+
+def test_retry_waits_double_and_are_capped():
+    assert [retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+
+
+def test_acknowledgement_link_signature_rejects_another_notice():
+    sig = ack_signature("secret", "n-1")
+    assert ack_signature_valid("secret", "n-1", sig)
+    assert not ack_signature_valid("secret", "n-2", sig)
+    assert not ack_signature_valid("other", "n-1", sig)
+
+
+def test_webhook_signature_covers_timestamp_and_body():
+    sig = webhook_signature("k", "100", b"{}")
+    assert sig.startswith("sha256=")
+    assert sig != webhook_signature("k", "101", b"{}") and sig != webhook_signature("k", "100", b"{ }")
+
+
+def test_ack_clock_reminds_before_the_grace_ends():
+    clock = AckClock(grace=timedelta(days=7), reminder_interval=timedelta(days=2))
+    issued = datetime(2026, 4, 1, tzinfo=UTC)
+    assert clock.first_reminder(issued) < clock.due(issued) == datetime(2026, 4, 8, tzinfo=UTC)
+
+
+def test_leaders_email_says_what_slipped_why_what_is_asked_by_when_and_how_to_answer():
+    letter = compose("escalation", "leader", [escalation_item(step()) | {"role": "leader"}], "Dana Leader",
+                     "http://x/ack?notice=n-1&sig=abc")
+    text, html = render(letter, "n-1")
+    assert letter.subject == ("Action needs your attention: "
+                              "Independent review of every formal disciplinary involving BME staff")
+    assert "Dear Dana Leader," in text
+    assert "Milestone 'Review panel in place' was due on 31 March 2026" in text
+    assert "explain why progress has slipped, or send a recovery plan" in text
+    assert "By when: 14 April 2026" in text
+    assert "How to answer:" in text and "http://x/ack?notice=n-1&amp;sig=abc" in html
+
+
+def test_grouped_notice_to_the_chair_lists_every_action_in_one_message():
+    items = [escalation_item(step(LadderStep.PANEL_AGENDA, action_id=f"a{i}", action_title=f"Action {i}"))
+             for i in range(3)]
+    letter = compose("escalation", "panel_chair", items, "Pat Chair", None)
+    text, _ = render(letter, "g-1")
+    assert letter.subject == "3 action(s) added to the Panel's agenda (black-country)"
+    assert all(f"Action {i}" in text for i in range(3))
+
+
+def test_html_part_escapes_what_systems_wrote():
+    letter = compose("escalation", "leader", [escalation_item(step(action_title="<script>x</script>"))],
+                     "Dana", None)
+    _, html = render(letter, "n-1")
+    assert "<script>" not in html and "&lt;script&gt;" in html
