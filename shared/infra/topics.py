@@ -28,3 +28,43 @@ async def ensure_project_topics(bootstrap: str, systems: list[str]) -> list[str]
     names = all_topic_names(systems)
     await ensure_topics(bootstrap, names)
     return names
+
+
+def main() -> None:
+    """``python -m shared.infra.topics``: create every topic for the systems in the reference
+    data (``KAFKA_BOOTSTRAP_SERVERS``, ``REFERENCE_DATA_PATH``); ``--dry-run`` only lists them.
+    The docker compose topics-init container runs this."""
+    import argparse
+    import asyncio
+    import os
+    import time
+    from pathlib import Path
+
+    from aiokafka.errors import KafkaConnectionError
+
+    from shared.reference import ReferenceData
+    from shared.settings import DEFAULT_REFERENCE_DATA
+
+    parser = argparse.ArgumentParser(prog="python -m shared.infra.topics", description=main.__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="print the topic names, create nothing")
+    args = parser.parse_args()
+    reference = Path(os.environ.get("REFERENCE_DATA_PATH") or DEFAULT_REFERENCE_DATA)
+    systems = list(ReferenceData.load(reference).systems)
+    if args.dry_run:
+        print("\n".join(all_topic_names(systems)))
+        return
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    deadline = time.monotonic() + 60
+    while True:  # a broker that reports healthy may still be electing its controller
+        try:
+            names = asyncio.run(ensure_project_topics(bootstrap, systems))
+            break
+        except KafkaConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    print(f"{len(names)} topics ready on {bootstrap} for {len(systems)} systems")
+
+
+if __name__ == "__main__":
+    main()
