@@ -131,6 +131,31 @@ def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0)
             failed.append(f"{binding}: {exc}")
     if failed:
         raise RuntimeError("creating ACLs failed:\n" + "\n".join(failed))
+    _wait_until_enforced(admin, len(grants), timeout)
+
+
+def _wait_until_enforced(admin, expected: int, timeout: float) -> None:
+    """create_acls returns once the controller accepted them; the broker's authorizer learns
+    of them a moment later, and a client that connects in between is refused. The broker
+    answers describe_acls from the authorizer itself, so seeing them there means enforced."""
+    import time
+
+    from confluent_kafka.admin import (
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    every = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                             AclOperation.ANY, AclPermissionType.ANY)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(admin.describe_acls(every, request_timeout=timeout).result(timeout)) >= expected:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"ACLs not enforced by the broker within {timeout}s")
 
 
 def grant_project_acls(admin_bootstrap: str, systems: Iterable[str]) -> list[Grant]:
