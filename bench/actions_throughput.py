@@ -1,0 +1,120 @@
+"""How many progress updates per second the actions service persists, against the raw
+aiokafka consume rate of the same topic (the baseline), in one run on the local stack.
+
+    .venv/bin/python -m bench.actions_throughput [--actions 200] [--updates 20]
+
+Starts its own native Kafka and PostgreSQL unless KAFKA_BOOTSTRAP_SERVERS and
+POSTGRES_URL are set. Prints a table and writes bench/results/actions_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from faststream import TestApp
+
+from services.actions.app import create_app
+from shared.contracts.topics import system_inbound
+from shared.infra.kafka import kafka_version
+from shared.infra.topics import ensure_topics
+from shared.settings import ActionsSettings
+from tests.infra import kafka_bootstrap, postgres_admin_url
+from tests.samples import commitment, progress
+
+RESULTS = Path(__file__).with_name("results") / "actions_throughput.json"
+SYSTEM = "black-country"
+
+
+async def run(actions: int, updates: int) -> dict:
+    with ExitStack() as stack:
+        bootstrap = stack.enter_context(kafka_bootstrap())
+        admin_url = stack.enter_context(postgres_admin_url())
+        db = f"bench_{uuid.uuid4().hex[:8]}"
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'CREATE DATABASE "{db}"')
+        await conn.close()
+        database_url = admin_url.rsplit("/", 1)[0] + f"/{db}"
+        await ensure_topics(bootstrap, [system_inbound(SYSTEM), "actions.changes", f"actions.feedback.{SYSTEM}",
+                                        "actions.deadletter"])
+
+        run_id = uuid.uuid4().hex[:6]
+        ids = [f"bench-{run_id}-{i}" for i in range(actions)]
+        messages = [(a.encode(), commitment(action_id=a).to_bytes()) for a in ids]
+        for step in range(updates):
+            day = date(2026, 3, 1) + timedelta(days=step)
+            messages += [(a.encode(), progress(action_id=a, percent=step * 100 / updates, as_of=day).to_bytes())
+                         for a in ids]
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+        await producer.start()
+        t0 = time.perf_counter()
+        for key, value in messages:
+            await producer.send(system_inbound(SYSTEM), value, key=key)
+        await producer.flush()
+        produce_rate = len(messages) / (time.perf_counter() - t0)
+        await producer.stop()
+
+        # Baseline: the raw consume rate of the same messages with plain aiokafka.
+        consumer = AIOKafkaConsumer(system_inbound(SYSTEM), bootstrap_servers=bootstrap, group_id=f"raw-{run_id}",
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        await consumer.start()
+        seen, t0 = 0, time.perf_counter()
+        while seen < len(messages):
+            batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+            seen += sum(len(v) for v in batch.values())
+        raw_rate = seen / (time.perf_counter() - t0)
+        await consumer.stop()
+
+        # The service: time from start until every update is in the audit trail.
+        app = create_app(ActionsSettings(kafka_bootstrap_servers=bootstrap, database_url=database_url,
+                                         log_level="WARNING"))
+        t0 = time.perf_counter()
+        async with TestApp(app):
+            check = await asyncpg.connect(database_url)
+            while (await check.fetchval("SELECT count(*) FROM action_events")) < len(messages):
+                await asyncio.sleep(0.05)
+            service_seconds = time.perf_counter() - t0
+            accepted = await check.fetchval("SELECT count(*) FROM action_events WHERE outcome = 'accepted'")
+            await check.close()
+        service_rate = len(messages) / service_seconds
+
+    return {
+        "benchmark": "actions_throughput",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores",
+        "kafka": kafka_version(),
+        "messages": len(messages),
+        "accepted": accepted,
+        "produce_per_s": round(produce_rate),
+        "raw_aiokafka_consume_per_s": round(raw_rate),
+        "service_persisted_per_s": round(service_rate),
+        "service_vs_raw": round(service_rate / raw_rate, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--actions", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=20)
+    args = parser.parse_args()
+    result = asyncio.run(run(args.actions, args.updates))
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
