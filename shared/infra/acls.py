@@ -121,7 +121,7 @@ def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0)
     """Create ``grants`` (idempotent: Kafka keeps one copy of an identical ACL)."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": admin_bootstrap})
+    admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})  # errors only
     futures = admin.create_acls([_binding(g) for g in grants], request_timeout=timeout)
     failed = []
     for binding, future in futures.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,7 +31,8 @@ import asyncpg
 import httpx
 import typer
 
-from shared.infra.kafka import KafkaServer
+from shared.infra.acls import grant_project_acls, principals, service_principal
+from shared.infra.kafka import KafkaServer, ScramUser
 from shared.infra.ports import free_port
 from shared.infra.postgres import PostgresServer
 from shared.infra.topics import ensure_project_topics
@@ -124,6 +126,10 @@ class Stack:
     clock: Process | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds from start, per part
     problems: dict[str, str] = field(default_factory=dict)
+    # Secured mode: ``kafka_bootstrap`` stays the loopback super-user listener (for
+    # tests and ops); services, systems and the clock log in on ``sasl_bootstrap``.
+    sasl_bootstrap: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)  # principal -> password
 
     def url(self, service: str) -> str:
         process = self.services[service]
@@ -131,9 +137,12 @@ class Stack:
         return process.url
 
     def describe(self) -> str:
-        lines = [f"Kafka       {self.kafka_bootstrap}  (ready at {self.timings.get('kafka', 0):.1f}s)",
-                 f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
-                 f"topics      created at {self.timings.get('topics', 0):.1f}s"]
+        lines = [f"Kafka       {self.kafka_bootstrap}  (ready at {self.timings.get('kafka', 0):.1f}s)"]
+        if self.sasl_bootstrap:
+            lines.append(f"Kafka SASL  {self.sasl_bootstrap}  SCRAM-SHA-512, ACLs on; "
+                         f"{len(self.credentials)} principals in {self.logs_dir / 'credentials.env'}")
+        lines += [f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
+                  f"topics      created at {self.timings.get('topics', 0):.1f}s"]
         for name, process in self.services.items():
             state = (f"ready at {process.ready_after:.1f}s" if process.ready_after is not None
                      else f"NOT RUNNING: {process.problem}")
@@ -187,6 +196,13 @@ def _database_url(admin_url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
+def _login(stack: Stack, principal: str) -> dict[str, str]:
+    """The settings variables (shared/settings.py) that make a process log in as ``principal``."""
+    if not stack.sasl_bootstrap:
+        return {}
+    return {"KAFKA_SASL_USERNAME": principal, "KAFKA_SASL_PASSWORD": stack.credentials[principal]}
+
+
 def _wait_until_ready(processes: list[Process], started: float, timeout: float) -> None:
     """Poll each service's /ready until it answers 200, its process dies, or time runs out."""
     waiting = {p.name: p for p in processes if p.problem is None}
@@ -211,8 +227,12 @@ def _wait_until_ready(processes: list[Process], started: float, timeout: float) 
                           f"{process.log_tail()}"
 
 
-def _start_kafka(given: str | None, logs: Path, started: float,
+def _start_kafka(given: str | None, users: list[ScramUser] | None, logs: Path, started: float,
                  timings: dict[str, float]) -> tuple[str, KafkaServer | None]:
+    if users is not None:
+        kafka = KafkaServer(secured=True, users=users, keep_logs_in=logs).start()
+        timings["kafka"] = time.monotonic() - started
+        return kafka.bootstrap, kafka
     if bootstrap := given or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return bootstrap, None
     kafka = KafkaServer(keep_logs_in=logs).start()
@@ -244,6 +264,7 @@ def running_stack(
     kafka_bootstrap: str | None = None,
     postgres_url: str | None = None,
     database_suffix: str = "",
+    secured: bool = False,
 ) -> Iterator[Stack]:
     """Start the stack, yield it, stop everything on the way out (also on errors).
 
@@ -251,6 +272,8 @@ def running_stack(
     ``kafka_bootstrap`` / ``postgres_url`` (an admin DSN) use servers that already run,
     as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
     keeps several stacks on one PostgreSQL apart.
+    ``secured`` starts a broker of its own with SCRAM-SHA-512 logins and the project's
+    ACLs (``shared.infra.acls``): each service and the clock log in as their principal.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the
     rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
     """
@@ -259,30 +282,41 @@ def running_stack(
     unknown = set(services) - set(specs)
     if unknown:
         raise StackError(f"unknown services {sorted(unknown)}; the stack knows {sorted(specs)}")
+    if secured and kafka_bootstrap:
+        raise StackError("secured mode starts its own broker: SCRAM users are created when it is formatted")
     logs = logs_dir or Path(tempfile.mkdtemp(prefix="governance-stack-"))
     logs.mkdir(parents=True, exist_ok=True)
+    systems = list(ReferenceData.load(reference_data).systems)
+    credentials = {name: secrets.token_urlsafe(18) for name in principals(systems)} if secured else {}
+    users = [ScramUser(name, password) for name, password in credentials.items()] if secured else None
 
     with ExitStack() as cleanup:
         timings: dict[str, float] = {}
         databases = [f"{s.name}{database_suffix}" for s in SERVICES]
         # Kafka (the slow one) and PostgreSQL start side by side.
         with ThreadPoolExecutor(2) as pool:
-            kafka_started = pool.submit(_start_kafka, kafka_bootstrap, logs, started, timings)
+            kafka_started = pool.submit(_start_kafka, kafka_bootstrap, users, logs, started, timings)
             postgres_started = pool.submit(_start_postgres, postgres_url, databases, started, timings)
         for future in (kafka_started, postgres_started):
             if future.exception() is None and (server := future.result()[1]) is not None:
                 cleanup.callback(server.stop)
-        kafka_bootstrap = kafka_started.result()[0]
+        kafka_bootstrap, kafka = kafka_started.result()
         admin_url = postgres_started.result()[0]
 
-        systems = list(ReferenceData.load(reference_data).systems)
         _run(ensure_project_topics(kafka_bootstrap, systems))
+        if secured:
+            grant_project_acls(kafka_bootstrap, systems)
+            (logs / "credentials.env").write_text(
+                "".join(f"{name}={password}\n" for name, password in credentials.items()))
         timings["topics"] = time.monotonic() - started
 
         stack = Stack(kafka_bootstrap, admin_url,
                       {s.name: _database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
-                      logs, timings=timings)
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                      logs, timings=timings, credentials=credentials)
+        if secured:
+            assert kafka is not None
+            stack.sasl_bootstrap = kafka.sasl_bootstrap
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or kafka_bootstrap,
                "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1"}
         for spec in SERVICES:
             env[spec.database_env] = stack.database_urls[spec.name]
@@ -297,7 +331,7 @@ def running_stack(
             if not spec.is_built():
                 process.problem = f"services/{name}/app.py does not exist yet"
                 continue
-            process.start({**env, "HTTP_PORT": str(port)})
+            process.start({**env, "HTTP_PORT": str(port), **_login(stack, service_principal(name))})
             cleanup.callback(process.stop)
 
         if with_clock:
@@ -305,7 +339,7 @@ def running_stack(
                 stack.problems["clock"] = f"{CLOCK_MODULE} does not exist yet; no clock ticks"
             else:
                 stack.clock = Process("clock", [sys.executable, "-m", CLOCK_MODULE], logs / "clock.log")
-                stack.clock.start(env)
+                stack.clock.start({**env, **_login(stack, service_principal("clock"))})
                 cleanup.callback(stack.clock.stop)
 
         _wait_until_ready(list(stack.services.values()), started, ready_timeout)
@@ -343,6 +377,7 @@ def up(
     no_clock: bool = typer.Option(False, "--no-clock", help="do not start the clock process"),
     logs: Path = typer.Option(None, help="folder for every process's log (default: a temporary one)"),
     strict: bool = typer.Option(False, help="stop everything if any service fails to start"),
+    secured: bool = typer.Option(False, help="SCRAM-SHA-512 logins and ACLs; one principal per system and service"),
 ) -> None:
     """Start Kafka, PostgreSQL, the topics, the services and the clock; stop all on Ctrl-C."""
     # SIGTERM (docker stop, systemd, kill) ends the stack as Ctrl-C does.
@@ -351,7 +386,7 @@ def up(
     typer.echo(f"starting {', '.join(chosen)} ...")
     try:
         with running_stack(chosen, fixed_ports=True, logs_dir=logs, with_clock=not no_clock,
-                           strict=strict) as stack:
+                           strict=strict, secured=secured) as stack:
             typer.echo(stack.describe())
             if stack.problems:
                 typer.secho(f"{len(stack.problems)} part(s) not running; see above", fg="yellow", err=True)
