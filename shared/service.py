@@ -5,10 +5,13 @@ them in order. Nothing here runs at import time."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import asyncpg
 from faststream.asgi import AsgiFastStream
+from faststream.specification import AsyncAPI
+
+from .contracts.topics import SHARED_TOPICS, dead_letter
 
 from .db import create_pool
 from .http import operational_routes
@@ -59,7 +62,23 @@ class ServiceRuntime:
             await self._pool.close()
             self._pool = None
 
-    def app(self, routes: list[tuple[str, Any]] = ()) -> AsgiFastStream:
+    def document_outputs(self, extra: tuple[tuple[str, Any, str], ...] = ()) -> None:
+        """Declare what this service writes, from the topic registry, so the generated
+        AsyncAPI document shows outputs too (the outbox relay does the actual publishing)."""
+        for topic in SHARED_TOPICS:
+            if self.name in topic.writers:
+                schema = topic.events[0] if len(topic.events) == 1 else Union[topic.events]  # noqa: UP007
+                self.broker.publisher(topic.name, title=f"{topic.name}:{self.name}", schema=schema,
+                                      description=f"keyed by {topic.key}")
+        for name, schema, description in extra:
+            self.broker.publisher(name, title=f"{name}:{self.name}", schema=schema, description=description)
+        self.broker.publisher(dead_letter(self.name), title=f"{dead_letter(self.name)}:{self.name}",
+                              schema=bytes, description="the original message bytes; the reason in headers "
+                              "dlt-code, dlt-reason, dlt-topic, dlt-partition, dlt-offset")
+
+    def app(self, routes: list[tuple[str, Any]] = (),
+            outputs: tuple[tuple[str, Any, str], ...] = ()) -> AsgiFastStream:
+        self.document_outputs(outputs)
         return AsgiFastStream(
             self.broker,
             asgi_routes=[*operational_routes(self), *routes],
@@ -68,4 +87,6 @@ class ServiceRuntime:
             on_shutdown=[self.stop_background],
             after_shutdown=[self.close],
             asyncapi_path="/asyncapi",
+            specification=AsyncAPI(title=f"Midlands governance: {self.name} service", version="1.0.0",
+                                   description=f"Events the {self.name} service consumes and produces."),
         )
