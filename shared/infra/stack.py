@@ -378,14 +378,17 @@ def up(
     logs: Path = typer.Option(None, help="folder for every process's log (default: a temporary one)"),
     strict: bool = typer.Option(False, help="stop everything if any service fails to start"),
     secured: bool = typer.Option(False, help="SCRAM-SHA-512 logins and ACLs; one principal per system and service"),
+    free_ports: bool = typer.Option(False, help="any free ports instead of 8001-8003"),
 ) -> None:
     """Start Kafka, PostgreSQL, the topics, the services and the clock; stop all on Ctrl-C."""
-    # SIGTERM (docker stop, systemd, kill) ends the stack as Ctrl-C does.
+    # SIGTERM (systemd, kill) ends the stack as Ctrl-C does; SIGINT is set explicitly
+    # because a shell starting the command in the background leaves it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     chosen = tuple(service) if service else tuple(s.name for s in SERVICES)
     typer.echo(f"starting {', '.join(chosen)} ...")
     try:
-        with running_stack(chosen, fixed_ports=True, logs_dir=logs, with_clock=not no_clock,
+        with running_stack(chosen, fixed_ports=not free_ports, logs_dir=logs, with_clock=not no_clock,
                            strict=strict, secured=secured) as stack:
             typer.echo(stack.describe())
             if stack.problems:

@@ -3,6 +3,11 @@ a service that cannot start is named with its reason, and everything stops on ex
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import uuid
 
 import httpx
@@ -67,3 +72,34 @@ async def test_a_secured_stack_runs_the_actions_service_and_lets_a_system_post_o
             await produce(stack.sasl_bootstrap, system_inbound(theirs),
                           [commitment(action_id=action, system=theirs).to_bytes()], **login)
     assert "svc-actions=" in (tmp_path / "credentials.env").read_text()
+
+
+def test_the_one_command_stack_prints_where_everything_is_and_stops_it_all_on_ctrl_c(
+    kafka, postgres_admin, tmp_path,
+):
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+           "POSTGRES_URL": postgres_admin}
+    command = [sys.executable, "-m", "shared.infra.stack", "up", "--service", "actions", "--no-clock",
+               "--free-ports", "--logs", str(tmp_path)]
+    stack = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    try:
+        printed = []
+        for line in stack.stdout:
+            printed.append(line)
+            if line.startswith("running;"):
+                break
+        out = "".join(printed)
+        assert re.search(r"^actions\s+http://127\.0\.0\.1:\d+\s+ready at [\d.]+s", out, re.M), out
+        assert re.search(r"^stack ready in [\d.]+s", out, re.M), out
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", out)[1]
+        assert httpx.get(f"{url}/ready").status_code == 200
+
+        stack.send_signal(signal.SIGINT)
+        rest, _ = stack.communicate(timeout=60)
+    finally:
+        if stack.poll() is None:
+            stack.kill()
+    assert stack.returncode == 0
+    assert rest.rstrip().endswith("stopped")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/ready")
