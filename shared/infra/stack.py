@@ -227,8 +227,10 @@ def _wait_until_ready(processes: list[Process], started: float, timeout: float) 
                           f"{process.log_tail()}"
 
 
-def _start_kafka(given: str | None, users: list[ScramUser] | None, logs: Path, started: float,
+def _start_kafka(given: str | KafkaServer | None, users: list[ScramUser] | None, logs: Path, started: float,
                  timings: dict[str, float]) -> tuple[str, KafkaServer | None]:
+    if isinstance(given, KafkaServer):
+        return given.bootstrap, None
     if users is not None:
         kafka = KafkaServer(secured=True, users=users, keep_logs_in=logs).start()
         timings["kafka"] = time.monotonic() - started
@@ -265,6 +267,7 @@ def running_stack(
     postgres_url: str | None = None,
     database_suffix: str = "",
     secured: bool = False,
+    secured_broker: tuple[KafkaServer, dict[str, str]] | None = None,
 ) -> Iterator[Stack]:
     """Start the stack, yield it, stop everything on the way out (also on errors).
 
@@ -273,7 +276,9 @@ def running_stack(
     as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
     keeps several stacks on one PostgreSQL apart.
     ``secured`` starts a broker of its own with SCRAM-SHA-512 logins and the project's
-    ACLs (``shared.infra.acls``): each service and the clock log in as their principal.
+    ACLs (``shared.infra.acls``): each service and the clock log in as their principal;
+    ``secured_broker`` (a running secured ``KafkaServer`` and each principal's password)
+    is used instead of starting one.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the
     rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
     """
@@ -287,7 +292,12 @@ def running_stack(
     logs = logs_dir or Path(tempfile.mkdtemp(prefix="governance-stack-"))
     logs.mkdir(parents=True, exist_ok=True)
     systems = list(ReferenceData.load(reference_data).systems)
-    credentials = {name: secrets.token_urlsafe(18) for name in principals(systems)} if secured else {}
+    if secured_broker is not None:
+        secured = True
+        given_broker, credentials = secured_broker
+    else:
+        given_broker = None
+        credentials = {name: secrets.token_urlsafe(18) for name in principals(systems)} if secured else {}
     users = [ScramUser(name, password) for name, password in credentials.items()] if secured else None
 
     with ExitStack() as cleanup:
@@ -295,12 +305,14 @@ def running_stack(
         databases = [f"{s.name}{database_suffix}" for s in SERVICES]
         # Kafka (the slow one) and PostgreSQL start side by side.
         with ThreadPoolExecutor(2) as pool:
-            kafka_started = pool.submit(_start_kafka, kafka_bootstrap, users, logs, started, timings)
+            kafka_started = pool.submit(_start_kafka, given_broker or kafka_bootstrap, users, logs, started,
+                                        timings)
             postgres_started = pool.submit(_start_postgres, postgres_url, databases, started, timings)
         for future in (kafka_started, postgres_started):
             if future.exception() is None and (server := future.result()[1]) is not None:
                 cleanup.callback(server.stop)
         kafka_bootstrap, kafka = kafka_started.result()
+        kafka = kafka or given_broker
         admin_url = postgres_started.result()[0]
 
         _run(ensure_project_topics(kafka_bootstrap, systems))

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
@@ -15,8 +16,10 @@ from shared.contracts.topics import ACTION_CHANGES, Groups, system_feedback, sys
 from shared.infra.acls import grant_project_acls, scram_users, service_principal, system_principal
 from shared.infra.kafka import KafkaServer
 from shared.infra.topics import ensure_project_topics
+from shared.infra.stack import running_stack
 from tests.infra import secured_kafka
 from tests.kafka_tools import produce
+from tests.samples import commitment
 
 
 pytestmark = pytest.mark.integration
@@ -141,3 +144,25 @@ async def test_the_accountability_service_cannot_forge_a_systems_input(secured_t
     with pytest.raises(TopicAuthorizationFailedError):
         await produce(secured_topics.sasl_bootstrap, system_inbound(OURS), [b"forged"],
                       **login(service_principal(Groups.ACCOUNTABILITY)))
+
+
+async def test_a_secured_stack_runs_the_actions_service_and_lets_a_system_post_only_for_itself(
+    secured_topics: KafkaServer, postgres_admin: str, tmp_path,
+):
+    action = f"bc-ap3-{uuid.uuid4().hex[:6]}"
+    credentials = {user.name: user.password for user in scram_users(SYSTEMS, password_for)}
+    with running_stack(("actions",), secured_broker=(secured_topics, credentials), postgres_url=postgres_admin,
+                       with_clock=False, database_suffix=f"_{uuid.uuid4().hex[:8]}", logs_dir=tmp_path) as stack:
+        # Ready means the service logged in as svc-actions and its ACLs let it subscribe.
+        assert httpx.get(f"{stack.url('actions')}/ready").status_code == 200
+        assert stack.sasl_bootstrap == secured_topics.sasl_bootstrap
+        await produce(stack.sasl_bootstrap, system_inbound(OURS),
+                      [commitment(action_id=action, system=OURS).to_bytes()], key=action.encode(),
+                      **login(system_principal(OURS)))
+        changes = await collect(stack.kafka_bootstrap, ACTION_CHANGES.name,
+                                lambda r: any(x.key == action.encode() for x in r))
+        assert any(x.key == action.encode() for x in changes), "the service took the system's commitment"
+
+        with pytest.raises(TopicAuthorizationFailedError):
+            await produce(stack.sasl_bootstrap, system_inbound(THEIRS),
+                          [commitment(action_id=action, system=THEIRS).to_bytes()], **login(system_principal(OURS)))
