@@ -4,10 +4,12 @@ outbox), then wakes the dispatcher, which sends outside any transaction."""
 from __future__ import annotations
 
 from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
+from faststream.kafka.message import KafkaMessage
 
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
+INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES)
 
 
 def ack_clock(settings: NotificationsSettings) -> AckClock:
@@ -167,26 +170,21 @@ async def apply(runtime: NotificationsRuntime, event: Event) -> None:
     runtime.dispatcher.poke()
 
 
+def decoder_by_topic() -> Callable[[KafkaMessage], Awaitable[Event]]:
+    """Each topic accepts only its own event types, so a message posted to the wrong topic is
+    dead-lettered as ``unexpected_type`` with the types that topic takes."""
+    by_topic = {t.name: event_decoder(*t.events) for t in INPUTS}
+
+    async def decode(message: KafkaMessage) -> Event:
+        return await by_topic[message.raw_message.topic](message)
+
+    return decode
+
+
 def register_handlers(runtime: NotificationsRuntime) -> None:
-    broker = runtime.broker
-
-    @broker.subscriber(ACCOUNTABILITY.name, group_id=Groups.NOTIFICATIONS,
-                       decoder=event_decoder(*ACCOUNTABILITY.events), **SUBSCRIBER_DEFAULTS)
-    async def on_accountability_event(event: Any) -> None:
+    # One consumer for the four inputs: one group member per instance, not four, so instances
+    # join and rebalance quickly; per-partition order is unchanged.
+    @runtime.broker.subscriber(*(t.name for t in INPUTS), group_id=Groups.NOTIFICATIONS,
+                               decoder=decoder_by_topic(), **SUBSCRIBER_DEFAULTS)
+    async def on_event(event: Any) -> None:
         await apply(runtime, event)
-
-    @broker.subscriber(DIRECTORY.name, group_id=Groups.NOTIFICATIONS,
-                       decoder=event_decoder(*DIRECTORY.events), **SUBSCRIBER_DEFAULTS)
-    async def on_directory_event(event: Any) -> None:
-        await apply(runtime, event)
-
-    @broker.subscriber(CLOCK.name, group_id=Groups.NOTIFICATIONS,
-                       decoder=event_decoder(*CLOCK.events), **SUBSCRIBER_DEFAULTS)
-    async def on_clock_event(event: Any) -> None:
-        await apply(runtime, event)
-
-    @broker.subscriber(NOTICES.name, group_id=Groups.NOTIFICATIONS,
-                       decoder=event_decoder(*NOTICES.events), **SUBSCRIBER_DEFAULTS)
-    async def on_notice_event(event: Any) -> None:
-        await apply(runtime, event)
-
