@@ -24,6 +24,7 @@ from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
 from shared.messaging import TRANSIENT_ERRORS
 from shared.outbox import add_to_outbox
+from shared.reference import ReferenceData
 from shared.settings import NotificationsSettings
 
 from . import persistence as db
@@ -48,13 +49,14 @@ def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/ack?{urlencode({'notice': notice_id, 'sig': sig})}"
 
 
-def letter_for(settings: NotificationsSettings, notice: Any, items: list[dict[str, Any]], person: Person) -> Letter:
+def letter_for(settings: NotificationsSettings, notice: Any, items: list[dict[str, Any]], person: Person,
+               system_names: dict[str, str] | None = None) -> Letter:
     role = items[0].get("role", "leader") if items else "leader"
     kind = items[0]["kind"] if items else notice["kind"]
     ack_target = notice["reminds"] or notice["notice_id"]
     link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
     number = items[0].get("reminder_number", 0) if items else 0
-    return compose(kind, role, items, person.name, link, reminder_number=number)
+    return compose(kind, role, items, person.name, link, reminder_number=number, system_names=system_names)
 
 
 class EmailChannel:
@@ -141,6 +143,7 @@ class Dispatcher:
         self.email = EmailChannel(settings)
         self.webhook = WebhookChannel(settings)
         self.interval = interval
+        self.system_names = {s.id: s.name for s in ReferenceData.load(settings.reference_data_path).systems.values()}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -162,7 +165,7 @@ class Dispatcher:
             items = await db.items_of(conn, notice["notice_id"])
         if person is None:
             return Outcome(False, permanent=True, detail=f"unknown person {notice['recipient']!r}: not in the directory")
-        letter = letter_for(self.settings, notice, items, person)
+        letter = letter_for(self.settings, notice, items, person, self.system_names)
         text, html = render(letter, notice["notice_id"])
         if notice["channel"] == "webhook":
             return await self.webhook.send(notice["notice_id"], person, letter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -143,14 +144,17 @@ def _date_of(iso: str | None) -> date | None:
     return date.fromisoformat(iso) if iso else None
 
 
-def _escalation_line(item: dict[str, Any]) -> dict[str, Any]:
-    return {"title": item["title"], "system": item["system"], "action_id": item["action_id"],
-            "why": item["why"], "extra": _STEP_WORDS.get(item["step"], item["step"])}
+def _escalation_line(item: dict[str, Any], system_names: Mapping[str, str], extra: bool = True) -> dict[str, Any]:
+    return {"title": item["title"], "system": system_names.get(item["system"], item["system"]),
+            "action_id": item["action_id"], "why": item["why"],
+            "extra": _STEP_WORDS.get(item["step"], item["step"]).capitalize() + "." if extra else ""}
 
 
 def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_url: str | None,
-            reminder_number: int = 0) -> Letter:
-    """Words for a busy leader: what slipped, why, what is asked of them, by when, how to answer."""
+            reminder_number: int = 0, system_names: Mapping[str, str] | None = None) -> Letter:
+    """Words for a busy leader: what slipped, why, what is asked of them, by when, how to answer.
+    ``system_names`` turns system ids into the names people use (from the reference data)."""
+    names = system_names or {}
     greeting = f"Dear {name},"
     if kind == "deadline_reminder":
         item = items[0]
@@ -158,7 +162,8 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
         return Letter(
             subject=f"Reminder: progress for {item['cycle_id']} is due by {deadline}",
             greeting=greeting,
-            opening=(f"We have not yet received this cycle's progress update from {item['system']}. "
+            opening=(f"We have not yet received this cycle's progress update from "
+                     f"{names.get(item['system'], item['system'])}. "
                      f"The submission deadline for cycle {item['cycle_id']} is {deadline}."),
             ask="Please post progress for each of your system's actions: percent complete, milestones, "
                 "measures, and what is working, what is stopping progress and what is not working.",
@@ -173,16 +178,18 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
             subject=f"Panel agenda for {meets}: {len(item['items'])} slipping action(s)",
             greeting=greeting,
             opening=f"The agenda for the Panel meeting on {meets} lists these actions, worst first.",
-            items=[{"title": i["title"], "system": i["system"], "action_id": i["action_id"], "why": i["why"],
+            items=[{"title": i["title"], "system": names.get(i["system"], i["system"]), "action_id": i["action_id"],
+                    "why": i["why"],
                     "extra": (f"Leader's response: {i['leader_response']}" if i["leader_response"]
                               else "No response from the leader yet.")} for i in item["items"]],
             ask="Please review the actions before the meeting and decide on challenge, support or penalty.",
             by_when=meets,
             how_to_answer="Record the Panel's decisions in the Panel's decision log after the meeting.",
         )
-    lines = [_escalation_line(i) for i in items]
     resolved = all(i["step"] == "resolved" for i in items)
-    if role == "leader" and len(items) == 1 and not resolved:
+    single_leader = role == "leader" and len(items) == 1 and not resolved
+    lines = [_escalation_line(i, names, extra=not single_leader) for i in items]
+    if single_leader:
         item = items[0]
         respond_by = long_date(_date_of(item["respond_by"]))
         prefix = f"Reminder {reminder_number}: " if reminder_number else ""
@@ -194,11 +201,11 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
                    "so your response is on the agenda.")
         return Letter(
             subject=subject, greeting=greeting,
-            opening=f"An action you are accountable for in {item['system']} has slipped, and "
+            opening=f"An action you are accountable for in {names.get(item['system'], item['system'])} has slipped, and "
                     f"{_STEP_WORDS.get(item['step'], item['step'])}.",
             items=lines, ask=ask, by_when=respond_by or "within 14 days",
-            how_to_answer="Reply through your system's reporting tool with an explanation or a recovery plan. "
-                          "Use the link below to confirm you have seen this notice; reminders stop when you do.",
+            how_to_answer="Post your explanation or recovery plan through your system's reporting tool, "
+                          "as you post progress updates.",
             ack_url=ack_url,
         )
     if resolved:
@@ -210,7 +217,7 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
             items=lines, how_to_answer="Nothing is needed from you.",
         )
     count = len(items)
-    systems = sorted({i["system"] for i in items})
+    systems = sorted({names.get(i["system"], i["system"]) for i in items})
     where = systems[0] if len(systems) == 1 else f"{len(systems)} systems"
     if role == PANEL_CHAIR:
         subject = f"{count} action(s) added to the Panel's agenda ({where})"

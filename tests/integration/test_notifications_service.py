@@ -352,7 +352,7 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
                 notice_id=notice["notice_id"], recipient=by_event, channel="email", about=notice["about"])).to_bytes()])
         # ... another follows the signed link in the email; a tampered link is refused.
         text = mailbox.to(f"{by_link}@example.org")[0].get_body(("plain",)).get_content()
-        link = re.search(r"Confirm you have seen this: (\S+)", text).group(1)
+        link = re.search(r"(http://notices\.test/ack\?\S+)", text).group(1)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notices.test") as http:
             assert (await http.get(link.replace("sig=", "sig=0"))).status_code == 403
             assert (await http.get(link)).status_code == 200

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.notifications.delivery import render
+from pathlib import Path
+
+from services.notifications.delivery import ack_url, render
 from services.notifications.domain import (
     AckClock,
     Person,
@@ -21,6 +23,7 @@ from services.notifications.domain import (
     webhook_signature,
 )
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
+from shared.settings import NotificationsSettings
 
 SRO_BC = Person("p-sro-bc", "Sam Owner", email="sam@example.org", roles=("sro",), systems=("black-country",))
 SRO_OTHER = Person("p-sro-cw", "Cat Other", email="cat@example.org", roles=("sro",),
@@ -123,8 +126,38 @@ def test_leaders_email_says_what_slipped_why_what_is_asked_by_when_and_how_to_an
     assert "Dear Dana Leader," in text
     assert "Milestone 'Review panel in place' was due on 31 March 2026" in text
     assert "explain why progress has slipped, or send a recovery plan" in text
-    assert "By when: 14 April 2026" in text
-    assert "How to answer:" in text and "http://x/ack?notice=n-1&amp;sig=abc" in html
+    assert "By when\n  14 April 2026" in text
+    assert "How to answer\n" in text and "http://x/ack?notice=n-1&amp;sig=abc" in html
+
+
+def test_systems_are_named_as_people_name_them():
+    letter = compose("escalation", "leader", [escalation_item(step())], "Dana", None,
+                     system_names={"black-country": "Black Country"})
+    assert "accountable for in Black Country has slipped" in letter.opening
+
+
+def readme_email() -> str:
+    """The email shown in services/notifications/README.md, rendered from the real templates."""
+    settings = NotificationsSettings(public_base_url="https://governance.midlands-people-board.example",
+                                     ack_link_secret="example")
+    notice_id = notice_id_for("esc-bc-ap3-1-1", "leader_asked", "p-leader-1", "email")
+    item = escalation_item(step(reasons=[
+        Reason(rule="milestone_passed", status=Status.OFF_TRACK,
+               message="Milestone 'Review panel in place' was due on 31 March 2026 and has not been reached"),
+        Reason(rule="behind_trajectory", status=Status.OFF_TRACK,
+               message="Progress is 10% against a planned 25% by 31 March 2026"),
+    ]))
+    letter = compose("escalation", "leader", [item | {"role": "leader"}], "Dana Leader",
+                     ack_url(settings, notice_id), system_names={"black-country": "Black Country"})
+    text, _ = render(letter, notice_id)
+    return (f"From: {settings.smtp_sender}\nTo: dana.leader@example.org\n"
+            f"Subject: {letter.subject}\n\n{text}")
+
+
+def test_the_email_shown_in_the_readme_is_what_the_templates_render():
+    readme = (Path(__file__).parents[2] / "services" / "notifications" / "README.md").read_text()
+    shown = readme.split("<!-- rendered-email -->\n```text\n", 1)[1].split("```", 1)[0]
+    assert shown == readme_email()
 
 
 def test_grouped_notice_to_the_chair_lists_every_action_in_one_message():
