@@ -213,7 +213,7 @@ async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timed
         WHERE notice_id IN (
             SELECT notice_id FROM notices
             WHERE needs_ack AND NOT ack_closed AND status = 'sent'
-              AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at
+              AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at AND ack_due_at > $1
             FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
