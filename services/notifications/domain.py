@@ -53,6 +53,24 @@ def step_key(step: LadderStep | None) -> str:
     return step.value if step is not None else "resolved"
 
 
+_LADDER = list(LadderStep)
+
+
+def stepped_down(step: EscalationStep) -> bool:
+    return (step.step is not None and step.previous_step is not None
+            and _LADDER.index(step.step) < _LADDER.index(step.previous_step))
+
+
+def notice_step(step: EscalationStep, *, resolved: bool) -> str:
+    """The step part of the exactly-once key. A step back down is news of its own: the leader
+    who was asked at ``leader_asked`` before is told again when the action comes back down to it."""
+    if resolved or step.step is None:
+        return "resolved"
+    if stepped_down(step):
+        return f"{step.step.value}:down_from:{step.previous_step.value}"
+    return step.step.value
+
+
 def escalation_addressees(step: EscalationStep, directory: list[Person], *, resolved: bool) -> list[Addressee]:
     """The accountable leaders named in the event, plus by role from the directory:
     the system's SRO always, the Panel chair for the Panel step, the Board secretary for the Board step.
@@ -117,6 +135,7 @@ def escalation_item(step: EscalationStep) -> dict[str, Any]:
         "previous_step": step_key(step.previous_step) if step.previous_step else None,
         "why": [r.message for r in step.reasons],
         "respond_by": step.respond_by.isoformat() if step.respond_by else None,
+        "stepped_down": stepped_down(step),
     }
 
 
@@ -201,8 +220,10 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
                    "so your response is on the agenda.")
         return Letter(
             subject=subject, greeting=greeting,
-            opening=f"An action you are accountable for in {names.get(item['system'], item['system'])} has slipped, and "
-                    f"{_STEP_WORDS.get(item['step'], item['step'])}.",
+            opening=(f"An action you are accountable for in {names.get(item['system'], item['system'])} "
+                     + ("has improved and stepped back down the escalation ladder: "
+                        if item.get("stepped_down") else "has slipped, and ")
+                     + f"{_STEP_WORDS.get(item['step'], item['step'])}."),
             items=lines, ask=ask, by_when=respond_by or "within 14 days",
             how_to_answer="Post your explanation or recovery plan through your system's reporting tool, "
                           "as you post progress updates.",

@@ -31,7 +31,7 @@ from .domain import (
     escalation_addressees,
     escalation_item,
     reminder_item,
-    step_key,
+    notice_step,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
             content["step"] = "resolved"
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(
-                conn, kind="escalation", about=about, step=step_key(None if resolved else step.step),
+                conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
                 recipient=addressee.person_id, channel=channel, content=content, issued_at=event.occurred_at,
                 group_key=addressee.group_key, group_wait=timedelta(seconds=settings.group_wait_seconds),
                 needs_ack=addressee.needs_ack, ack_clock=ack_clock(settings),

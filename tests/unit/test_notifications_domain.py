@@ -18,6 +18,7 @@ from services.notifications.domain import (
     escalation_item,
     http_outcome,
     notice_id_for,
+    notice_step,
     retry_delay,
     smtp_outcome,
     webhook_signature,
@@ -46,6 +47,15 @@ def step(ladder: LadderStep | None = LadderStep.LEADER_ASKED, **over) -> Escalat
 def test_leader_asked_step_tells_the_leader_and_the_systems_sro_only():
     people = escalation_addressees(step(), DIRECTORY, resolved=False)
     assert [(a.person_id, a.role) for a in people] == [("p-leader-1", "leader"), ("p-sro-bc", "sro")]
+
+
+def test_a_step_back_down_is_a_new_notice_and_says_the_action_improved():
+    down = step(LadderStep.LEADER_ASKED, previous_step=LadderStep.PANEL_AGENDA)
+    assert notice_step(down, resolved=False) == "leader_asked:down_from:panel_agenda"
+    assert notice_step(step(), resolved=False) == "leader_asked"
+    assert notice_step(down, resolved=True) == "resolved"
+    letter = compose("escalation", "leader", [escalation_item(down)], "Dana", None)
+    assert "has improved and stepped back down the escalation ladder" in letter.opening
 
 
 def test_only_the_leaders_notice_waits_for_an_acknowledgement():
