@@ -389,7 +389,8 @@ def trend_chart_svg(trends: list[TrendPoint]) -> Markup:
                    f'stroke-width="2" stroke-dasharray="5 4"/>')
         for x, y, n in points:
             out.append(f'<circle class="slipped-point" cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="#222">'
-                       f'<title>{n} slipped</title></circle>')
+                       f'<title>{n} slipped</title></circle>'
+                       f'<text x="{x + bar_w / 2 + 6:.1f}" y="{y + 4:.1f}" class="slipped-label">{n} slipped</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="baseline"/>')
     out.append("</svg>")
     return Markup("".join(out))
@@ -423,7 +424,7 @@ def status_bar_svg(totals: dict[str, int]) -> Markup:
 
 def done_chart_svg(done_counts: list[tuple[str, int]]) -> Markup:
     """Horizontal bars: how many of each thing was done about slipping actions."""
-    row, label_w, width = 30, 280, 760
+    row, label_w, width = 30, 300, 1040  # about the page's width, so its text is the page's size
     height = max(row * len(done_counts), row) + 8
     peak = max([n for _, n in done_counts] + [1])
     out = [f'<svg class="chart done-chart" role="img" viewBox="0 0 {width} {height}" '
