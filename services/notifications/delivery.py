@@ -19,12 +19,14 @@ import asyncpg
 import httpx
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from prometheus_client import Counter
 
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
 from shared.messaging import TRANSIENT_ERRORS
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
+from shared.service import ServiceRuntime
 from shared.settings import NotificationsSettings
 
 from . import persistence as db
@@ -32,6 +34,7 @@ from .domain import Letter, Outcome, Person, ack_signature, compose, http_outcom
     webhook_signature
 
 log = structlog.get_logger("notifications.delivery")
+ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
@@ -137,8 +140,8 @@ class Dispatcher:
     any number can run.
     """
 
-    def __init__(self, pool_source: Any, settings: NotificationsSettings, interval: float = 0.5) -> None:
-        self._runtime = pool_source
+    def __init__(self, runtime: ServiceRuntime, settings: NotificationsSettings, interval: float = 0.5) -> None:
+        self._runtime = runtime
         self.settings = settings
         self.email = EmailChannel(settings)
         self.webhook = WebhookChannel(settings)
@@ -195,6 +198,8 @@ class Dispatcher:
             else:
                 delay = retry_delay(notice["attempts"], s.delivery_retry_base_seconds, s.delivery_retry_max_seconds)
                 await db.record_outcome(conn, notice, "pending", "transient_failure", outcome.detail, retry_in=delay)
+        ATTEMPTS.labels(notice["channel"], "sent" if outcome.delivered
+                        else "permanent_failure" if outcome.permanent else "transient_failure").inc()
         log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
                  channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
                  permanent=outcome.permanent, detail=outcome.detail)

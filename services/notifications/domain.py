@@ -122,6 +122,7 @@ class Letter:
     by_when: str = ""
     how_to_answer: str = ""
     ack_url: str | None = None
+    items_heading: str = "What slipped, and why"
 
 
 def long_date(d: date | None) -> str:
@@ -197,6 +198,7 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
             subject=f"Panel agenda for {meets}: {len(item['items'])} slipping action(s)",
             greeting=greeting,
             opening=f"The agenda for the Panel meeting on {meets} lists these actions, worst first.",
+            items_heading="On the agenda",
             items=[{"title": i["title"], "system": names.get(i["system"], i["system"]), "action_id": i["action_id"],
                     "why": i["why"],
                     "extra": (f"Leader's response: {i['leader_response']}" if i["leader_response"]
@@ -234,7 +236,7 @@ def compose(kind: str, role: str, items: list[dict[str, Any]], name: str, ack_ur
             subject=(f"Back on track: {items[0]['title']}" if len(items) == 1
                      else f"{len(items)} actions are back on track"),
             greeting=greeting,
-            opening="Good news: the following no longer need escalation.",
+            opening="Good news: the following no longer need escalation.", items_heading="Back on track",
             items=lines, how_to_answer="Nothing is needed from you.",
         )
     count = len(items)

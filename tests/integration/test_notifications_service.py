@@ -356,6 +356,12 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notices.test") as http:
             assert (await http.get(link.replace("sig=", "sig=0"))).status_code == 403
             assert (await http.get(link)).status_code == 200
+            listed = (await http.get("/notices", params={"recipient": by_link})).json()["notices"]
+            assert [(n["recipient"], n["status"]) for n in listed] == [(by_link, "sent")]
+            attempts = (await http.get("/deliveries", params={"notice": listed[0]["notice_id"]})).json()["attempts"]
+            assert [a["outcome"] for a in attempts] == ["sending", "sent"]
+            refused = await http.get("/notices", params={"status": "lost"})
+            assert refused.status_code == 400 and refused.json()["error"] == "bad_status"
         async def both_acknowledged() -> bool:  # before the clock moves: ticks travel on another topic
             return await conn.fetchval(
                 "SELECT count(*) FROM notices WHERE recipient = ANY($1::text[]) AND acknowledged_at IS NOT NULL",
