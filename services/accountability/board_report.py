@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import subprocess
 import sys
@@ -27,11 +28,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
+import asyncpg
 import httpx
+from faststream.asgi import AsgiResponse, Request, get
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from shared.http import json_response, query_param
 from shared.reference import ReferenceData
+from shared.service import ServiceRuntime
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -197,7 +202,8 @@ def worst(statuses: Sequence[str]) -> str | None:
 def build_heatmap(status: dict[str, Any], system_names: dict[str, str],
                   point_names: dict[str, str]) -> Heatmap:
     """Every system (a row) by every action point (a column), each cell coloured by its worst action."""
-    actions = [a for a in status.get("actions", []) if a.get("status") != "withdrawn"]
+    # Withdrawn actions are no longer the system's to deliver; unjudged ones have no colour yet.
+    actions = [a for a in status.get("actions", []) if a.get("status") not in (None, "withdrawn")]
     systems = dict(system_names)
     points = dict(point_names)
     for a in actions:
@@ -294,14 +300,13 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
     ``summaries`` are ``/cycle-summary`` answers, latest first as ``/cycles`` lists them; the
     trend runs over the reported cycle and the ones before it. ``status`` is ``/status``.
     """
+    ids = [s["cycle_id"] for s in summaries]
+    if cycle_id is not None and cycle_id not in ids:
+        known = f"the cycles are {', '.join(ids)}" if ids else "no cycle has opened yet"
+        raise ReportError(f"no summary for cycle {cycle_id!r}; {known}")
     if not summaries:
         raise ReportError("no cycle summaries: the accountability service has not opened a cycle yet")
-    index = 0
-    if cycle_id is not None:
-        ids = [s["cycle_id"] for s in summaries]
-        if cycle_id not in ids:
-            raise ReportError(f"no summary for cycle {cycle_id!r}; the cycles are {', '.join(ids)}")
-        index = ids.index(cycle_id)
+    index = ids.index(cycle_id) if cycle_id is not None else 0
     summary = summaries[index]
 
     system_names = {**_names(status.get("by_system", [])), **_names(summary.get("by_system", []))}
@@ -471,6 +476,44 @@ async def fetch(api_base_url: str, *, timeout: float = 30.0) -> tuple[list[dict[
         summaries = [await get("/cycle-summary", cycle_id=c["cycle_id"]) for c in cycles[:TREND_CYCLES]]
         status = await get("/status")
     return summaries, status
+
+
+async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
+               cycle_id: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What ``fetch`` gets from the read API, read from the service's own database instead:
+    the summaries of the given (default: latest) cycle and the ones before it, and every action's status."""
+    from . import picture  # the service's queries; the pure report and the CLI do not need them
+
+    if cycle_id is not None and not await conn.fetchval("SELECT 1 FROM cycles WHERE cycle_id = $1", cycle_id):
+        known = [r["cycle_id"] for r in await conn.fetch("SELECT cycle_id FROM cycles ORDER BY opens_on DESC")]
+        raise ReportError(f"no cycle {cycle_id!r}; the cycles are {', '.join(known) or 'none yet'}")
+    rows = await conn.fetch(
+        """SELECT cycle_id, summary FROM cycles
+           WHERE $1::text IS NULL OR opens_on <= (SELECT opens_on FROM cycles WHERE cycle_id = $1)
+           ORDER BY opens_on DESC LIMIT $2""", cycle_id, TREND_CYCLES)
+    summaries = [json.loads(r["summary"]) if r["summary"] is not None
+                 else await picture.cycle_summary(conn, r["cycle_id"], reference, final=False) for r in rows]
+    actions = await conn.fetch(
+        "SELECT action_id, system, action_point, title, status FROM actions ORDER BY system, action_point, action_id")
+    today = await conn.fetchval("SELECT today FROM clock")
+    return summaries, {"as_of": today.isoformat() if today else None, "actions": [dict(a) for a in actions]}
+
+
+def routes(runtime: ServiceRuntime, reference: ReferenceData) -> list[tuple[str, Any]]:
+    """``GET /board-report?cycle_id=``: the report as an HTML page (default: the latest cycle)."""
+    @get
+    async def board_report(request: Request) -> AsgiResponse:
+        """The People Board's report for a cycle, as one self-contained HTML page."""
+        wanted = query_param(request, "cycle_id")
+        try:
+            async with runtime.pool.acquire() as conn:
+                summaries, status = await load(conn, reference, cycle_id=wanted)
+            data = build_report_data(summaries, status, cycle_id=wanted, reference=reference)
+        except ReportError as e:
+            return json_response({"error": str(e)}, 404)
+        return AsgiResponse(render_html(data).encode(), 200, headers={"content-type": "text/html; charset=utf-8"})
+
+    return [("/board-report", board_report)]
 
 
 def chromium() -> str:

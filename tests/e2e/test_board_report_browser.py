@@ -14,14 +14,18 @@ import subprocess
 import sys
 import tempfile
 import threading
+from types import SimpleNamespace
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pytest
+from faststream.asgi import AsgiFastStream
 
+from services.accountability.app import MIGRATIONS
 from services.accountability.board_report import (
     CELL_FILL,
     build_report_data,
@@ -29,11 +33,15 @@ from services.accountability.board_report import (
     render_html,
     write_pdf,
 )
+from services.accountability.board_report import routes as board_report_routes
+from shared.db import create_pool
+from shared.reference import ReferenceData
 from tests.unit.test_board_report import sample_status, sample_summaries
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("chromium") is None,
-                                 reason="Debian's chromium package is not installed (deploy/setup.sh installs it)")]
+pytestmark = pytest.mark.e2e
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="Debian's chromium package is not installed (deploy/setup.sh installs it)")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,12 +96,14 @@ def _rgb(hex_colour: str) -> str:
     return f"rgb({r}, {g}, {b})"
 
 
+@needs_chromium
 def test_reader_sees_the_title_and_the_cycle(seen: dict[str, Any]) -> None:
     assert seen["title"] == "People Board report: cycle 2026-Q2"
     assert "People Board report: cycle 2026-Q2" in seen["text"]
     assert "Provisional: the cycle is still open" in seen["text"]
 
 
+@needs_chromium
 def test_reader_sees_every_system_by_name_in_the_heatmap_with_painted_colours(seen: dict[str, Any]) -> None:
     assert seen["heatmapRows"] == ["Birmingham and Solihull", "Black Country", "Lincolnshire", "Northamptonshire"]
     painted = {(system, status): colour for system, status, colour in seen["cells"]}
@@ -102,6 +112,7 @@ def test_reader_sees_every_system_by_name_in_the_heatmap_with_painted_colours(se
     assert painted[("Black Country", "completed")] == _rgb(CELL_FILL["completed"])
 
 
+@needs_chromium
 def test_reader_sees_slipping_actions_worst_first_with_their_reasons(seen: dict[str, Any]) -> None:
     assert [h.split("\n")[0] for h in seen["slipping"]][0].startswith(
         "1.Risk assessments that make BME staff feel safer")
@@ -109,6 +120,7 @@ def test_reader_sees_slipping_actions_worst_first_with_their_reasons(seen: dict[
     assert "Explanation received: Occupational health capacity was cut" in seen["text"]
 
 
+@needs_chromium
 def test_reader_sees_the_charts_drawn_with_a_bar_per_cycle(seen: dict[str, Any]) -> None:
     assert set(seen["charts"]) == {"status-bar", "trend-chart", "done-chart"}
     assert all(w > 300 and h > 20 for w, h in seen["charts"].values()), seen["charts"]
@@ -117,6 +129,7 @@ def test_reader_sees_the_charts_drawn_with_a_bar_per_cycle(seen: dict[str, Any])
     assert bars["2026-Q1"] > bars["2026-Q2"] > bars["2025-Q4"] > 0  # 6, 5 and 3 actions (with the total label)
 
 
+@needs_chromium
 def test_screenshot_of_the_report_is_made(report: Path, tmp_path: Path) -> None:
     png = tmp_path / "board.png"
     run_chromium(f"--screenshot={png}", "--window-size=1280,2000", report.as_uri())
@@ -125,6 +138,7 @@ def test_screenshot_of_the_report_is_made(report: Path, tmp_path: Path) -> None:
     assert len(data) > 20_000  # a drawn page, not a blank one
 
 
+@needs_chromium
 def test_report_prints_to_a_pdf(report: Path, tmp_path: Path) -> None:
     pdf = write_pdf(report, tmp_path / "board-report.pdf")
     data = pdf.read_bytes()
@@ -167,6 +181,7 @@ def api() -> Iterator[str]:
     server.server_close()
 
 
+@needs_chromium
 def test_command_line_writes_the_html_and_pdf_from_the_read_api(api: str, tmp_path: Path) -> None:
     out = tmp_path / "out" / "board-report.html"
     done = subprocess.run([sys.executable, "-m", "services.accountability.board_report", "--api", api,
@@ -185,3 +200,52 @@ def test_command_line_says_plainly_when_the_api_is_not_there(tmp_path: Path) -> 
     assert done.returncode == 1
     assert "board report: cannot reach the accountability API at http://127.0.0.1:9/cycles" in done.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+async def test_service_route_serves_the_report_from_its_own_database(database_url: str,
+                                                                      reference: ReferenceData) -> None:
+    """The /board-report route reads what the read API would serve: a closed cycle's stored
+    summary, the open cycle's live picture, every action's status."""
+    pool = await create_pool(database_url, MIGRATIONS)
+    try:
+        async with pool.acquire() as conn:
+            closed = sample_summaries()[1]
+            await conn.execute(
+                """INSERT INTO cycles (cycle_id, opens_on, submission_deadline, closes_on, meeting_on, agenda_on,
+                                       opened_on, closed_on, summary) VALUES
+                   ('2026-Q1', '2026-01-01', '2026-03-16', '2026-03-31', '2026-03-23', '2026-03-20',
+                    '2026-01-01', '2026-03-31', $1),
+                   ('2026-Q2', '2026-04-01', '2026-06-16', '2026-06-30', '2026-06-23', '2026-06-20',
+                    '2026-04-01', NULL, NULL)""", json.dumps(closed))
+            reasons = [{"rule": "milestone_passed", "status": "off_track",
+                        "message": "Milestone 'guardians trained' was due on 30 April 2026"}]
+            await conn.execute(
+                """INSERT INTO actions (action_id, system, action_point, title, accountable_leader, lifecycle,
+                                        version, snapshot, status, reasons) VALUES
+                   ('route-1', 'lincolnshire', 'AP2', 'Guardians in every trust', 'leader', 'active', 1, '{}',
+                    'off_track', $1),
+                   ('route-2', 'black-country', 'AP1', 'Wellbeing champions', 'leader', 'active', 1, '{}',
+                    'on_track', '[]')""", json.dumps(reasons))
+            await conn.execute("""INSERT INTO action_cycles (action_id, cycle_id, worst_status) VALUES
+                                  ('route-1', '2026-Q2', 'off_track'), ('route-2', '2026-Q2', 'on_track')""")
+            await conn.execute("UPDATE clock SET today = '2026-05-10', cycle_id = '2026-Q2'")
+
+        runtime = SimpleNamespace(pool=pool)  # the route needs only the service's pool
+        app = AsgiFastStream(asgi_routes=board_report_routes(runtime, reference))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://report") as client:
+            page = await client.get("/board-report")
+            earlier = await client.get("/board-report", params={"cycle_id": "2026-Q1"})
+            unknown = await client.get("/board-report", params={"cycle_id": "2019-Q1"})
+    finally:
+        await pool.close()
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "People Board report: cycle 2026-Q2" in html and "Provisional: the cycle is still open" in html
+    assert "Milestone &#39;guardians trained&#39; was due on 30 April 2026" in html
+    assert "Staffordshire and Stoke-on-Trent" in html  # every reference system has its row
+    assert [c for c in ("2026-Q1", "2026-Q2") if f'data-cycle-id="{c}"' in html] == ["2026-Q1", "2026-Q2"]
+    assert earlier.status_code == 200 and "Final: as it stood at the cycle" in earlier.text
+    assert 'data-cycle-id="2026-Q2"' not in earlier.text
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "no cycle '2019-Q1'; the cycles are 2026-Q2, 2026-Q1"}

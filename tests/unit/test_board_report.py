@@ -194,7 +194,8 @@ def test_slipping_actions_are_listed_worst_first() -> None:
 def test_slipping_action_shows_its_reasons_and_what_was_done_in_words() -> None:
     html = sample_report_html()
     assert "Milestone &#39;risk assessments done&#39; was due on 31 March 2026" in html
-    assert "Escalated: the accountable leader was asked to explain or send a recovery plan (answer by 17 April 2026)" in html
+    assert ("Escalated: the accountable leader was asked to explain or send a recovery plan"
+            " (answer by 17 April 2026)") in html
     assert "Explanation received: Occupational health capacity was cut" in html
     assert "Escalation stepped up: put on the Panel&#39;s agenda" in html
     assert "Panel asked for a recovery plan, due by 30 May 2026: Plan to the chair" in html
@@ -305,3 +306,10 @@ def test_no_summaries_or_an_unknown_cycle_is_a_clear_error() -> None:
 def test_dates_read_as_words() -> None:
     assert readable_date("2026-04-01") == "1 April 2026"
     assert readable_date(None) == ""
+
+
+def test_actions_not_yet_judged_leave_their_cell_blank() -> None:
+    status = sample_status()
+    status["actions"].append(status_action("nn-1", "northamptonshire", "AP1", None))  # type: ignore[arg-type]
+    rows = {r.system_id: r for r in build_report_data(sample_summaries(), status).heatmap.rows}
+    assert all(cell.total == 0 for cell in rows["northamptonshire"].cells)
