@@ -3,8 +3,8 @@ outbox), then wakes the dispatcher, which sends outside any transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -30,8 +30,8 @@ from .domain import (
     channels_for,
     escalation_addressees,
     escalation_item,
-    reminder_item,
     notice_step,
+    reminder_item,
 )
 
 if TYPE_CHECKING:
