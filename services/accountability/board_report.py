@@ -429,7 +429,7 @@ def status_bar_svg(totals: dict[str, int]) -> Markup:
 
 def done_chart_svg(done_counts: list[tuple[str, int]]) -> Markup:
     """Horizontal bars: how many of each thing was done about slipping actions."""
-    row, label_w, width = 30, 300, 1040  # about the page's width, so its text is the page's size
+    row, label_w, width = 30, 290, 760
     height = max(row * len(done_counts), row) + 8
     peak = max([n for _, n in done_counts] + [1])
     out = [f'<svg class="chart done-chart" role="img" viewBox="0 0 {width} {height}" '
