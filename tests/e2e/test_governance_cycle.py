@@ -1,0 +1,67 @@
+"""The whole product: the README's first command's cycle, on the real stack, checked."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from shared.infra.scripted_cycle import CHAIR, run_scripted_cycle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def story(tmp_path_factory):
+    return await run_scripted_cycle(tmp_path_factory.mktemp("cycle"), say=lambda line: None)
+
+
+def whats(story, action_id: str) -> list[str]:
+    return [h["what"] for h in story.histories[action_id]]
+
+
+async def test_the_action_with_a_recovery_plan_climbs_then_steps_back_down(story):
+    recovers = story.cast.recovers
+    assert story.statuses[recovers] == "on_track"
+    assert story.escalations[recovers] is None
+    assert "escalation raised" in whats(story, recovers)
+    assert "recovery plan" in whats(story, recovers)
+    assert "escalation resolved" in whats(story, recovers)
+
+
+async def test_the_leader_who_does_not_answer_reaches_the_panel_which_records_a_decision(story):
+    ignores = story.cast.ignores
+    assert ignores in [item["action_id"] for item in story.agenda]
+    assert story.escalations[ignores] in ("panel_agenda", "people_board")
+    assert "panel decision" in whats(story, ignores)
+
+
+async def test_the_chair_receives_the_agenda_once(story):
+    chair_mail = [n for n in story.notices if any(CHAIR.removeprefix("p-").replace("-", ".") in to for to in n["to"])]
+    agendas = [n for n in chair_mail if n["subject"].startswith("Panel agenda")]
+    assert len(agendas) == 1, [n["subject"] for n in chair_mail]
+
+
+async def test_deadline_reminders_go_only_to_the_system_that_has_not_posted(story):
+    silent = story.cast.silent_system
+    reminders = [n for n in story.notices if n["subject"].startswith("Reminder: progress for")]
+    assert reminders, "the silent system should be reminded before the deadline"
+    assert all(silent in to for n in reminders for to in n["to"]), [n["to"] for n in reminders]
+
+
+async def test_every_notice_went_out_once(story):
+    counts = Counter(n["message_id"] for n in story.notices)
+    assert [mid for mid, n in counts.items() if n > 1] == []
+
+
+async def test_the_cycle_closed_and_the_boards_report_was_written(story):
+    closed = [c for c in story.cycles if not c["open"]]
+    assert [c["cycle_id"] for c in closed] == ["2026-Q1"]
+    html = story.report.read_text()
+    assert "2026-Q1" in html and "Black Country" in html
+    assert story.cast.ignores in html
+
+
+async def test_the_on_track_majority_is_left_alone(story):
+    calm = [a for a, s in story.statuses.items() if s == "on_track" and story.escalations[a] is None]
+    assert len(calm) >= len(story.statuses) - 5
