@@ -1,0 +1,557 @@
+"""The real stack under a steady stream of events, the faults the suite inflicts on it, and the
+checks that must hold after each: state equals a replay of the log, every notice out once,
+nothing accepted lost, every bad input dead-lettered with its reason.
+
+The rig owns its broker and database (not the session's shared ones) because it stops and
+restarts them, and because "the state equals a replay of the log" needs a log that holds
+only what this suite sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from services.accountability.app import INPUTS as ACCOUNTABILITY_INPUTS
+from services.accountability.replay import replay_and_compare
+from services.actions.rebuild import rebuild_and_compare
+from shared.contracts import events as ev
+from shared.contracts import parse_event
+from shared.contracts.envelope import Event
+from shared.contracts.topics import (
+    ACCOUNTABILITY,
+    CLOCK,
+    DIRECTORY,
+    NOTICES,
+    Groups,
+    dead_letter,
+    system_feedback,
+    system_inbound,
+)
+from shared.infra.kafka import LIB, KafkaServer
+from shared.infra.ports import wait_for_port
+from shared.infra.postgres import PostgresServer
+from shared.infra.stack import Process, Stack
+from shared.reference import ReferenceData
+from shared.settings import AccountabilitySettings
+
+LEADERS = [f"p-res-leader-{i}" for i in range(4)]
+CHAIR = "p-panel-chair"  # AccountabilitySettings.panel_chair's default
+FIRST_DAY = date(2026, 1, 5)
+SETTLE_TIMEOUT = 120.0
+READY_TIMEOUT = 90.0
+
+
+def noon(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
+
+
+# ---- notices: a real SMTP server that counts what arrives ------------------------------------
+
+@dataclass
+class Mailbox:
+    """What an SMTP server received: one entry per receipt, with its Message-ID."""
+
+    receipts: list[tuple[str, str]] = field(default_factory=list)  # (message id, to)
+    port: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.receipts.append((str(message["Message-ID"]).strip("<>"), str(message["To"])))
+        return "250 OK"
+
+    def notice_ids(self, receipts: Iterable[tuple[str, str]] | None = None) -> Counter[str]:
+        """Receipts per notice: the Message-ID is ``<notice-id@sender-domain>``."""
+        return Counter(mid.rsplit("@", 1)[0] for mid, _ in (self.receipts if receipts is None else receipts))
+
+
+# ---- what a scenario sent, and what it must find afterwards ----------------------------------
+
+@dataclass
+class BadInput:
+    kind: str  # malformed | oversized | wrong version | forged ...
+    topic: str
+    partition: int
+    offset: int
+    service: str  # whose dead-letter topic (or, for forged, whose audit trail) must hold it
+    event_id: str | None = None  # forged events are well formed and have one
+
+
+@dataclass
+class Row:
+    scenario: str
+    done: str
+    sent: int = 0
+    accepted: int = 0
+    dead_lettered: int = 0
+    receipts: int = 0
+    distinct: int = 0
+    replay: str = "-"
+    held: bool = False
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# ---- the rig ---------------------------------------------------------------------------------
+
+class Rig:
+    def __init__(self, kafka: KafkaServer, postgres: PostgresServer, stack: Stack, mailbox: Mailbox,
+                 reference: ReferenceData, logs: Path) -> None:
+        self.kafka = kafka
+        self.postgres = postgres
+        self.stack = stack
+        self.mailbox = mailbox
+        self.reference = reference
+        self.systems = sorted(reference.systems)
+        self.logs = logs
+        self.rows: list[Row] = []
+        self.scenarios = 0
+        self.clock_day = FIRST_DAY
+        self.extra: list[Process] = []
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap
+
+    # ---- services: kill -9, start again with the same command and environment --------------
+
+    def environment_of(self, process: Process) -> dict[str, str]:
+        """The exact environment the stack started the process with (stack.py keeps no copy)."""
+        assert process.popen is not None
+        raw = Path(f"/proc/{process.popen.pid}/environ").read_bytes()
+        return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+    def kill9(self, process: Process) -> dict[str, str]:
+        env = self.environment_of(process)
+        assert process.popen is not None and process.popen.poll() is None, f"{process.name} is not running"
+        os.killpg(process.popen.pid, signal.SIGKILL)  # own session: nothing of it survives
+        process.popen.wait()
+        return env
+
+    async def ready(self, process: Process, timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            while time.monotonic() < deadline:
+                if process.exited() is not None:
+                    raise AssertionError(f"{process.name} exited:\n{process.log_tail()}")
+                try:
+                    if (await http.get(f"{process.url}/ready")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"{process.name} not ready after {timeout}s:\n{process.log_tail()}")
+
+    async def crash_and_restart(self, service: str) -> None:
+        process = self.stack.services[service]
+        env = self.kill9(process)
+        process.start(env)  # the same command (same port), the same environment
+        await self.ready(process)
+
+    async def second_instance(self, service: str) -> Process:
+        """Another instance in the same consumer group: the first one's command on a new port."""
+        from shared.infra.ports import free_port
+
+        first = self.stack.services[service]
+        port = free_port()
+        command = list(first.command)
+        command[command.index("--port") + 1] = str(port)
+        twin = Process(f"{service}-2", command, self.logs / f"{service}-2.log", port)
+        twin.start(self.environment_of(first) | {"HTTP_PORT": str(port), "INSTANCE_ID": f"{service}-2"})
+        self.extra.append(twin)
+        await self.ready(twin)
+        return twin
+
+    # ---- the broker and the database: stop, start again on the same data and ports ---------
+
+    def stop_broker(self) -> None:
+        proc = self.kafka.process
+        assert proc is not None
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def start_broker(self, timeout: float = 90.0) -> None:
+        """KafkaServer has no restart: relaunch its java command on the same properties file
+        (same ports, same data directory) and wait for a new 'Kafka Server started'."""
+        tmp = self.kafka._tmp  # noqa: SLF001 - the server's own folder: properties, data, log
+        assert tmp is not None
+        started_before = self.kafka.log_file.read_text(errors="replace").count("Kafka Server started")
+        java = [shutil.which("java") or "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+                f"-Dlog4j2.configurationFile={tmp / 'log4j2.properties'}", "-cp", f"{LIB}/*"]
+        out = open(tmp / "stdout.log", "ab")  # noqa: SIM115 - the child keeps writing to it
+        self.kafka.process = subprocess.Popen([*java, "kafka.Kafka", str(tmp / "server.properties")],
+                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = self.kafka.process
+        wait_for_port(self.kafka.port, timeout, self.kafka.log_file, alive=lambda: proc.poll() is None)
+        deadline = time.monotonic() + timeout
+        while self.kafka.log_file.read_text(errors="replace").count("Kafka Server started") <= started_before:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError(f"Kafka did not start again; see {self.kafka.log_file}")
+            time.sleep(0.2)
+
+    # ---- traffic -------------------------------------------------------------------------
+
+    async def send(self, items: list[tuple[str, bytes, bytes]], rate: float | None = None,
+                   during: Callable[[int], Awaitable[None]] | None = None) -> list[tuple[str, int, int]]:
+        """Publish (topic, key, value) in order, each retried until the broker takes it (it may
+        be down); returns where each landed. ``rate`` paces the stream (events per second)."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True,
+                                    request_timeout_ms=10_000, max_request_size=2 * 1024 * 1024)
+        await producer.start()
+        placed = []
+        try:
+            started = time.monotonic()
+            for i, (topic, key, value) in enumerate(items):
+                while True:
+                    try:
+                        meta = await asyncio.wait_for(producer.send_and_wait(topic, value, key=key), 15)
+                        break
+                    except (KafkaError, TimeoutError, OSError):
+                        await asyncio.sleep(0.5)
+                placed.append((topic, meta.partition, meta.offset))
+                if rate:
+                    await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
+        finally:
+            await producer.stop()
+        return placed
+
+    def commitments(self, scenario: int, due: date, count: int) -> list[Event]:
+        """``count`` actions whose milestone falls due on ``due``, each with a progress update."""
+        events: list[Event] = []
+        updates: list[Event] = []
+        for i in range(count):
+            action_id = f"res{scenario}-{uuid.uuid4().hex[:6]}-{i:03d}"
+            system = self.systems[i % len(self.systems)]
+            events.append(ev.CommitmentMade.new(source=system, subject=action_id, data=ev.Commitment(
+                action_id=action_id, system=system, action_point="AP3",
+                title="Independent review of every formal disciplinary involving BME staff",
+                accountable_leader=LEADERS[i % len(LEADERS)], start_date=date(2026, 1, 1),
+                due_date=date(2027, 12, 31),
+                milestones=[ev.Milestone(milestone_id="m1", title="Review panel in place", due=due)],
+                trajectory=[], measure=None)))
+            updates.append(ev.ProgressReported.new(source=system, subject=action_id, data=ev.ProgressReport(
+                action_id=action_id, as_of=due - timedelta(days=3), percent_complete=10.0,
+                narrative=ev.Narrative(working="Panel recruited", stopping_progress="Chair vacancy"))))
+        # Interleaved: an action's update follows its commitment a few events later.
+        stream: list[Event] = []
+        for i, commitment in enumerate(events):
+            stream.append(commitment)
+            if i >= 3:
+                stream.append(updates[i - 3])
+        stream += updates[len(events) - 3:] if len(events) >= 3 else updates
+        return stream
+
+    @staticmethod
+    def inbound(event: Event) -> tuple[str, bytes, bytes]:
+        return system_inbound(event.source), event.subject.encode(), event.to_bytes()
+
+    async def tick(self, day: date) -> None:
+        assert day >= self.clock_day, "the clock never goes back"
+        self.clock_day = day
+        tick = ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=noon(day)))
+        await self.send([(CLOCK.name, b"clock", tick.to_bytes())])
+
+    async def register_people(self) -> None:
+        people = [ev.PersonUpdated.new(source="admin", subject=pid, data=ev.Person(
+            person_id=pid, name=f"Person {pid[-1]}", email=f"{pid}@example.org")) for pid in [*LEADERS, CHAIR]]
+        await self.send([(DIRECTORY.name, p.subject.encode(), p.to_bytes()) for p in people])
+
+        async def all_there() -> bool:
+            return await self.val("notifications", "SELECT count(*) FROM people") == len(people)
+
+        await self.until(all_there, 60, "people registered in the notifications directory")
+
+    # ---- observation ---------------------------------------------------------------------
+
+    async def val(self, service: str, sql: str, *args: Any) -> Any:
+        conn = await asyncpg.connect(self.stack.database_urls[service])
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    async def rows_of(self, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.stack.database_urls[service])
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    @staticmethod
+    async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if await check():
+                    return
+            except (OSError, asyncpg.PostgresError, KafkaError):
+                pass
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"not within {timeout:.0f}s: {what}")
+
+    def group_topics(self) -> dict[str, list[str]]:
+        return {
+            Groups.ACTIONS: [system_inbound(s) for s in self.systems],
+            Groups.ACCOUNTABILITY: list(ACCOUNTABILITY_INPUTS),
+            Groups.NOTIFICATIONS: [ACCOUNTABILITY.name, DIRECTORY.name, CLOCK.name, NOTICES.name],
+        }
+
+    async def end_offsets(self, topics: list[str]) -> dict[TopicPartition, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        await consumer.start()
+        await asyncio.sleep(0)
+        try:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - as replay.py: every topic's partitions
+            parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            return await consumer.end_offsets(parts)
+        finally:
+            await consumer.stop()
+
+    async def lag(self) -> dict[str, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            lags = {}
+            for group, topics in self.group_topics().items():
+                committed = await admin.list_consumer_group_offsets(group)
+                ends = await self.end_offsets(topics)
+                if len(ends) < len(topics):  # a lag over no partitions would settle at once, vacuously
+                    raise KafkaError(f"partitions of {topics} not known yet")
+                lags[group] = sum(
+                    end - max(committed[tp].offset if tp in committed else 0, 0) for tp, end in ends.items())
+            return lags
+        finally:
+            await admin.close()
+
+    async def busy(self) -> list[str]:
+        """What is still in flight; empty when the stack has caught up with everything sent."""
+        found = [f"{group} lag {n}" for group, n in (await self.lag()).items() if n > 0]
+        for service in self.stack.database_urls:
+            n = await self.val(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            if n:
+                found.append(f"{service} outbox {n}")
+        n = await self.val("notifications", "SELECT count(*) FROM notices WHERE status IN ('pending', 'sending')")
+        if n:
+            found.append(f"notifications in flight {n}")
+        return found
+
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until nothing is in flight, twice in a row a second apart."""
+        quiet = 0
+        last: list[str] = ["not checked"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                last = await self.busy()
+            except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+                last = [repr(exc)]
+            quiet = quiet + 1 if not last else 0
+            if quiet >= 2:
+                return
+            await asyncio.sleep(1.0)
+        raise AssertionError(f"the stack did not settle within {timeout:.0f}s: {last}")
+
+    async def read_all(self, topics: list[str]) -> list[ConsumerRecord]:
+        """Every record of ``topics`` up to their current ends (no group, nothing committed)."""
+        ends = await self.end_offsets(topics)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        await asyncio.sleep(0)  # aiokafka: stopping before its committed-offsets task ran raises CancelledError
+        records: list[ConsumerRecord] = []
+        try:
+            parts = [tp for tp, end in ends.items() if end > 0]
+            if not parts:
+                return records
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            waiting = set(parts)
+            while waiting:
+                batch = await consumer.getmany(*waiting, timeout_ms=1000)
+                for tp, found in batch.items():
+                    records += [r for r in found if r.offset < ends[tp]]
+                for tp in list(waiting):
+                    if await consumer.position(tp) >= ends[tp]:
+                        waiting.discard(tp)
+            return records
+        finally:
+            await consumer.stop()
+
+    async def dead_letter_total(self) -> int:
+        ends = await self.end_offsets([dead_letter(s) for s in self.stack.database_urls])
+        return sum(ends.values())
+
+    # ---- the checks after each scenario ----------------------------------------------------
+
+    async def actions_replay(self) -> list[str]:
+        conn = await asyncpg.connect(self.stack.database_urls["actions"])
+        try:
+            comparison = await rebuild_and_compare(conn, self.reference)
+        finally:
+            await conn.close()
+        if comparison.identical:
+            return []
+        return [f"actions replay: {a}: {d}" for a, d in list(comparison.differences.items())[:5]] or [
+            f"actions replay: rebuilt {comparison.rebuilt} actions, live {comparison.live}"]
+
+    async def accountability_replay(self) -> list[str]:
+        name = f"replay_{uuid.uuid4().hex[:10]}"
+        admin = await asyncpg.connect(self.stack.postgres_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        into = self.stack.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        settings = AccountabilitySettings(kafka_bootstrap_servers=self.bootstrap, database_url=into)
+        report = await replay_and_compare(settings, into, self.stack.database_urls["accountability"])
+        problems = [f"accountability replay: {d}" for d in report.differences[:5]]
+        problems += [f"accountability replay failed on {f}" for f in report.failed[:3]]
+        return problems
+
+    async def propagation(self) -> list[str]:
+        """Every accepted change reached accountability: the same actions at the same versions."""
+        live = {r["action_id"]: r["version"] for r in await self.rows_of("actions", "SELECT action_id, version FROM actions")}
+        judged = {r["action_id"]: r["version"]
+                  for r in await self.rows_of("accountability", "SELECT action_id, version FROM actions")}
+        if live == judged:
+            return []
+        missing = sorted(a for a in live if judged.get(a) != live[a])
+        return [f"{len(missing)} actions not at their accepted version in accountability, e.g. {missing[:3]}"]
+
+    async def accepted_of(self, sent: list[Event]) -> tuple[int, list[str]]:
+        rows = await self.rows_of("actions", "SELECT event_id::text, outcome, code FROM action_events "
+                                  "WHERE event_id = ANY($1::uuid[])", [str(e.event_id) for e in sent])
+        outcome = {r["event_id"]: (r["outcome"], r["code"]) for r in rows}
+        lost = [str(e.event_id) for e in sent if str(e.event_id) not in outcome]
+        refused = [f"{k} {v[1]}" for k, v in outcome.items() if v[0] != "accepted"]
+        problems = []
+        if lost:
+            problems.append(f"{len(lost)} sent events missing from the audit trail, e.g. {lost[:2]}")
+        if refused:
+            problems.append(f"{len(refused)} valid events refused, e.g. {refused[:2]}")
+        return sum(1 for v in outcome.values() if v[0] == "accepted"), problems
+
+    async def notices(self) -> tuple[list[str], list[str]]:
+        """Every sent notice received (by Message-ID), nothing received that is not recorded as
+        sent, one ``notice.sent`` per notice; duplicate receipts are reported, not hidden."""
+        problems: list[str] = []
+        notes: list[str] = []
+        sent = {r["notice_id"] for r in await self.rows_of("notifications",
+                                                            "SELECT notice_id FROM notices WHERE status = 'sent'")}
+        received = self.mailbox.notice_ids()
+        if set(received) != sent:
+            problems.append(f"notices sent but never received: {sorted(sent - set(received))[:3]}; "
+                            f"received but not recorded as sent: {sorted(set(received) - sent)[:3]}")
+        twice = {n: c for n, c in received.items() if c > 1}
+        if twice:
+            notes.append(f"{len(twice)} notices received more than once (same Message-ID), e.g. "
+                         f"{next(iter(twice))} x{next(iter(twice.values()))}")
+        announced: dict[str, set[str]] = defaultdict(set)
+        for record in await self.read_all([NOTICES.name]):
+            event = parse_event(record.value)
+            if isinstance(event, ev.NoticeSent):
+                announced[event.data.notice_id].add(str(event.event_id))
+        if set(announced) != sent:
+            problems.append(f"notice.sent events for {len(announced)} notices, {len(sent)} notices sent")
+        if doubled := [n for n, ids in announced.items() if len(ids) > 1]:
+            problems.append(f"{len(doubled)} notices announced by two different notice.sent events")
+        failed = await self.val("notifications", "SELECT count(*) FROM notices WHERE status = 'failed'")
+        if failed:
+            notes.append(f"{failed} notices failed")
+        return problems, notes
+
+    async def bad_inputs_in_place(self, bad: list[BadInput]) -> list[str]:
+        problems = []
+        if not bad:
+            return problems
+        letters = {}
+        for record in await self.read_all([dead_letter(s) for s in self.stack.database_urls]):
+            h = {k: v.decode() for k, v in record.headers or ()}
+            letters[(h.get("dlt-topic"), int(h.get("dlt-partition", -1)), int(h.get("dlt-offset", -1)))] = (
+                record.topic, h)
+        forged = [b for b in bad if b.kind.startswith("forged")]
+        refused = {}
+        if forged:
+            refused = {r["event_id"]: r for r in await self.rows_of(
+                "actions", "SELECT event_id::text, outcome, code, reason, security FROM action_events "
+                "WHERE event_id = ANY($1::uuid[])", [b.event_id for b in forged])}
+            feedback_topics = sorted({system_feedback(b.topic.removeprefix("actions.inbound.")) for b in forged})
+            told = {str(parse_event(r.value).data.rejected_event_id) for r in await self.read_all(feedback_topics)}
+        for b in bad:
+            if b.kind.startswith("forged"):
+                row = refused.get(b.event_id)
+                if row is None or row["outcome"] != "refused" or not row["security"] or not row["reason"]:
+                    problems.append(f"forged {b.event_id} not refused as a security event: {row and dict(row)}")
+                elif b.event_id not in told:
+                    problems.append(f"forged {b.event_id}: no input.rejected on the sender's feedback topic")
+                continue
+            found = letters.get((b.topic, b.partition, b.offset))
+            if found is None:
+                problems.append(f"{b.kind} at {b.topic}/{b.partition}@{b.offset} is not in any dead-letter topic")
+            elif found[0] != dead_letter(b.service) or not found[1].get("dlt-code") or not found[1].get("dlt-reason"):
+                problems.append(f"{b.kind} at {b.topic}/{b.partition}@{b.offset}: in {found[0]} with {found[1]}")
+        return problems
+
+
+async def check_everything(rig: Rig, row: Row, sent: list[Event], bad: list[BadInput],
+                           dead_letters_before: int, receipts_before: int) -> Row:
+    problems: list[str] = []
+    notes: list[str] = []
+    row.sent = len(sent) + len(bad)
+    row.accepted, lost = await rig.accepted_of(sent)
+    problems += lost
+    problems += await rig.propagation()
+    row.dead_lettered = await rig.dead_letter_total() - dead_letters_before
+    expected_letters = sum(1 for b in bad if not b.kind.startswith("forged"))
+    if row.dead_lettered != expected_letters:
+        problems.append(f"{row.dead_lettered} records dead-lettered, expected {expected_letters}")
+    problems += await rig.bad_inputs_in_place(bad)
+    new_receipts = rig.mailbox.receipts[receipts_before:]
+    row.receipts, row.distinct = len(new_receipts), len(rig.mailbox.notice_ids(new_receipts))
+    notice_problems, notes = await rig.notices()
+    problems += notice_problems
+    replay = await rig.actions_replay()
+    replay_acc = await rig.accountability_replay()
+    row.replay = ("actions yes" if not replay else "actions NO") + ", " + (
+        "accountability yes" if not replay_acc else "accountability NO")
+    problems += replay + replay_acc
+    row.problems = problems + [f"note: {n}" for n in notes]
+    row.held = not problems
+    return row
+
+
+def table(rows: list[Row]) -> str:
+    head = ["scenario", "what was done", "events sent", "accepted", "dead-lettered",
+            "notices (receipts / distinct)", "replay equal", "held?"]
+    body = [[r.scenario, r.done, str(r.sent), str(r.accepted), str(r.dead_lettered),
+             f"{r.receipts} / {r.distinct}", r.replay, ("yes" if r.held else "NO") + f" ({r.seconds:.0f}s)"]
+            for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
+    for r in rows:
+        for p in r.problems:
+            out.append(f"  {r.scenario}: {p}")
+    return "\n".join(out)
