@@ -1,0 +1,104 @@
+"""The governance clock: the production source of time.
+
+    python -m shared.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
+    python -m shared.clock --ticks 1  # one tick, then exit
+
+Publishes ``clock.ticked`` to ``governance.clock`` (key ``clock``) carrying the wall-clock
+instant. The services never read the wall clock to decide anything: time reaches them only
+as these ticks, so tests publish ticks with the ``now`` they choose and run months in
+seconds. Several clocks running at once do no harm: a service ignores a tick older than
+the latest it has seen, and a later tick only moves time forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from pydantic import Field
+
+from .contracts.envelope import utc_now
+from .contracts.events import ClockTicked, Tick
+from .contracts.topics import CLOCK
+from .logging import configure_logging, get_logger
+from .messaging import TRANSIENT_ERRORS, make_broker
+from .settings import ServiceSettings
+
+log = get_logger("clock")
+
+
+class ClockSettings(ServiceSettings):
+    clock_interval_seconds: float = Field(60.0, gt=0, description="wall-clock seconds between ticks")
+    clock_topic: str = Field(CLOCK.name, description="where ticks go; tests point it elsewhere")
+
+
+def tick(now: datetime) -> ClockTicked:
+    return ClockTicked.new(source="clock", subject="clock", data=Tick(now=now), occurred_at=now)
+
+
+async def run(settings: ClockSettings, *, ticks: int | None = None, now: Callable[[], datetime] = utc_now,
+              stop: asyncio.Event | None = None,
+              publish: Callable[[ClockTicked], Awaitable[None]] | None = None) -> int:
+    """Tick every ``clock_interval_seconds`` on a fixed cadence (no drift) until ``ticks``
+    were sent or ``stop`` is set; returns how many were sent. A broker that is down costs
+    ticks, never the clock: the next tick carries the time anyway."""
+    stop = stop or asyncio.Event()
+    broker = None
+    if publish is None:
+        broker = make_broker(settings, client_id="clock")
+        await broker.start()
+
+        async def publish(event: ClockTicked) -> None:
+            await broker.publish(event.to_bytes(), topic=settings.clock_topic, key=event.subject.encode(),
+                                 headers={"content-type": "application/json"})
+
+    sent = 0
+    started = time.monotonic()
+    try:
+        while ticks is None or sent < ticks:
+            event = tick(now())
+            try:
+                await publish(event)
+                sent += 1
+                log.info("tick", now=event.data.now.isoformat())
+            except TRANSIENT_ERRORS as exc:
+                log.warning("tick_not_sent", error=repr(exc))
+            if ticks is not None and sent >= ticks:
+                break
+            beat = started + (int((time.monotonic() - started) / settings.clock_interval_seconds) + 1) \
+                * settings.clock_interval_seconds
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, beat - time.monotonic()))
+            if stop.is_set():
+                break
+    finally:
+        if broker is not None:
+            await broker.stop()
+    return sent
+
+
+async def _main(settings: ClockSettings, ticks: int | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(settings, ticks=ticks, stop=stop)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shared.clock", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ticks", type=int, default=None, help="send this many ticks, then exit")
+    args = parser.parse_args(argv)
+    settings = ClockSettings()
+    configure_logging("clock", settings.log_level)
+    log.info("clock_started", interval=settings.clock_interval_seconds, topic=settings.clock_topic)
+    asyncio.run(_main(settings, args.ticks))
+
+
+if __name__ == "__main__":
+    main()
