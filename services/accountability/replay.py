@@ -1,0 +1,254 @@
+"""Rebuild the state from the log, and compare it with the live state.
+
+    python -m services.accountability.replay --into postgresql://.../fresh \\
+        [--compare-with postgresql://.../accountability]
+
+Reads the input topics (``actions.changes``, ``governance.responses``,
+``governance.clock``, ``notifications.events``) from the beginning up to their current
+ends, merged into one stream by record timestamp (each partition keeps its own order; on
+equal timestamps actions before responses before notices before ticks), and applies every
+event through the same ``Engine`` the live service uses, into a fresh database. Nothing is
+published: the events the replay causes stay in that database's outbox, where they are
+compared with the live outbox.
+
+The comparison covers every table of the service (the outbox by event id and content);
+the report lists each difference. Exit status 0 when the two agree, 1 when they differ.
+Settings (Kafka, tolerances, grace periods) come from the environment, as for the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from shared.contracts import ContractError, parse_event
+from shared.db import create_pool
+from shared.logging import configure_logging
+from shared.reference import ReferenceData
+from shared.settings import AccountabilitySettings
+
+from .app import INPUTS, MIGRATIONS
+from .engine import Engine
+
+log = structlog.get_logger("accountability.replay")
+TOPIC_ORDER = {topic: i for i, topic in enumerate(("actions.changes", "governance.responses",
+                                                    "notifications.events", "governance.clock"))}
+
+# What is compared, table by table: the columns that identify a row. Columns that only
+# record when a row was written (created_at, published_at, processed_at) or a counter that
+# only orders rows (``happened``: a sequence, with gaps where a transaction rolled back) are
+# left out; the order ``happened`` gives is compared instead, as each action's history.
+TABLES: dict[str, tuple[str, ...]] = {
+    "clock": ("id",),
+    "actions": ("action_id",),
+    "status_changes": ("action_id", "seq"),
+    "responses": ("event_id",),
+    "decisions": ("decision_id",),
+    "escalations": ("escalation_id",),
+    "escalation_events": ("escalation_id", "seq"),
+    "cycles": ("cycle_id",),
+    "action_cycles": ("action_id", "cycle_id"),
+    "reminders": ("cycle_id", "system", "days_before"),
+    "agendas": ("meeting_id",),
+    "outbox": ("event_id",),
+    "processed_events": ("consumer", "event_id"),
+}
+LEFT_OUT = {"outbox": {"id", "created_at", "published_at"}, "processed_events": {"processed_at"},
+            "status_changes": {"happened"}, "responses": {"happened"}, "decisions": {"happened"},
+            "escalation_events": {"happened"}}
+
+
+HISTORY_ORDER = """
+    SELECT action_id, 'status ' || seq AS what, happened FROM status_changes
+    UNION ALL SELECT e.action_id, 'step ' || ee.escalation_id || ' ' || ee.seq, ee.happened
+              FROM escalation_events ee JOIN escalations e USING (escalation_id)
+    UNION ALL SELECT action_id, 'response ' || event_id, happened FROM responses
+    UNION ALL SELECT action_id, 'decision ' || decision_id, happened FROM decisions
+    ORDER BY happened"""
+
+
+@dataclass
+class ReplayReport:
+    events: int = 0
+    invalid: int = 0  # not valid events: the live service dead-lettered them too
+    failed: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not self.differences
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "invalid": self.invalid, "failed": self.failed,
+                "same": self.same, "differences": self.differences}
+
+
+def consumer_for(settings: AccountabilitySettings) -> AIOKafkaConsumer:
+    security: dict[str, Any] = {}
+    if settings.kafka_sasl_username:
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        security = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+                    "sasl_plain_username": settings.kafka_sasl_username, "sasl_plain_password": password}
+    # No group: the replay assigns itself every partition and commits nothing.
+    return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
+                            auto_offset_reset="earliest", **security)
+
+
+async def read_log(settings: AccountabilitySettings, topics: list[str],
+                   start: dict[TopicPartition, int] | None = None) -> AsyncIterator[ConsumerRecord]:
+    """Every record of ``topics`` from ``start`` (default: the beginning) to the ends they
+    had when the replay began, merged by timestamp. Holds one batch per partition, not the log."""
+    consumer = consumer_for(settings)
+    await consumer.start()
+    try:
+        partitions = []
+        for topic in topics:
+            found = consumer.partitions_for_topic(topic)
+            if not found:
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for this
+                found = consumer.partitions_for_topic(topic) or set()
+            partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            if start and tp in start:
+                consumer.seek(tp, start[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        buffers: dict[TopicPartition, deque[ConsumerRecord]] = {tp: deque() for tp in partitions}
+        live = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        while True:
+            needy = [tp for tp in live if not buffers[tp]]
+            while needy:
+                batch = await consumer.getmany(*needy, timeout_ms=1000)
+                for tp, records in batch.items():
+                    buffers[tp].extend(r for r in records if r.offset < ends[tp])
+                for tp in needy:
+                    if not buffers[tp] and await consumer.position(tp) >= ends[tp]:
+                        live.discard(tp)
+                needy = [tp for tp in live if not buffers[tp]]
+            if not live:
+                return
+            tp = min(live, key=lambda p: (buffers[p][0].timestamp, TOPIC_ORDER.get(p.topic, 9), p.partition))
+            record = buffers[tp].popleft()
+            if not buffers[tp] and record.offset + 1 >= ends[tp]:
+                live.discard(tp)
+            yield record
+    finally:
+        await consumer.stop()
+
+
+async def rebuild(settings: AccountabilitySettings, database_url: str, *,
+                  start: dict[TopicPartition, int] | None = None) -> ReplayReport:
+    """Apply the whole log to the fresh database at ``database_url``."""
+    report = ReplayReport()
+    pool = await create_pool(database_url, MIGRATIONS)
+    try:
+        if await pool.fetchval("SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM outbox)"
+                               " + (SELECT count(*) FROM clock WHERE now IS NOT NULL)"):
+            raise SystemExit(f"{database_url}: not a fresh database; the replay rebuilds into an empty one")
+        engine = Engine(pool, settings, ReferenceData.load(settings.reference_data_path))
+        async for record in read_log(settings, list(INPUTS), start):
+            try:
+                event = parse_event(record.value, accept=INPUTS[record.topic])
+            except ContractError:
+                report.invalid += 1
+                continue
+            report.events += 1
+            try:
+                await engine.handle(event)
+            except Exception as exc:  # noqa: BLE001 - the live service dead-letters these; so does the replay
+                report.failed.append(f"{record.topic}/{record.partition}@{record.offset}: {exc!r}")
+                log.error("replay_event_failed", topic=record.topic, offset=record.offset, error=repr(exc))
+    finally:
+        await pool.close()
+    log.info("replay_done", events=report.events, invalid=report.invalid, failed=len(report.failed))
+    return report
+
+
+def _plain(value: Any, column: str) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):  # the outbox payload: an event's JSON
+        return json.loads(value)
+    if isinstance(value, str) and column in {"snapshot", "reasons", "signature", "summary", "agenda", "recipients"}:
+        return json.loads(value)
+    if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+        return str(value)
+    return value
+
+
+async def state_of(database_url: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every compared table as {row key: row}, in plain JSON-able values."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        state = {}
+        for table, key in TABLES.items():
+            rows = {}
+            for row in await conn.fetch(f"SELECT * FROM {table}"):  # noqa: S608 - names from TABLES
+                plain = {c: _plain(v, c) for c, v in row.items() if c not in LEFT_OUT.get(table, ())}
+                rows["/".join(str(plain[k]) for k in key)] = plain
+            state[table] = rows
+        order: dict[str, dict[str, Any]] = {}
+        for row in await conn.fetch(HISTORY_ORDER):
+            order.setdefault(row["action_id"], {"order": []})["order"].append(row["what"])
+        state["history"] = order
+        return state
+    finally:
+        await conn.close()
+
+
+def differences(live: dict[str, dict[str, Any]], rebuilt: dict[str, dict[str, Any]], limit: int = 50) -> list[str]:
+    found = []
+    for table in [*TABLES, "history"]:
+        a, b = live.get(table, {}), rebuilt.get(table, {})
+        for key in sorted(set(a) | set(b)):
+            if key not in b:
+                found.append(f"{table} {key}: only in the live state")
+            elif key not in a:
+                found.append(f"{table} {key}: only in the rebuilt state")
+            elif a[key] != b[key]:
+                changed = ", ".join(f"{c} live={a[key][c]!r} rebuilt={b[key].get(c)!r}"
+                                    for c in sorted(a[key]) if a[key][c] != b[key].get(c))
+                found.append(f"{table} {key}: {changed}")
+    return found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])
+
+
+async def compare(live_url: str, rebuilt_url: str) -> list[str]:
+    return differences(await state_of(live_url), await state_of(rebuilt_url))
+
+
+async def replay_and_compare(settings: AccountabilitySettings, into: str, live: str | None, *,
+                             start: dict[TopicPartition, int] | None = None) -> ReplayReport:
+    report = await rebuild(settings, into, start=start)
+    if live:
+        report.differences = await compare(live, into)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.accountability.replay",
+                                     description="Rebuild the accountability state from the log; compare it.")
+    parser.add_argument("--into", required=True, help="DSN of an empty database to rebuild into")
+    parser.add_argument("--compare-with", help="DSN of the live database to compare with")
+    args = parser.parse_args(argv)
+    settings = AccountabilitySettings()
+    configure_logging("accountability-replay", settings.log_level)
+    report = asyncio.run(replay_and_compare(settings, args.into, args.compare_with))
+    print(json.dumps(report.as_dict(), indent=2))
+    sys.exit(0 if report.same and not report.failed else 1)
+
+
+if __name__ == "__main__":
+    main()

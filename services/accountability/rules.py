@@ -1,0 +1,363 @@
+"""The rules that judge an action.
+
+Each rule is a plain function of ``Facts`` with no I/O: it returns a ``Finding`` (a
+status and a reason a person can read) or ``None`` when it has nothing to say. ``judge``
+runs them all; the action's status is the worst finding, on track when there is none.
+
+Time is ``Facts.today``: the date of the last clock tick, never the wall clock. Before the
+first tick it is ``None`` and the rules that need a date stay silent.
+
+A finding's ``key`` is the part that identifies it (which milestones, which cycle, which
+reading). Two verdicts with the same statuses, rules and keys are the same verdict even
+if a message's figures moved (a plan's percentage grows every day), so status changes are
+announced when something a person should hear about changed, not every day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from shared.contracts.events import ActionSnapshot, Measure, Reason, Status
+from shared.settings import AccountabilitySettings
+
+SEVERITY = {Status.COMPLETED: 0, Status.WITHDRAWN: 0, Status.ON_TRACK: 0, Status.AT_RISK: 1, Status.OFF_TRACK: 2}
+SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    status: Status
+    message: str
+    key: str = ""
+
+    def reason(self) -> Reason:
+        return Reason(rule=self.rule, status=self.status, message=self.message)
+
+    @property
+    def signature(self) -> list[str]:
+        return [self.rule, str(self.status), self.key]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    trajectory_at_risk_points: float = 10.0
+    trajectory_off_track_points: float = 25.0
+    measure_worsening_tolerance: float = 0.0
+    repeat_slip_cycles: int = 2
+
+    @classmethod
+    def from_settings(cls, s: AccountabilitySettings) -> Tolerances:
+        return cls(s.trajectory_at_risk_points, s.trajectory_off_track_points,
+                   s.measure_worsening_tolerance, s.repeat_slip_cycles)
+
+
+@dataclass(frozen=True)
+class CycleFacts:
+    cycle_id: str
+    opens_on: date
+    submission_deadline: date
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    decision_id: str
+    meeting_id: str
+    kind: str
+    due_date: date | None
+    recorded_on: date | None
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    kind: Literal["explanation", "recovery_plan"]
+    received_on: date | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    action: ActionSnapshot
+    today: date | None
+    cycle: CycleFacts | None = None  # the cycle whose deadline passed last, else the current one
+    decisions: tuple[DecisionFacts, ...] = ()
+    responses: tuple[ResponseFacts, ...] = ()
+    previous_cycles: tuple[tuple[str, bool], ...] = ()  # closed cycles, latest first: (cycle id, slipped)
+    tolerances: Tolerances = field(default_factory=Tolerances)
+
+    @property
+    def open(self) -> bool:
+        return self.action.lifecycle == "open"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    findings: tuple[Finding, ...]
+
+    @property
+    def reasons(self) -> list[Reason]:
+        return [f.reason() for f in self.findings]
+
+    @property
+    def signature(self) -> list[list[str]]:
+        return [f.signature for f in self.findings]
+
+
+# ---- words ------------------------------------------------------------------------
+
+def day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _num(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _pct(x: float) -> str:
+    return f"{_num(x)}%"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ordinal(n: int) -> str:
+    words = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+    return words.get(n, f"{n}th")
+
+
+# ---- the rules ----------------------------------------------------------------------
+
+def milestone_passed(f: Facts) -> Finding | None:
+    """A milestone reported missed, or whose date passed without being reached: off track."""
+    if not f.open:
+        return None
+    missed: list[tuple[str, str]] = []
+    for m in f.action.milestones:
+        if m.state == "missed":
+            missed.append((m.milestone_id, f"Milestone '{m.title}' (due {day(m.due)}) was reported missed"))
+        elif m.state == "open" and f.today is not None and m.due < f.today:
+            missed.append((m.milestone_id, f"Milestone '{m.title}' was due on {day(m.due)} and has not been reached"))
+    if not missed:
+        return None
+    return Finding("milestone_passed", Status.OFF_TRACK, "; ".join(text for _, text in missed) + ".",
+                   ",".join(sorted(mid for mid, _ in missed)))
+
+
+def due_date_passed(f: Facts) -> Finding | None:
+    """The action's own due date passed while it is still open: off track."""
+    if not f.open or f.today is None or f.action.due_date >= f.today:
+        return None
+    return Finding("due_date_passed", Status.OFF_TRACK,
+                   f"The action was due to be complete by {day(f.action.due_date)} and is "
+                   f"{_pct(f.action.percent_complete)} complete.", "due")
+
+
+def no_update_in_cycle(f: Facts) -> Finding | None:
+    """The cycle's submission deadline passed with no progress update since the cycle opened: off track.
+
+    It holds into the next cycle until an update arrives (``Facts.cycle`` is the cycle whose
+    deadline passed last). An action that starts after the deadline owes nothing that cycle.
+    """
+    c = f.cycle
+    if not f.open or c is None or f.today is None or f.today <= c.submission_deadline:
+        return None
+    if f.action.start_date > c.submission_deadline:
+        return None
+    last = f.action.last_update_on
+    if last is not None and last >= c.opens_on:
+        return None
+    since = f"the last was on {day(last)}" if last else "none has been posted since the action was committed"
+    return Finding("no_update_in_cycle", Status.OFF_TRACK,
+                   f"No progress update in cycle {c.cycle_id}: updates were due by {day(c.submission_deadline)} "
+                   f"and {since}.", c.cycle_id)
+
+
+def planned_percent(action: ActionSnapshot, on: date) -> float | None:
+    """Where the planned trajectory says the action should be on a date, or None without a plan.
+
+    The plan runs from 0% at the start date through the trajectory's points (straight lines
+    between them) to 100% at the due date.
+    """
+    if not action.trajectory:
+        return None
+    points = sorted([(action.start_date, 0.0), *((p.by, p.percent) for p in action.trajectory)])
+    if points[-1][0] < action.due_date and points[-1][1] < 100:
+        points.append((action.due_date, 100.0))
+    if on <= points[0][0]:
+        return points[0][1]
+    for (d0, p0), (d1, p1) in zip(points, points[1:]):
+        if on <= d1:
+            span = (d1 - d0).days
+            return p1 if span == 0 else p0 + (p1 - p0) * (on - d0).days / span
+    return points[-1][1]
+
+
+def behind_trajectory(f: Facts) -> Finding | None:
+    """Progress behind the planned trajectory by more than a tolerance: at risk, or off track further behind."""
+    if not f.open or f.today is None:
+        return None
+    planned = planned_percent(f.action, f.today)
+    if planned is None:
+        return None
+    t = f.tolerances
+    gap = planned - f.action.percent_complete
+    if gap > t.trajectory_off_track_points:
+        status, limit = Status.OFF_TRACK, t.trajectory_off_track_points
+    elif gap > t.trajectory_at_risk_points:
+        status, limit = Status.AT_RISK, t.trajectory_at_risk_points
+    else:
+        return None
+    return Finding("behind_trajectory", status,
+                   f"{_pct(f.action.percent_complete)} complete against {_pct(planned)} planned by "
+                   f"{day(f.today)}: {_num(gap)} points behind (more than {_num(limit)} allowed).", str(status))
+
+
+def _readings(f: Facts) -> tuple[Measure, list] | None:
+    m = f.action.measure
+    if m is None or not f.action.measure_values:
+        return None
+    return m, sorted(f.action.measure_values, key=lambda v: v.as_of)
+
+
+def _range(m: Measure) -> str:
+    if m.range_low is not None and m.range_high is not None:
+        return f"{_num(m.range_low)} to {_num(m.range_high)}"
+    if m.range_low is not None:
+        return f"{_num(m.range_low)} or more"
+    return f"{_num(m.range_high)} or less"
+
+
+def measure_out_of_range(f: Facts) -> Finding | None:
+    """The latest reading of the action's measure is outside its range: at risk."""
+    found = _readings(f) if f.open else None
+    if found is None:
+        return None
+    m, readings = found
+    latest = readings[-1]
+    if m.range_low is not None and latest.value < m.range_low:
+        side = "below"
+    elif m.range_high is not None and latest.value > m.range_high:
+        side = "above"
+    else:
+        return None
+    return Finding("measure_out_of_range", Status.AT_RISK,
+                   f"{m.code} ({m.name}) was {_num(latest.value)} on {day(latest.as_of)}, outside the range "
+                   f"{_range(m)}.", f"{m.code}:{side}")
+
+
+def worse(m: Measure, new: float, old: float, tolerance: float = 0.0) -> bool:
+    if m.direction == "higher_is_better":
+        return new < old - tolerance
+    if m.direction == "lower_is_better":
+        return new > old + tolerance
+    return abs(new - m.target) > abs(old - m.target) + tolerance
+
+
+_DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
+              "towards_target": "closer to the target of {target} is better"}
+
+
+def measure_worsening(f: Facts) -> Finding | None:
+    """The latest reading is worse than the one before (the baseline for the first): at risk;
+    off track when it is also worse than the baseline."""
+    found = _readings(f) if f.open else None
+    if found is None:
+        return None
+    m, readings = found
+    latest = readings[-1]
+    tolerance = f.tolerances.measure_worsening_tolerance
+    if len(readings) > 1:
+        previous, label = readings[-2].value, f"on {day(readings[-2].as_of)}"
+    else:
+        previous, label = m.baseline, "at baseline"
+    if not worse(m, latest.value, previous, tolerance):
+        return None
+    below_baseline = worse(m, latest.value, m.baseline, tolerance)
+    status = Status.OFF_TRACK if below_baseline else Status.AT_RISK
+    direction = _DIRECTION[m.direction].format(target=_num(m.target))
+    message = (f"{m.code} ({m.name}) got worse: {_num(latest.value)} on {day(latest.as_of)} against "
+               f"{_num(previous)} {label} ({direction})")
+    if below_baseline and len(readings) > 1:
+        message += f"; it is now worse than the baseline of {_num(m.baseline)}"
+    return Finding("measure_worsening", status, message + ".", f"{m.code}:{latest.as_of.isoformat()}")
+
+
+ANSWERS = {"recovery_plan_due": ("recovery_plan",)}
+DECISION_WORDS = {
+    "challenge_issued": "challenged the action", "support_offered": "offered support",
+    "recovery_plan_due": "asked for a recovery plan", "penalty_agreed": "agreed a penalty",
+    "referred_to_board": "referred the action to the People Board",
+}
+
+
+def panel_date_missed(f: Facts) -> Finding | None:
+    """A date set by a Panel decision passed without the answer it asked for: off track.
+
+    A ``recovery_plan_due`` decision is answered by a recovery plan; any other decision with
+    a date by an explanation or a recovery plan. Only answers received on or after the day
+    of the decision count; a late answer clears the finding.
+    """
+    if not f.open or f.today is None:
+        return None
+    missed = []
+    for d in f.decisions:
+        if d.due_date is None or d.due_date >= f.today:
+            continue
+        wanted = ANSWERS.get(d.kind, ("explanation", "recovery_plan"))
+        answered = any(r.kind in wanted and (r.received_on or date.min) >= (d.recorded_on or date.min)
+                       for r in f.responses)
+        if not answered:
+            missed.append(d)
+    if not missed:
+        return None
+    parts = [f"At meeting {d.meeting_id} the Panel {DECISION_WORDS.get(d.kind, d.kind)} with a date of "
+             f"{day(d.due_date)}; "
+             + ("no recovery plan has arrived" if d.kind == "recovery_plan_due" else "no response has arrived")
+             for d in missed]
+    return Finding("panel_date_missed", Status.OFF_TRACK, "; ".join(parts) + ".",
+                   ",".join(sorted(d.decision_id for d in missed)))
+
+
+RULES: tuple[Callable[[Facts], Finding | None], ...] = (
+    milestone_passed, due_date_passed, no_update_in_cycle, behind_trajectory,
+    measure_out_of_range, measure_worsening, panel_date_missed,
+)
+
+
+def repeated_slip(f: Facts, status: Status) -> Finding | None:
+    """Slipping now and in each of the cycles just closed (``repeat_slip_cycles`` in a row
+    counting this one): off track, however mild this cycle's slip."""
+    if not f.open or status not in SLIPPING:
+        return None
+    run = []
+    for cycle_id, slipped in f.previous_cycles:
+        if not slipped:
+            break
+        run.append(cycle_id)
+    if len(run) + 1 < f.tolerances.repeat_slip_cycles:
+        return None
+    return Finding("repeated_slip", Status.OFF_TRACK,
+                   f"Slipping for the {_ordinal(len(run) + 1)} cycle running: it also slipped in "
+                   f"{_join(list(reversed(run)))}.", str(len(run) + 1))
+
+
+def worst(statuses: list[Status]) -> Status:
+    return max(statuses, key=SEVERITY.__getitem__, default=Status.ON_TRACK)
+
+
+def judge(f: Facts) -> Verdict:
+    if f.action.lifecycle == "completed":
+        return Verdict(Status.COMPLETED, ())
+    if f.action.lifecycle == "withdrawn":
+        return Verdict(Status.WITHDRAWN, ())
+    findings = [found for rule in RULES if (found := rule(f)) is not None]
+    status = worst([x.status for x in findings])
+    if (again := repeated_slip(f, status)) is not None:
+        findings.append(again)
+        status = Status.OFF_TRACK
+    findings.sort(key=lambda x: -SEVERITY[x.status])  # worst first, then in rule order
+    return Verdict(status, tuple(findings))
