@@ -87,8 +87,12 @@ class OutboxRelay:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"{self.service}-outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_timeout: float = 5.0) -> None:
+        """Stop relaying, after one last pass so a clean shutdown leaves nothing queued
+        (whatever a crash leaves is relayed at the next start)."""
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await asyncio.wait_for(self.relay_once(), drain_timeout)
