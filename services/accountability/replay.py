@@ -105,6 +105,18 @@ def consumer_for(settings: AccountabilitySettings) -> AIOKafkaConsumer:
                             auto_offset_reset="earliest", **security)
 
 
+async def partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, asking the broker when the consumer's metadata lacks one."""
+    found = []
+    for topic in topics:
+        numbers = consumer.partitions_for_topic(topic)
+        if not numbers:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for this
+            numbers = consumer.partitions_for_topic(topic) or set()
+        found += [TopicPartition(topic, p) for p in sorted(numbers)]
+    return found
+
+
 async def read_log(settings: AccountabilitySettings, topics: list[str],
                    start: dict[TopicPartition, int] | None = None) -> AsyncIterator[ConsumerRecord]:
     """Every record of ``topics`` from ``start`` (default: the beginning) to the ends they
@@ -112,22 +124,16 @@ async def read_log(settings: AccountabilitySettings, topics: list[str],
     consumer = consumer_for(settings)
     await consumer.start()
     try:
-        partitions = []
-        for topic in topics:
-            found = consumer.partitions_for_topic(topic)
-            if not found:
-                await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for this
-                found = consumer.partitions_for_topic(topic) or set()
-            partitions += [TopicPartition(topic, p) for p in sorted(found)]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        for tp in partitions:
+        assigned = await partitions(consumer, topics)
+        consumer.assign(assigned)
+        ends = await consumer.end_offsets(assigned)
+        for tp in assigned:
             if start and tp in start:
                 consumer.seek(tp, start[tp])
             else:
                 await consumer.seek_to_beginning(tp)
-        buffers: dict[TopicPartition, deque[ConsumerRecord]] = {tp: deque() for tp in partitions}
-        live = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        buffers: dict[TopicPartition, deque[ConsumerRecord]] = {tp: deque() for tp in assigned}
+        live = {tp for tp in assigned if await consumer.position(tp) < ends[tp]}
         while True:
             needy = [tp for tp in live if not buffers[tp]]
             while needy:

@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import TestApp
 
 from services.accountability.app import INPUTS, build
-from services.accountability.replay import replay_and_compare
+from services.accountability.replay import partitions, replay_and_compare
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
@@ -46,14 +46,7 @@ async def end_offsets(kafka: str, topics: list[str]) -> dict[TopicPartition, int
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
     await consumer.start()
     try:
-        partitions = []
-        for topic in topics:
-            found = consumer.partitions_for_topic(topic)
-            if not found:
-                await consumer._client.force_metadata_update()  # noqa: SLF001
-                found = consumer.partitions_for_topic(topic)
-            partitions += [TopicPartition(topic, p) for p in sorted(found)]
-        return await consumer.end_offsets(partitions)
+        return await consumer.end_offsets(await partitions(consumer, topics))
     finally:
         await consumer.stop()
 
