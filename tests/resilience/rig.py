@@ -109,6 +109,7 @@ class Row:
     held: bool = False
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timeline: list[str] = field(default_factory=list)  # each phase and when it began, for a time-out's report
 
 
 # ---- the rig ---------------------------------------------------------------------------------
@@ -128,6 +129,7 @@ class Rig:
         self.clock_day = FIRST_DAY
         self.extra: list[Process] = []
         self.other_cause: list[str] = []  # emitted events the replay attributes to another input
+        self.in_flight: list[str] = []  # what the last settle() saw still moving
 
     @property
     def bootstrap(self) -> str:
@@ -369,6 +371,7 @@ class Rig:
                 last = await self.busy()
             except (OSError, asyncpg.PostgresError, KafkaError) as exc:
                 last = [repr(exc)]
+            self.in_flight = last
             quiet = quiet + 1 if not last else 0
             if quiet >= 2:
                 return

@@ -44,6 +44,7 @@ pytestmark = pytest.mark.resilience
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO_TIMEOUT = 150.0  # seconds, each scenario including its checks
+BROKER_SCENARIO_TIMEOUT = 240.0  # the broker's own stop and start take half a minute of it
 ACTIONS_PER_SCENARIO = 40
 RATE = 15.0  # events per second in the steady stream
 
@@ -96,7 +97,7 @@ Fault = Callable[[Rig], Awaitable[None]]
 
 async def scenario(rig: Rig, name: str, done: str, *, during_stream: Fault | None = None,
                    during_notices: Fault | None = None, bad_inputs: Callable[[Rig], list] | None = None,
-                   ) -> Row:
+                   timeout: float = SCENARIO_TIMEOUT) -> Row:
     """A month of the stack's life with a fault in it, then every check."""
     started = time.monotonic()
     row = Row(name, done)
@@ -106,33 +107,47 @@ async def scenario(rig: Rig, name: str, done: str, *, during_stream: Fault | Non
     dead_before = await rig.dead_letter_total()
     receipts_before = len(rig.mailbox.receipts)
 
+    def phase(what: str) -> None:
+        row.timeline.append(f"{time.monotonic() - started:.0f}s {what}")
+
     async def run() -> None:
         sent = rig.commitments(number, due, ACTIONS_PER_SCENARIO)
         items = [rig.inbound(e) for e in sent]
         bad: list[BadInput] = []
+        phase("stream")
         stream = asyncio.create_task(rig.send(items, rate=RATE))
         if bad_inputs is not None:
             bad = await feed(rig, bad_inputs(rig))
         if during_stream is not None:
             await asyncio.sleep(2.0)
+            phase("fault")
             await during_stream(rig)
+            phase("fault over")
         await stream
+        phase("stream sent; settling")
         await rig.settle()
+        phase("tick: this scenario's actions slip")
         await rig.tick(due + timedelta(days=1))  # every action of this scenario slips: notices go out
         if during_notices is not None:
             await asyncio.sleep(0.3)
+            phase("fault")
             await during_notices(rig)
+            phase("fault over")
         await rig.settle()
+        phase("tick: groups released")
         await rig.tick(due + timedelta(days=2))  # releases the groups collected the day before
         await rig.settle()
+        phase("checks")
         await check_everything(rig, row, sent, bad, dead_before, receipts_before)
+        phase("done")
 
     try:
-        await asyncio.wait_for(run(), SCENARIO_TIMEOUT)
+        await asyncio.wait_for(run(), timeout)
     except TimeoutError:
-        row.problems.append(f"did not finish within {SCENARIO_TIMEOUT:.0f}s")
+        row.problems.append(f"did not finish within {timeout:.0f}s; in flight: {rig.in_flight}; "
+                            f"timeline: {', '.join(row.timeline)}")
     except Exception as exc:  # noqa: BLE001 - the row says what broke; the test fails on it
-        row.problems.append(f"{type(exc).__name__}: {str(exc)[:500]}")
+        row.problems.append(f"{type(exc).__name__}: {str(exc)[:500]}; timeline: {', '.join(row.timeline)}")
     row.seconds = time.monotonic() - started
     return row
 
@@ -251,7 +266,7 @@ async def test_notifications_killed_while_sending_tells_everyone_once(rig: Rig):
 
 async def test_broker_stopped_and_restarted_under_the_stream_loses_nothing(rig: Rig):
     assert_held(await scenario(rig, "broker restart", "Kafka stopped mid-stream for 3s, started on its data",
-                               during_stream=broker_restart))
+                               during_stream=broker_restart, timeout=BROKER_SCENARIO_TIMEOUT))
 
 
 async def test_bad_input_is_dead_lettered_with_its_reason_and_the_stream_carries_on(rig: Rig):
