@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from services.accountability.app import INPUTS as ACCOUNTABILITY_INPUTS
+from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
 from services.accountability.replay import differences, rebuild, state_of
 from services.actions.rebuild import rebuild_and_compare
 from shared.contracts import events as ev
