@@ -59,7 +59,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
 from services.accountability.replay import compare as compare_accountability
-from services.accountability.app import INPUTS as ACCOUNTABILITY_INPUTS
+from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
 from services.accountability.replay import read_log
 from services.accountability.replay import rebuild as rebuild_accountability
 from services.actions.rebuild import rebuild_and_compare

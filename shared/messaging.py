@@ -78,6 +78,17 @@ def event_decoder(*accept: type[Event]) -> Callable[[KafkaMessage], Awaitable[Ev
     return decode
 
 
+def decoder_by_topic(accept: dict[str, tuple[type[Event], ...]]) -> Callable[[KafkaMessage], Awaitable[Event]]:
+    """For one subscriber on several topics: each topic takes only its own event types, so
+    a message posted to the wrong topic is dead-lettered as ``unexpected_type``."""
+    by_topic = {topic: event_decoder(*types) for topic, types in accept.items()}
+
+    async def decode(message: KafkaMessage) -> Event:
+        return await by_topic[message.raw_message.topic](message)
+
+    return decode
+
+
 class DeadLetterPolicy:
     """FastStream middleware factory implementing the delivery rules above.
 

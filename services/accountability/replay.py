@@ -38,7 +38,8 @@ from shared.logging import configure_logging
 from shared.reference import ReferenceData
 from shared.settings import AccountabilitySettings
 
-from .app import INPUTS, MIGRATIONS
+from .bootstrap import MIGRATIONS
+from .handlers import INPUTS
 from .engine import Engine
 
 log = structlog.get_logger("accountability.replay")

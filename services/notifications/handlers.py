@@ -3,19 +3,17 @@ outbox), then wakes the dispatcher, which sends outside any transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import asyncpg
 import structlog
-from faststream.kafka.message import KafkaMessage
 
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, Groups
 from shared.db import first_time
-from shared.messaging import SUBSCRIBER_DEFAULTS, event_decoder
+from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
 from shared.settings import NotificationsSettings
 
@@ -41,6 +39,7 @@ log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
 INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES)
+NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
 
 
 def ack_clock(settings: NotificationsSettings) -> AckClock:
@@ -170,21 +169,10 @@ async def apply(runtime: NotificationsRuntime, event: Event) -> None:
     runtime.dispatcher.poke()
 
 
-def decoder_by_topic() -> Callable[[KafkaMessage], Awaitable[Event]]:
-    """Each topic accepts only its own event types, so a message posted to the wrong topic is
-    dead-lettered as ``unexpected_type`` with the types that topic takes."""
-    by_topic = {t.name: event_decoder(*t.events) for t in INPUTS}
-
-    async def decode(message: KafkaMessage) -> Event:
-        return await by_topic[message.raw_message.topic](message)
-
-    return decode
-
-
 def register_handlers(runtime: NotificationsRuntime) -> None:
     # One consumer for the four inputs: one group member per instance, not four, so instances
     # join and rebalance quickly; per-partition order is unchanged.
     @runtime.broker.subscriber(*(t.name for t in INPUTS), group_id=Groups.NOTIFICATIONS,
-                               decoder=decoder_by_topic(), **SUBSCRIBER_DEFAULTS)
-    async def on_event(event: Any) -> None:
+                               decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)
+    async def on_event(event: NotificationsInput) -> None:
         await apply(runtime, event)

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 
-from services.accountability.app import MIGRATIONS
+from services.accountability.bootstrap import MIGRATIONS
 from services.accountability.board_report import (
     CELL_FILL,
     build_report_data,

@@ -18,7 +18,8 @@ import httpx
 import pytest
 from faststream import TestApp
 
-from services.accountability.app import INPUTS, build
+from services.accountability.bootstrap import build
+from services.accountability.handlers import INPUTS
 from services.accountability.replay import replay_and_compare
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
@@ -168,8 +169,8 @@ async def test_two_instances_in_one_group_with_a_crash_never_take_a_step_twice(k
     third = None
     try:
         await asyncio.gather(first.ready(), second.ready())
-        # four subscribers each: both instances share the partitions
-        await eventually(lambda: _equals(group_members(kafka, group), 8), timeout=WAIT)
+        # one consumer per instance for the four inputs: both instances share the partitions
+        await eventually(lambda: _equals(group_members(kafka, group), 2), timeout=WAIT)
         await h.tick(date(2026, 2, 9))
         names = await workload_with_crash(h, second)
         third = Instance(kafka, database_url, group, tmp_path, "third")

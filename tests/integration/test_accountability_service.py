@@ -22,7 +22,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import TestApp
 
-from services.accountability.app import INPUTS, build
+from services.accountability.bootstrap import build
+from services.accountability.handlers import INPUTS
 from services.accountability.replay import partitions, replay_and_compare
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
