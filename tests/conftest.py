@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from shared.infra.topics import ensure_project_topics
-from tests.infra import kafka_bootstrap, postgres_admin_url
+from tests.infra import create_database, drop_database, kafka_bootstrap, postgres_admin_url
 
 
 @pytest.fixture(scope="session")
@@ -38,15 +36,6 @@ def postgres_admin() -> Iterator[str]:
 @pytest.fixture
 async def database_url(postgres_admin: str) -> AsyncIterator[str]:
     """A fresh, empty database per test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(postgres_admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
-    conn = await asyncpg.connect(postgres_admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    url = await create_database(postgres_admin)
+    yield url
+    await drop_database(postgres_admin, url)

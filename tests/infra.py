@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import asyncpg
 
 from shared.infra.kafka import KafkaServer, ScramUser
 from shared.infra.postgres import PostgresServer
@@ -46,6 +49,23 @@ def kafka_bootstrap() -> Iterator[str]:
             server.stop()
 
 
+SECURED_SYSTEMS = ["black-country", "lincolnshire"]
+
+
+def password_for(principal: str) -> str:
+    return f"{principal}-secret"
+
+
+def login(principal: str, password: str | None = None) -> dict[str, str]:
+    """aiokafka's keyword arguments for a SCRAM-SHA-512 login as ``principal``."""
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": principal,
+        "sasl_plain_password": password or password_for(principal),
+    }
+
+
 @contextmanager
 def secured_kafka(users: list[ScramUser]) -> Iterator[KafkaServer]:
     """Secured mode needs SCRAM users at format time, so it is always the native broker."""
@@ -71,3 +91,22 @@ def postgres_admin_url() -> Iterator[str]:
             yield server.dsn()
         finally:
             server.stop()
+
+
+async def create_database(admin_url: str) -> str:
+    """A fresh, empty database on the server ``admin_url`` reaches; returns its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def drop_database(admin_url: str, database_url: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()

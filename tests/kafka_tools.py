@@ -23,10 +23,13 @@ async def produce(bootstrap: str, topic: str, values: list[bytes], key: bytes | 
 
 
 async def collect(bootstrap: str, topic: str, until: Callable[[list[ConsumerRecord]], bool],
-                  timeout: float = 30.0, **security: Any) -> list[ConsumerRecord]:
-    """Read ``topic`` from the beginning until ``until(records)`` holds or time runs out."""
+                  timeout: float = 30.0, group_id: str | None = None, **security: Any) -> list[ConsumerRecord]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds or time runs out.
+
+    ``group_id`` matters on the secured broker, where ACLs say which groups a principal may use.
+    """
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"test-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
+                                group_id=group_id or f"test-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
                                 **security)
     await consumer.start()
     records: list[ConsumerRecord] = []

@@ -4,7 +4,7 @@ outbox), then wakes the dispatcher, which sends outside any transaction."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import asyncpg
 import structlog

@@ -31,10 +31,10 @@ from tests.integration.test_accountability_service import (
     commit_group,
     end_offsets,
     milestone,
-    new_database,
     noon,
     settings_for,
 )
+from tests.infra import create_database
 from tests.kafka_tools import eventually, produce
 
 pytestmark = pytest.mark.integration
@@ -235,7 +235,7 @@ async def test_a_replay_that_disagrees_with_the_live_state_says_where(kafka, top
         await h.val("UPDATE actions SET status = 'on_track' WHERE action_id = $1", h.aid("x"))
         await h.val("DELETE FROM outbox WHERE key = $1 AND convert_from(payload, 'UTF8') LIKE '%escalation.raised%'",
                     h.aid("x"))
-        fresh = await new_database(postgres_admin)
+        fresh = await create_database(postgres_admin)
         report = await replay_and_compare(h.settings, fresh, database_url, start=start)
     assert not report.same
     assert any(d.startswith(f"actions {h.aid('x')}: status live='on_track' rebuilt='off_track'")

@@ -29,6 +29,7 @@ from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
 from shared.settings import AccountabilitySettings
+from tests.infra import create_database
 from tests.kafka_tools import eventually, header, produce
 from tests.unit.test_accountability_rules import snapshot
 
@@ -83,16 +84,6 @@ async def read_from(kafka: str, start: dict[TopicPartition, int]) -> list[Any]:
         return sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))
     finally:
         await consumer.stop()
-
-
-async def new_database(postgres_admin: str) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(postgres_admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return postgres_admin.rsplit("/", 1)[0] + f"/{name}"
 
 
 # ---- the harness ------------------------------------------------------------------------
@@ -202,7 +193,7 @@ class Harness:
 
     async def replays_the_same(self, postgres_admin: str) -> None:
         """A replay of this test's part of the log, into a fresh database, gives the same state."""
-        fresh = await new_database(postgres_admin)
+        fresh = await create_database(postgres_admin)
         report = await replay_and_compare(self.settings, fresh, self.database_url, start=self.start)
         assert report.events == len(self.sent), report.as_dict()
         assert report.failed == [] and report.differences == [], report.as_dict()

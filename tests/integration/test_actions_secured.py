@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -14,31 +13,15 @@ from faststream import TestApp
 from services.actions.app import create_app
 from shared.contracts import parse_event
 from shared.contracts.topics import Groups, system_feedback, system_inbound
-from shared.infra.acls import grant_project_acls, scram_users, service_principal, system_principal
+from shared.infra.acls import service_principal, system_principal
 from shared.infra.kafka import KafkaServer
-from shared.infra.topics import ensure_project_topics
 from shared.settings import ActionsSettings
-from tests.infra import secured_kafka
-from tests.integration.test_platform_secured import collect, login, password_for
-from tests.kafka_tools import eventually, produce
+from tests.infra import login, password_for
+from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment, progress
 
 pytestmark = pytest.mark.integration
-SYSTEMS = ["black-country", "lincolnshire"]
 WAIT = 60
-
-
-@pytest.fixture(scope="module")
-def secured() -> Iterator[KafkaServer]:
-    with secured_kafka(scram_users(SYSTEMS, password_for)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def secured_topics(secured: KafkaServer) -> KafkaServer:
-    await ensure_project_topics(secured.bootstrap, SYSTEMS)
-    grant_project_acls(secured.bootstrap, SYSTEMS)
-    return secured
 
 
 @asynccontextmanager

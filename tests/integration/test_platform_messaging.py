@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
@@ -11,7 +10,6 @@ from faststream import TestApp
 
 from shared.contracts import Event, parse_event
 from shared.contracts.events import ClockTicked, ProgressReported, Tick
-from shared.contracts.topics import Groups
 from shared.infra.topics import ensure_topics
 from shared.messaging import SUBSCRIBER_DEFAULTS, DeadLetterPolicy, event_decoder, make_broker
 from shared.settings import ServiceSettings

@@ -2,74 +2,26 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
 from shared.contracts.topics import ACTION_CHANGES, Groups, system_feedback, system_inbound
-from shared.infra.acls import grant_project_acls, scram_users, service_principal, system_principal
+from shared.infra.acls import scram_users, service_principal, system_principal
 from shared.infra.kafka import KafkaServer
-from shared.infra.topics import ensure_project_topics
 from shared.infra.stack import running_stack
-from tests.infra import secured_kafka
-from tests.kafka_tools import produce
+from tests.infra import SECURED_SYSTEMS, login, password_for
+from tests.kafka_tools import collect, produce
 from tests.samples import commitment
 
 
 pytestmark = pytest.mark.integration
 
-SYSTEMS = ["black-country", "lincolnshire"]
+SYSTEMS = SECURED_SYSTEMS
 OURS, THEIRS = SYSTEMS
-
-
-def password_for(principal: str) -> str:
-    return f"{principal}-secret"
-
-
-def login(principal: str, password: str | None = None) -> dict[str, str]:
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": principal,
-        "sasl_plain_password": password or password_for(principal),
-    }
-
-
-async def collect(bootstrap: str, topic: str, until: Callable[[list[ConsumerRecord]], bool],
-                  group_id: str | None = None, timeout: float = 20.0, **security: Any) -> list[ConsumerRecord]:
-    """Like tests.kafka_tools.collect, with the consumer group chosen: ACLs are per group."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=group_id or f"test-{uuid.uuid4().hex[:8]}",
-                                enable_auto_commit=False, **security)
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while not until(records) and time.monotonic() < deadline:
-            for part in (await consumer.getmany(timeout_ms=200)).values():
-                records.extend(part)
-        return records
-    finally:
-        await consumer.stop()
-
-
-@pytest.fixture(scope="module")
-def secured() -> Iterator[KafkaServer]:
-    with secured_kafka(scram_users(SYSTEMS, password_for)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def secured_topics(secured: KafkaServer) -> KafkaServer:
-    await ensure_project_topics(secured.bootstrap, SYSTEMS)
-    grant_project_acls(secured.bootstrap, SYSTEMS)
-    return secured
 
 
 async def test_a_wrong_password_is_refused(secured_topics: KafkaServer, caplog: pytest.LogCaptureFixture):
