@@ -51,6 +51,16 @@ SUBSCRIBER_DEFAULTS: dict[str, Any] = {
 }
 
 
+def client_security(settings: ServiceSettings) -> dict[str, Any]:
+    """aiokafka keyword arguments for the settings' SCRAM login (none when unsecured), for
+    the few places that use aiokafka directly rather than through FastStream."""
+    if not settings.kafka_sasl_username:
+        return {}
+    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": settings.kafka_sasl_username, "sasl_plain_password": password}
+
+
 def make_broker(settings: ServiceSettings, *, middlewares: tuple[Any, ...] = (), client_id: str = "") -> KafkaBroker:
     security = None
     if settings.kafka_sasl_username:

@@ -36,6 +36,7 @@ from shared.contracts import ContractError, parse_event
 from shared.db import create_pool
 from shared.logging import configure_logging
 from shared.reference import ReferenceData
+from shared.messaging import client_security
 from shared.settings import AccountabilitySettings
 
 from .bootstrap import MIGRATIONS
@@ -96,14 +97,9 @@ class ReplayReport:
 
 
 def consumer_for(settings: AccountabilitySettings) -> AIOKafkaConsumer:
-    security: dict[str, Any] = {}
-    if settings.kafka_sasl_username:
-        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
-        security = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
-                    "sasl_plain_username": settings.kafka_sasl_username, "sasl_plain_password": password}
     # No group: the replay assigns itself every partition and commits nothing.
     return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
-                            auto_offset_reset="earliest", **security)
+                            auto_offset_reset="earliest", **client_security(settings))
 
 
 async def partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:

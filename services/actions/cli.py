@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.contracts import ContractError, parse_event
 from shared.contracts.topics import system_inbound
+from shared.messaging import client_security
 from shared.reference import ReferenceData
 from shared.settings import ActionsSettings
 
@@ -36,14 +37,8 @@ def _complete_envelope(obj: dict, system: str) -> dict:
 
 
 async def _post(system: str, events: list[bytes], settings: ActionsSettings) -> None:
-    security = {}
-    if settings.kafka_sasl_username:
-        security = dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-512",
-                        sasl_plain_username=settings.kafka_sasl_username,
-                        sasl_plain_password=settings.kafka_sasl_password.get_secret_value()
-                        if settings.kafka_sasl_password else "")
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
-                                **security)
+                                **client_security(settings))
     await producer.start()
     try:
         for raw in events:

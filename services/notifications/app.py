@@ -1,4 +1,4 @@
-"""``faststream run services.notifications.app:create_app --factory --port 8002``"""
+"""``faststream run services.notifications.app:create_app --factory --port 8003``"""
 
 from __future__ import annotations
 
