@@ -227,7 +227,14 @@ class Cycle:
             for made in self.made:
                 await self.post(made)
             await self.wait_for(lambda s: s["count"] == len(self.made), "every commitment to be judged")
-            await self.days(date(YEAR, 1, 5), date(YEAR, 2, 9))
+            await self.days(date(YEAR, 1, 5), date(YEAR, 1, 19))
+
+            self.say("20 January: first updates from every system but one")
+            day = date(YEAR, 1, 20)
+            for made in self.made:
+                if made.data.system != c.silent_system:
+                    await self.post(self.progress(made.subject, 10, day))
+            await self.days(day, date(YEAR, 2, 9))
 
             self.say("10 February: progress updates; three actions slip, one system stays silent")
             day = date(YEAR, 2, 10)
