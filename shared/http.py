@@ -45,6 +45,8 @@ def operational_routes(runtime: ServiceRuntime) -> list[tuple[str, Any]]:
             await runtime.pool.fetchval("SELECT 1", timeout=2)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             problems.append(f"database: {type(exc).__name__}")
+        if not runtime.relaying:
+            problems.append("outbox relay stopped")
         return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
 
     @get

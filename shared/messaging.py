@@ -40,6 +40,8 @@ log = structlog.get_logger("messaging")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, KafkaError,
+    # a pooled connection caught mid-operation by a database restart
+    asyncpg.InternalClientError,
 )
 
 DEAD_LETTERED = Counter("dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "code"])

@@ -78,11 +78,19 @@ class OutboxRelay:
                 log.warning("outbox_relay_retry", error=repr(exc))
                 sent = 0
                 delay = min(delay * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any one pass
+                log.error("outbox_relay_failed", error=repr(exc), exc_info=exc)
+                sent = 0
+                delay = min(delay * 2, 5.0)
             if sent == self.batch:
                 continue
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"{self.service}-outbox-relay")

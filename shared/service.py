@@ -45,6 +45,11 @@ class ServiceRuntime:
             raise RuntimeError(f"{self.name}: the outbox relay starts with the app")
         return self._relay
 
+    @property
+    def relaying(self) -> bool:
+        """False before the app started, and if the relay ever stopped: then not ready."""
+        return self._relay is not None and self._relay.running
+
     async def open(self) -> None:
         self._pool = await create_pool(self.database_url, self.migrations)
         self._relay = OutboxRelay(self._pool, self.broker, self.name)

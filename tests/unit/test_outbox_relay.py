@@ -14,11 +14,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from asyncpg.exceptions._base import InternalClientError
+from asyncpg import InternalClientError
 
 from shared.outbox import OutboxRelay
-
-pytestmark = pytest.mark.resilience
 
 
 class FlakyPool:
