@@ -73,6 +73,7 @@ from shared.infra.topics import ensure_topics
 from shared.logging import configure_logging
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA, AccountabilitySettings
+from tests.infra import create_database
 from tests.samples import commitment, progress
 
 RESULTS = Path(__file__).with_name("results") / "pipeline.json"
@@ -392,14 +393,7 @@ async def rebuild(p: Pipeline) -> dict[str, Any]:
     actions = await rebuild_and_compare(p.actions_db, reference)
     actions_s = time.perf_counter() - t0
 
-    fresh = f"accountability_replay_{p.run_id}"
-    admin = await asyncpg.connect(p.stack.postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{fresh}"')
-    finally:
-        await admin.close()
-    base, _, query = p.stack.postgres_url.partition("?")
-    into = base.rsplit("/", 1)[0] + f"/{fresh}" + (f"?{query}" if query else "")
+    into = await create_database(p.stack.postgres_url)
     settings = AccountabilitySettings(kafka_bootstrap_servers=p.stack.kafka_bootstrap, database_url=into,
                                       log_level="WARNING")
     # Reading the log alone, merged as the replay merges it: how much of the replay is Kafka.

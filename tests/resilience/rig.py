@@ -53,6 +53,7 @@ from shared.infra.postgres import PostgresServer
 from shared.infra.stack import Process, Stack
 from shared.reference import ReferenceData
 from shared.settings import AccountabilitySettings
+from tests.infra import create_database
 
 LEADERS = [f"p-res-leader-{i}" for i in range(4)]
 CHAIR = "p-panel-chair"  # AccountabilitySettings.panel_chair's default
@@ -426,13 +427,7 @@ class Rig:
         Returns (differences in the state, events whose only difference is their causation id):
         the second are kept apart because a step's content is the same whichever input event
         happened to trigger it, but the replay names another cause (see test_replay_names_...)."""
-        name = f"replay_{uuid.uuid4().hex[:10]}"
-        admin = await asyncpg.connect(self.stack.postgres_url)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        into = self.stack.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        into = await create_database(self.stack.postgres_url)
         settings = AccountabilitySettings(kafka_bootstrap_servers=self.bootstrap, database_url=into)
         report = await rebuild(settings, into)
         live, rebuilt = await state_of(self.stack.database_urls["accountability"]), await state_of(into)

@@ -30,7 +30,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from shared.contracts import events as ev
-from shared.contracts.envelope import Event
 from shared.contracts.topics import DIRECTORY, RESPONSES, system_inbound
 from shared.infra.kafka import KafkaServer
 from shared.infra.ports import free_port
