@@ -10,6 +10,7 @@ only what this suite sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import os
@@ -222,9 +223,18 @@ class Rig:
                    during: Callable[[int], Awaitable[None]] | None = None) -> list[tuple[str, int, int]]:
         """Publish (topic, key, value) in order, each retried until the broker takes it (it may
         be down); returns where each landed. ``rate`` paces the stream (events per second)."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True,
-                                    request_timeout_ms=10_000, max_request_size=2 * 1024 * 1024)
-        await producer.start()
+        async def fresh_producer() -> AIOKafkaProducer:
+            while True:
+                producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True,
+                                            request_timeout_ms=10_000, max_request_size=2 * 1024 * 1024)
+                try:
+                    await producer.start()
+                    return producer
+                except (KafkaError, OSError):
+                    await producer.stop()
+                    await asyncio.sleep(0.5)
+
+        producer = await fresh_producer()
         placed = []
         try:
             started = time.monotonic()
@@ -234,7 +244,12 @@ class Rig:
                         meta = await asyncio.wait_for(producer.send_and_wait(topic, value, key=key), 15)
                         break
                     except (KafkaError, TimeoutError, OSError):
+                        # A send cut off by the broker's restart can leave an idempotent producer's
+                        # sequence state behind the broker's: start a new producer (a new id).
+                        with contextlib.suppress(Exception):
+                            await producer.stop()
                         await asyncio.sleep(0.5)
+                        producer = await fresh_producer()
                 placed.append((topic, meta.partition, meta.offset))
                 if rate:
                     await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
