@@ -12,7 +12,6 @@ from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
 
 from .contracts.topics import SHARED_TOPICS, dead_letter
-
 from .db import create_pool
 from .http import operational_routes
 from .messaging import DeadLetterPolicy, make_broker

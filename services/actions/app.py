@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.events import InputRejected
 from shared.logging import configure_logging
 from shared.settings import ActionsSettings
 
@@ -14,7 +13,4 @@ from .bootstrap import bootstrap
 def create_app(settings: ActionsSettings | None = None) -> AsgiFastStream:
     settings = settings or ActionsSettings()
     configure_logging("actions", settings.log_level)
-    runtime, routes = bootstrap(settings)
-    feedback = ("actions.feedback.{system}", InputRejected,
-                "one topic per system, readable only by that system: why its input was refused")
-    return runtime.app(routes, outputs=(feedback,))
+    return bootstrap(settings)
