@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import structlog
-from faststream.asgi import AsgiResponse, get
+from faststream.asgi import AsgiResponse, Request, get
 
 from shared.contracts import events as ev
 from shared.contracts.topics import NOTICES
-from shared.http import json_response
+from shared.http import json_response, query_param
 from shared.outbox import add_to_outbox
 
 from . import persistence as db
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("notifications.api")
 STATUSES = ("collecting", "pending", "sending", "sent", "failed", "empty")
-
-
-def _query(scope: dict[str, Any]) -> dict[str, str]:
-    parsed = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
-    return {k: v[-1] for k, v in parsed.items()}
 
 
 def _page(title: str, message: str, status: int) -> AsgiResponse:
@@ -58,32 +52,32 @@ async def acknowledge_by_link(runtime: NotificationsRuntime, notice_id: str, sig
 
 def routes(runtime: NotificationsRuntime) -> list[tuple[str, Any]]:
     @get
-    async def ack(scope: Any) -> AsgiResponse:
+    async def ack(request: Request) -> AsgiResponse:
         """Acknowledge a notice: /ack?notice=<id>&sig=<hmac>, the link in every leader's notice."""
-        q = _query(scope)
-        return await acknowledge_by_link(runtime, q.get("notice", ""), q.get("sig", ""))
+        return await acknowledge_by_link(runtime, query_param(request, "notice") or "",
+                                         query_param(request, "sig") or "")
 
     @get
-    async def notices(scope: Any) -> AsgiResponse:
+    async def notices(request: Request) -> AsgiResponse:
         """Notices, filtered by ?about=, ?recipient= (person id), ?status= (e.g. failed, for ops)."""
-        q = _query(scope)
-        status = q.get("status") or None
+        status = query_param(request, "status")
         if status is not None and status not in STATUSES:
             return json_response({"error": "bad_status", "reason": f"status must be one of {', '.join(STATUSES)}"},
                                  400)
         try:
-            limit = int(q.get("limit", "200"))
+            limit = int(query_param(request, "limit") or "200")
         except ValueError:
             return json_response({"error": "bad_limit", "reason": "limit must be a whole number"}, 400)
         async with runtime.pool.acquire() as conn:
-            found = await db.find_notices(conn, about=q.get("about") or None, recipient=q.get("recipient") or None,
+            found = await db.find_notices(conn, about=query_param(request, "about"),
+                                          recipient=query_param(request, "recipient"),
                                           status=status, limit=max(1, min(limit, 1000)))
         return json_response({"notices": found})
 
     @get
-    async def deliveries(scope: Any) -> AsgiResponse:
+    async def deliveries(request: Request) -> AsgiResponse:
         """The delivery log of one notice: /deliveries?notice=<id>."""
-        notice_id = _query(scope).get("notice", "")
+        notice_id = query_param(request, "notice")
         if not notice_id:
             return json_response({"error": "missing_notice", "reason": "give ?notice=<notice id>"}, 400)
         async with runtime.pool.acquire() as conn:
