@@ -11,14 +11,13 @@ import asyncio
 import contextlib
 
 import asyncpg
-import structlog
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from .contracts import Event
 from .messaging import TRANSIENT_ERRORS
+from .polling import PollingLoop
 
-log = structlog.get_logger("outbox")
 RELAYED = Counter("outbox_relayed_total", "Events published from the outbox", ["service"])
 _RELAY_LOCK = 4_711_002  # one relay at a time per database keeps commit order on the wire
 
@@ -37,14 +36,12 @@ class OutboxRelay:
         self.pool = pool
         self.broker = broker
         self.service = service
-        self.interval = interval
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop(f"{service}-outbox-relay", self._relay_batch, interval)
 
     def poke(self) -> None:
         """Something was committed: relay now rather than at the next interval."""
-        self._wake.set()
+        self._loop.poke()
 
     async def relay_once(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -68,39 +65,21 @@ class OutboxRelay:
                 RELAYED.labels(self.service).inc(len(rows))
             return len(rows)
 
-    async def run(self) -> None:
-        delay = self.interval
-        while True:
-            try:
-                sent = await self.relay_once()
-                delay = self.interval
-            except TRANSIENT_ERRORS as exc:
-                log.warning("outbox_relay_retry", error=repr(exc))
-                sent = 0
-                delay = min(delay * 2, 5.0)
-            except Exception as exc:  # noqa: BLE001 - the relay must outlive any one pass
-                log.error("outbox_relay_failed", error=repr(exc), exc_info=exc)
-                sent = 0
-                delay = min(delay * 2, 5.0)
-            if sent == self.batch:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+    async def _relay_batch(self) -> bool:
+        """One pass; True when the batch was full, so there may be more waiting."""
+        return await self.relay_once() == self.batch
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"{self.service}-outbox-relay")
+        self._loop.start()
 
     async def stop(self, drain_timeout: float = 5.0) -> None:
         """Stop relaying, after one last pass so a clean shutdown leaves nothing queued
         (whatever a crash leaves is relayed at the next start)."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._loop.started:
+            await self._loop.stop()
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await asyncio.wait_for(self.relay_once(), drain_timeout)

@@ -4,7 +4,6 @@ sends and records each notice outside any database transaction."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from datetime import timedelta
@@ -23,8 +22,8 @@ from prometheus_client import Counter
 
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
-from shared.messaging import TRANSIENT_ERRORS
 from shared.outbox import add_to_outbox
+from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 from shared.service import ServiceRuntime
 from shared.settings import NotificationsSettings
@@ -145,17 +144,15 @@ class Dispatcher:
         self.settings = settings
         self.email = EmailChannel(settings)
         self.webhook = WebhookChannel(settings)
-        self.interval = interval
         self.system_names = {s.id: s.name for s in ReferenceData.load(settings.reference_data_path).systems.values()}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop("notifications-dispatcher", self._deliver_batch, interval)
 
     @property
     def pool(self) -> asyncpg.Pool:
         return self._runtime.pool
 
     def poke(self) -> None:
-        self._wake.set()
+        self._loop.poke()
 
     async def claim(self) -> list[asyncpg.Record]:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -218,31 +215,12 @@ class Dispatcher:
         await asyncio.gather(*(self.deliver(n) for n in notices))
         return len(notices)
 
-    async def run(self) -> None:
-        delay = self.interval
-        while True:
-            try:
-                count = await self.deliver_due()
-                delay = self.interval
-            except TRANSIENT_ERRORS as exc:
-                log.warning("dispatcher_retry", error=repr(exc))
-                count = 0
-                delay = min(delay * 2, 5.0)
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bug; the claim lease retries
-                log.error("dispatcher_error", error=repr(exc), exc_info=exc)
-                count = 0
-                delay = min(delay * 2, 5.0)
-            if count:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+    async def _deliver_batch(self) -> bool:
+        """One pass; True when it sent something, so there may be more due."""
+        return await self.deliver_due() > 0
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="notifications-dispatcher")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
