@@ -24,11 +24,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import TestApp
 
-from services.actions.app import create_app
+from services.actions.app import build
+from services.actions.settings import ActionsSettings
 from shared.contracts.topics import system_inbound
 from shared.infra.kafka import kafka_version
 from shared.infra.topics import ensure_topics
-from shared.settings import ActionsSettings
 from tests.infra import kafka_bootstrap, postgres_admin_url
 from tests.samples import commitment, progress
 
@@ -76,7 +76,7 @@ async def run(actions: int, updates: int) -> dict:
         await consumer.stop()
 
         # The service: time from start until every update is in the audit trail.
-        app = create_app(ActionsSettings(kafka_bootstrap_servers=bootstrap, database_url=database_url,
+        app = build(ActionsSettings(kafka_bootstrap_servers=bootstrap, database_url=database_url,
                                          log_level="WARNING"))
         t0 = time.perf_counter()
         async with TestApp(app):

@@ -58,10 +58,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
-from services.accountability.replay import compare as compare_accountability
 from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
+from services.accountability.replay import compare as compare_accountability
 from services.accountability.replay import read_log
 from services.accountability.replay import rebuild as rebuild_accountability
+from services.accountability.settings import AccountabilitySettings
 from services.actions.rebuild import rebuild_and_compare
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
@@ -72,7 +73,7 @@ from shared.infra.stack import Stack, running_stack
 from shared.infra.topics import ensure_topics
 from shared.logging import configure_logging
 from shared.reference import ReferenceData
-from shared.settings import DEFAULT_REFERENCE_DATA, AccountabilitySettings
+from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.infra import create_database
 from tests.samples import commitment, progress
 

@@ -12,22 +12,19 @@ import json
 import sys
 from pathlib import Path
 
-from shared import settings as settings_module
 from shared.contracts.topics import SERVICES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "asyncapi"
-SETTINGS = {
-    "actions": settings_module.ActionsSettings,
-    "accountability": settings_module.AccountabilitySettings,
-    "notifications": settings_module.NotificationsSettings,
-}
 
 
 def generate(service: str) -> str:
-    create_app = importlib.import_module(f"services.{service}.app").create_app
+    """Every service has ``app.build(settings)`` and ``settings.<Name>Settings``."""
+    build = importlib.import_module(f"services.{service}.app").build
+    settings_class = getattr(importlib.import_module(f"services.{service}.settings"),
+                             f"{service.capitalize()}Settings")
     # Fixed settings, so the document does not depend on who generates it where.
-    settings = SETTINGS[service](kafka_bootstrap_servers="kafka:9092", database_url="postgresql://unused/x")
-    app = create_app(settings)
+    settings = settings_class(kafka_bootstrap_servers="kafka:9092", database_url="postgresql://unused/x")
+    app = build(settings)
     return json.dumps(json.loads(app.schema.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
 
 

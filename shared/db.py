@@ -1,7 +1,11 @@
-"""The asyncpg pool and versioned SQL migrations applied at start-up."""
+"""A service's database: the asyncpg pool on a migrated schema, the unit of work, and the
+idempotent-consumer record."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -9,6 +13,56 @@ import asyncpg
 
 PLATFORM_MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 4_711_001  # any fixed number: serialises instances migrating at once
+
+
+class Database:
+    """One service's database. The pool opens when the app starts (``open``) and closes after
+    the broker stopped (``close``), so no handler can still be using it.
+
+    ``transaction()`` is the unit of work: a state change and the events it causes (in the
+    outbox) commit together, and once they have, every background loop that asked to be woken
+    (the outbox relay, the notifications dispatcher) is woken, so no caller has to remember to.
+    """
+
+    def __init__(self, url: str, migrations: Sequence[Path] = (), *, max_size: int = 10) -> None:
+        self.url = url
+        self.migrations = tuple(migrations)
+        self.max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self._woken: list[asyncio.Event] = []
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database pool opens when the app starts")
+        return self._pool
+
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    async def open(self) -> None:
+        self._pool = await create_pool(self.url, *self.migrations, max_size=self.max_size)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def wake_after_commit(self, event: asyncio.Event) -> None:
+        """Set ``event`` after every unit of work that commits."""
+        self._woken.append(event)
+
+    def committed(self) -> None:
+        """Something was committed outside ``transaction()``: wake the loops now."""
+        for event in self._woken:
+            event.set()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+        self.committed()
 
 
 async def create_pool(dsn: str, *migration_dirs: Path, max_size: int = 10) -> asyncpg.Pool:
@@ -49,7 +103,7 @@ async def first_time(conn: asyncpg.Connection, consumer: str, event_id: UUID) ->
     Call inside the transaction that applies the event, so the record and the effect
     commit or roll back together.
     """
-    status = await conn.execute(
+    status: str = await conn.execute(
         "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         consumer, event_id,
     )

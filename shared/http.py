@@ -7,15 +7,18 @@ parameters (``/actions?system=black-country&status=off_track``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from faststream.asgi import AsgiResponse, get, make_ping_asgi
+from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 if TYPE_CHECKING:
-    from .service import ServiceRuntime
+    from .db import Database
+    from .service import Loop
 
 
 def _default(value: Any) -> Any:
@@ -33,27 +36,25 @@ def json_response(body: Any, status: int = 200) -> AsgiResponse:
                         headers={"content-type": "application/json"})
 
 
-def operational_routes(runtime: ServiceRuntime) -> list[tuple[str, Any]]:
+def operational_routes(broker: KafkaBroker, database: Database, loops: Sequence[Loop]) -> list[tuple[str, Any]]:
     @get
     async def ready(scope: Any) -> AsgiResponse:
-        """Ready when the broker answers and the database takes a query."""
+        """Ready when the broker answers, the database takes a query and every loop runs."""
         problems = []
-        if not await runtime.broker.ping(timeout=2):
+        if not await broker.ping(timeout=2):
             problems.append("broker unreachable")
         try:
-            assert runtime.pool is not None
-            await runtime.pool.fetchval("SELECT 1", timeout=2)
+            await database.pool.fetchval("SELECT 1", timeout=2)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             problems.append(f"database: {type(exc).__name__}")
-        if not runtime.relaying:
-            problems.append("outbox relay stopped")
+        problems += [f"{loop.name} stopped" for loop in loops if not loop.running]
         return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
 
     @get
     async def metrics(scope: Any) -> AsgiResponse:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
-    return [("/health", make_ping_asgi(runtime.broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
+    return [("/health", make_ping_asgi(broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
 
 
 def query_param(request: Any, name: str) -> str | None:

@@ -105,7 +105,8 @@ class DeadLetterPolicy:
     """FastStream middleware factory implementing the delivery rules above.
 
     ``feedback_topic`` maps the topic a message came from to a topic its sender reads,
-    where an ``input.rejected`` event tells the sender what was wrong.
+    where an ``input.rejected`` event tells the sender what was wrong. Dead letters are
+    published with the broker that delivered the message (FastStream's message context).
     """
 
     def __init__(
@@ -123,14 +124,12 @@ class DeadLetterPolicy:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.feedback_topic = feedback_topic
-        self.broker: KafkaBroker | None = None
 
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
-    async def send(self, record: Any, code: str, reason: str) -> None:
+    async def send(self, broker: KafkaBroker, record: Any, code: str, reason: str) -> None:
         """Publish the original bytes with the reason; retried until the broker takes it."""
-        assert self.broker is not None, "DeadLetterPolicy.broker is set when the service is built"
         headers = {
             "dlt-code": code,
             "dlt-reason": reason[:2000],
@@ -142,7 +141,7 @@ class DeadLetterPolicy:
         DEAD_LETTERED.labels(self.service, code).inc()
         log.warning("dead_lettered", code=code, reason=reason, topic=record.topic,
                     partition=record.partition, offset=record.offset)
-        await self._retrying(lambda: self.broker.publish(
+        await self._retrying(lambda: broker.publish(
             record.value or b"", topic=self.topic, key=record.key, headers=headers))
         feedback = self.feedback_topic(record.topic) if self.feedback_topic else None
         if feedback:
@@ -151,7 +150,7 @@ class DeadLetterPolicy:
                 data=Rejection(code=code, reason=reason, topic=record.topic, partition=record.partition,
                                offset=record.offset, rejected_event_id=_event_id_of(record.value)),
             )
-            await self._retrying(lambda: self.broker.publish(
+            await self._retrying(lambda: broker.publish(
                 rejection.to_bytes(), topic=feedback, key=rejection.subject.encode()))
 
     async def _retrying(self, send: Callable[[], Awaitable[Any]]) -> None:
@@ -173,6 +172,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: KafkaMessage) -> Any:
         policy = self.policy
+        broker: KafkaBroker = self.context.get("broker")
         record = msg.raw_message
         failures = 0
         delay = policy.base_delay
@@ -182,7 +182,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 try:
                     return await call_next(msg)
                 except ContractError as exc:
-                    await policy.send(record, exc.code, exc.reason)
+                    await policy.send(broker, record, exc.code, exc.reason)
                     return None
                 except TRANSIENT_ERRORS as exc:
                     RETRIED.labels(policy.service, "transient").inc()
@@ -192,7 +192,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
                     RETRIED.labels(policy.service, "error").inc()
                     log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
                     if failures >= policy.max_attempts:
-                        await policy.send(record, "handler_failed",
+                        await policy.send(broker, record, "handler_failed",
                                           f"{type(exc).__name__}: {exc} (after {failures} attempts)")
                         return None
                 await asyncio.sleep(delay)

@@ -16,8 +16,9 @@ log = structlog.get_logger("polling")
 
 class PollingLoop:
     """Runs ``step`` again and again: at once while it says there is more to do, otherwise after
-    ``interval`` or as soon as it is poked. A failed pass is logged and retried with backoff,
-    so the loop outlives any one error; ``running`` tells whether it still runs."""
+    ``interval`` or as soon as it is poked (``Database.wake_after_commit(loop.wake)`` pokes it
+    after every unit of work). A failed pass is logged and retried with backoff, so the loop
+    outlives any one error; ``running`` tells whether it still runs."""
 
     def __init__(self, name: str, step: Callable[[], Awaitable[bool]], interval: float,
                  max_delay: float = 5.0) -> None:
@@ -25,11 +26,11 @@ class PollingLoop:
         self.step = step
         self.interval = interval
         self.max_delay = max_delay
-        self._wake = asyncio.Event()
+        self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def poke(self) -> None:
-        self._wake.set()
+        self.wake.set()
 
     @property
     def started(self) -> bool:
@@ -64,6 +65,6 @@ class PollingLoop:
                 delay = min(delay * 2, self.max_delay)
             if more:
                 continue
-            self._wake.clear()
+            self.wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.wait_for(self.wake.wait(), delay)

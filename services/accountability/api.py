@@ -20,11 +20,10 @@ from faststream.asgi import AsgiResponse, Request, get
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
 from shared.service import ServiceRuntime
-from shared.settings import AccountabilitySettings
 
 from . import picture
 from .cycles import next_meeting
-
+from .settings import AccountabilitySettings
 
 
 def _rollup(actions: list[dict[str, Any]], field: str, names: dict[str, str]) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ from faststream.asgi import AsgiFastStream
 
 from shared.contracts.topics import Groups
 from shared.logging import configure_logging
-from shared.settings import AccountabilitySettings
 
 from .bootstrap import build
+from .settings import AccountabilitySettings
 
 
 def create_app(settings: AccountabilitySettings | None = None) -> AsgiFastStream:

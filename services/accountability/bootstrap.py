@@ -9,12 +9,12 @@ from faststream.asgi import AsgiFastStream
 from shared.contracts.topics import Groups
 from shared.reference import ReferenceData
 from shared.service import ServiceRuntime
-from shared.settings import AccountabilitySettings
 
 from . import board_report
 from .api import routes
 from .engine import Engine
 from .handlers import register_handlers
+from .settings import AccountabilitySettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -12,7 +12,8 @@ import calendar as _calendar  # the standard library's
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.settings import AccountabilitySettings
+from .settings import AccountabilitySettings
+
 
 @dataclass(frozen=True)
 class Cycle:

@@ -37,10 +37,10 @@ from shared.contracts.topics import ACCOUNTABILITY, Groups
 from shared.db import first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
-from shared.settings import AccountabilitySettings
 
 from . import ladder, picture, rules
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
+from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability")
 

@@ -21,7 +21,8 @@ from datetime import date, timedelta
 from typing import Literal
 
 from shared.contracts.events import LadderStep, Status
-from shared.settings import AccountabilitySettings
+
+from .settings import AccountabilitySettings
 
 RUNGS = (LadderStep.LEADER_ASKED, LadderStep.PANEL_AGENDA, LadderStep.PEOPLE_BOARD)
 RESOLVING = (Status.ON_TRACK, Status.COMPLETED, Status.WITHDRAWN)

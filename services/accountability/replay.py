@@ -35,13 +35,13 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from shared.contracts import ContractError, parse_event
 from shared.db import create_pool
 from shared.logging import configure_logging
-from shared.reference import ReferenceData
 from shared.messaging import client_security
-from shared.settings import AccountabilitySettings
+from shared.reference import ReferenceData
 
 from .bootstrap import MIGRATIONS
-from .handlers import INPUTS
 from .engine import Engine
+from .handlers import INPUTS
+from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability.replay")
 TOPIC_ORDER = {topic: i for i, topic in enumerate(("actions.changes", "governance.responses",

@@ -21,7 +21,8 @@ from datetime import date
 from typing import Literal
 
 from shared.contracts.events import ActionSnapshot, Measure, Reason, Status
-from shared.settings import AccountabilitySettings
+
+from .settings import AccountabilitySettings
 
 SEVERITY = {Status.COMPLETED: 0, Status.WITHDRAWN: 0, Status.ON_TRACK: 0, Status.AT_RISK: 1, Status.OFF_TRACK: 2}
 SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)

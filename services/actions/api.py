@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 
+from shared.db import Database
 from shared.http import json_response, query_param
-from shared.service import ServiceRuntime
 
 from . import persistence
 
 LIFECYCLES = {"open", "completed", "withdrawn"}
 
 
-def routes(runtime: ServiceRuntime) -> list[tuple[str, Any]]:
-    @get
-    async def actions(request: Request) -> AsgiResponse:
-        """Actions, filtered by system, action point and status (open, completed, withdrawn)."""
-        status = query_param(request, "status")
-        if status is not None and status not in LIFECYCLES:
-            return json_response({"error": f"status must be one of {sorted(LIFECYCLES)}"}, 400)
-        async with runtime.pool.acquire() as conn:
-            found = await persistence.list_actions(
-                conn, query_param(request, "system"), query_param(request, "action_point"), status)
-        return json_response({"actions": found, "count": len(found)})
+async def actions(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+    """Actions, filtered by system, action point and status (open, completed, withdrawn)."""
+    status = query_param(request, "status")
+    if status is not None and status not in LIFECYCLES:
+        return json_response({"error": f"status must be one of {sorted(LIFECYCLES)}"}, 400)
+    async with database.pool.acquire() as conn:
+        found = await persistence.list_actions(
+            conn, query_param(request, "system"), query_param(request, "action_point"), status)
+    return json_response({"actions": found, "count": len(found)})
 
-    @get
-    async def action(request: Request) -> AsgiResponse:
-        """One action with its full history, accepted and refused."""
-        action_id = query_param(request, "id")
-        if not action_id:
-            return json_response({"error": "give the action as ?id=..."}, 400)
-        async with runtime.pool.acquire() as conn:
-            found = await persistence.get_action(conn, action_id)
-            if found is None:
-                return json_response({"error": f"no action {action_id!r}"}, 404)
-            events = await persistence.history(conn, action_id)
-        return json_response({"action": found, "history": events})
 
-    return [("/actions", actions), ("/action", action)]
+async def action(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+    """One action with its full history, accepted and refused."""
+    action_id = query_param(request, "id")
+    if not action_id:
+        return json_response({"error": "give the action as ?id=..."}, 400)
+    async with database.pool.acquire() as conn:
+        found = await persistence.get_action(conn, action_id)
+        if found is None:
+            return json_response({"error": f"no action {action_id!r}"}, 404)
+        events = await persistence.history(conn, action_id)
+    return json_response({"action": found, "history": events})
+
+
+def routes() -> list[tuple[str, Any]]:
+    """New route objects for each app: FastStream binds a route to the app it is added to."""
+    return [("/actions", get(actions)), ("/action", get(action))]

@@ -1,16 +1,47 @@
-"""Entry point: ``faststream run services.actions.app:create_app --factory --port 8001``."""
+"""The actions service, wired in one step.
+
+    faststream run services.actions.app:create_app --factory --port 8001
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from faststream.asgi import AsgiFastStream
 
+from shared.contracts.events import InputRejected
+from shared.contracts.topics import Groups
+from shared.db import Database
 from shared.logging import configure_logging
-from shared.settings import ActionsSettings
+from shared.messaging import DeadLetterPolicy, make_broker
+from shared.outbox import OutboxRelay
+from shared.reference import ReferenceData
+from shared.service import service_app
 
-from .bootstrap import bootstrap
+from . import api, handlers
+from .settings import ActionsSettings
+
+NAME = Groups.ACTIONS
+MIGRATIONS = Path(__file__).with_name("migrations")
+FEEDBACK = ("actions.feedback.{system}", InputRejected,
+            "one topic per system, readable only by that system: why its input was refused")
 
 
-def create_app(settings: ActionsSettings | None = None) -> AsgiFastStream:
-    settings = settings or ActionsSettings()
-    configure_logging("actions", settings.log_level)
-    return bootstrap(settings)
+def build(settings: ActionsSettings) -> AsgiFastStream:
+    """Reference data, database, broker (input that is not even a valid event is dead-lettered
+    and its sender told on its feedback topic), handlers, outbox relay and read API."""
+    database = Database(settings.database_url, [MIGRATIONS])
+    broker = make_broker(settings, client_id=NAME,
+                         middlewares=(DeadLetterPolicy(NAME, feedback_topic=handlers.feedback_for),))
+    broker.include_router(handlers.router(settings))
+    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)], routes=api.routes(),
+                       context={"settings": settings,
+                                "reference": ReferenceData.load(settings.reference_data_path)},
+                       outputs=[FEEDBACK])
+
+
+def create_app() -> AsgiFastStream:
+    """The process entry point: settings from the environment, JSON logs."""
+    settings = ActionsSettings()
+    configure_logging(NAME, settings.log_level)
+    return build(settings)

@@ -19,9 +19,9 @@ from shared.contracts import ContractError, parse_event
 from shared.contracts.topics import system_inbound
 from shared.messaging import client_security
 from shared.reference import ReferenceData
-from shared.settings import ActionsSettings
 
 from .rebuild import rebuild_and_compare
+from .settings import ActionsSettings
 
 cli = typer.Typer(help="The actions service's commands.", no_args_is_help=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from faststream.asgi import AsgiFastStream
 
 from shared.logging import configure_logging
-from shared.settings import NotificationsSettings
 
 from .api import routes
 from .bootstrap import bootstrap
+from .settings import NotificationsSettings
 
 
 def create_app(settings: NotificationsSettings | None = None) -> AsgiFastStream:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from shared.messaging import DeadLetterPolicy
 from shared.service import ServiceRuntime
-from shared.settings import NotificationsSettings
 
 from .delivery import Dispatcher
 from .handlers import register_handlers
+from .settings import NotificationsSettings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 NAME = "notifications"

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from shared.contracts.events import Person as PersonPayload
 from shared.db import create_pool
-from shared.settings import NotificationsSettings
 
 from . import persistence as db
 from .bootstrap import MIGRATIONS
 from .handlers import person_from_event
+from .settings import NotificationsSettings
 
 app = typer.Typer(help="Notifications service administration.", no_args_is_help=True)
 person_app = typer.Typer(help="The directory of people and roles.", no_args_is_help=True)

@@ -26,11 +26,20 @@ from shared.outbox import add_to_outbox
 from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 from shared.service import ServiceRuntime
-from shared.settings import NotificationsSettings
 
 from . import persistence as db
-from .domain import Letter, Outcome, Person, ack_signature, compose, http_outcome, retry_delay, smtp_outcome, \
-    webhook_signature
+from .domain import (
+    Letter,
+    Outcome,
+    Person,
+    ack_signature,
+    compose,
+    http_outcome,
+    retry_delay,
+    smtp_outcome,
+    webhook_signature,
+)
+from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])

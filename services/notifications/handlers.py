@@ -15,7 +15,6 @@ from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, G
 from shared.db import first_time
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
-from shared.settings import NotificationsSettings
 
 from . import persistence as db
 from .domain import (
@@ -31,6 +30,7 @@ from .domain import (
     notice_step,
     reminder_item,
 )
+from .settings import NotificationsSettings
 
 if TYPE_CHECKING:
     from .bootstrap import NotificationsRuntime

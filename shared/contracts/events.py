@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, HttpUrl
 
 from .envelope import Event, Payload, register
+from .vocabulary import DecisionKind, LadderStep, Status
 
 PersonId = str  # an opaque id from the notifications directory, never an email address
 ActionId = str
 SystemId = str
-
-
-class Status(StrEnum):
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    OFF_TRACK = "off_track"
-    COMPLETED = "completed"
-    WITHDRAWN = "withdrawn"
-
-
-class LadderStep(StrEnum):
-    LEADER_ASKED = "leader_asked"
-    PANEL_AGENDA = "panel_agenda"
-    PEOPLE_BOARD = "people_board"
 
 
 # ---- what systems post -------------------------------------------------------------
@@ -314,7 +300,7 @@ class PanelDecision(Payload):
     decision_id: str
     meeting_id: str
     action_id: ActionId
-    kind: Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed", "referred_to_board"]
+    kind: DecisionKind
     note: str = Field(default="", max_length=5000)
     due_date: date | None = None
 

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-from types import SimpleNamespace
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -25,7 +25,6 @@ import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 
-from services.accountability.bootstrap import MIGRATIONS
 from services.accountability.board_report import (
     CELL_FILL,
     build_report_data,
@@ -34,6 +33,7 @@ from services.accountability.board_report import (
     write_pdf,
 )
 from services.accountability.board_report import routes as board_report_routes
+from services.accountability.bootstrap import MIGRATIONS
 from shared.db import create_pool
 from shared.reference import ReferenceData
 from tests.unit.test_board_report import sample_status, sample_summaries

@@ -25,10 +25,10 @@ from faststream import TestApp
 from services.accountability.bootstrap import build
 from services.accountability.handlers import INPUTS
 from services.accountability.replay import partitions, replay_and_compare
+from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
-from shared.settings import AccountabilitySettings
 from tests.infra import create_database
 from tests.kafka_tools import eventually, header, produce
 from tests.unit.test_accountability_rules import snapshot

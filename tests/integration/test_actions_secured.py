@@ -10,12 +10,12 @@ import pytest
 from aiokafka.errors import TopicAuthorizationFailedError
 from faststream import TestApp
 
-from services.actions.app import create_app
+from services.actions.app import build
+from services.actions.settings import ActionsSettings
 from shared.contracts import parse_event
 from shared.contracts.topics import Groups, system_feedback, system_inbound
 from shared.infra.acls import service_principal, system_principal
 from shared.infra.kafka import KafkaServer
-from shared.settings import ActionsSettings
 from tests.infra import login, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment, progress
@@ -29,7 +29,7 @@ async def actions_as_its_own_principal(server: KafkaServer, database_url: str):
     principal = service_principal(Groups.ACTIONS)
     settings = ActionsSettings(kafka_bootstrap_servers=server.sasl_bootstrap, database_url=database_url,
                                kafka_sasl_username=principal, kafka_sasl_password=password_for(principal))
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         yield
 
 

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from faststream import TestApp
 
-from services.actions.app import create_app
+from services.actions.app import build
 from services.actions.rebuild import rebuild_and_compare
+from services.actions.settings import ActionsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACTION_CHANGES, system_feedback, system_inbound
-from shared.settings import ActionsSettings
 from tests.kafka_tools import collect, eventually, header, produce
 from tests.samples import commitment, progress
 
@@ -32,7 +32,7 @@ def new_id() -> str:
 
 @asynccontextmanager
 async def running_actions(kafka: str, database_url: str):
-    app = create_app(ActionsSettings(kafka_bootstrap_servers=kafka, database_url=database_url))
+    app = build(ActionsSettings(kafka_bootstrap_servers=kafka, database_url=database_url))
     async with TestApp(app):
         yield app
 

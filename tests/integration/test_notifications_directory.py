@@ -13,9 +13,9 @@ import pytest
 from faststream import TestApp
 
 from services.notifications.app import create_app
+from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts.topics import DIRECTORY, NOTICES, dead_letter
-from shared.settings import NotificationsSettings
 from tests.kafka_tools import collect, eventually, header, produce
 
 pytestmark = pytest.mark.integration

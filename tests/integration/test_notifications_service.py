@@ -27,11 +27,11 @@ from services.notifications.app import create_app
 from services.notifications.bootstrap import bootstrap
 from services.notifications.domain import webhook_signature
 from services.notifications.handlers import apply
+from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
 from shared.infra.ports import free_port
-from shared.settings import NotificationsSettings
 from tests.kafka_tools import collect, eventually, produce
 
 pytestmark = pytest.mark.integration

@@ -32,7 +32,6 @@ async def test_every_v1_event_type_round_trips_through_the_broker(kafka):
 def _service(kafka: str, name: str, topic: str, handled: list[Event], fail_first: int = 0):
     policy = DeadLetterPolicy(name, base_delay=0.05)
     broker = make_broker(ServiceSettings(kafka_bootstrap_servers=kafka), middlewares=(policy,))
-    policy.broker = broker
     failures = {"left": fail_first}
 
     @broker.subscriber(topic, group_id=name, decoder=event_decoder(ProgressReported), **SUBSCRIBER_DEFAULTS)

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
 from shared.contracts import Event, parse_event
-from shared.db import create_pool
+from shared.db import Database
 from shared.infra.topics import ensure_topics
 from shared.messaging import make_broker
 from shared.outbox import OutboxRelay, add_to_outbox
@@ -41,10 +41,16 @@ async def topic(kafka: str) -> str:
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    yield pool
-    await pool.close()
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def pool(database: Database) -> asyncpg.Pool:
+    return database.pool
 
 
 async def connected_broker(kafka: str) -> KafkaBroker:
@@ -83,7 +89,7 @@ async def records_on(kafka: str, topic: str) -> int:
 
 
 async def test_committed_events_survive_a_crash_before_publishing_and_rolled_back_ones_never_appear(
-    kafka: str, topic: str, pool: asyncpg.Pool,
+    kafka: str, topic: str, database: Database, pool: asyncpg.Pool,
 ):
     action = f"a-{uuid.uuid4().hex[:8]}"
     committed = [progress(action_id=action, percent=p) for p in (10, 20, 30)]
@@ -97,7 +103,7 @@ async def test_committed_events_survive_a_crash_before_publishing_and_rolled_bac
 
     # The restart: a new relay finds the committed events and publishes them.
     broker = await connected_broker(kafka)
-    relay = OutboxRelay(pool, broker, "outbox-test")
+    relay = OutboxRelay(database, broker, "outbox-test")
     relay.start()
     try:
         await eventually(lambda: _none_left(pool), timeout=30)
@@ -120,13 +126,15 @@ async def _none_left(pool: asyncpg.Pool) -> bool:
 
 
 async def test_two_relays_running_at_once_publish_each_event_exactly_once(
-    kafka: str, topic: str, database_url: str, pool: asyncpg.Pool,
+    kafka: str, topic: str, database_url: str, database: Database, pool: asyncpg.Pool,
 ):
     # Two instances of one service: each its own pool and producer on the same database.
-    other_pool = await create_pool(database_url)
+    other = Database(database_url)
+    await other.open()
+    other_pool = other.pool
     brokers = [await connected_broker(kafka), await connected_broker(kafka)]
-    relays = [OutboxRelay(pool, brokers[0], "outbox-test", interval=0.01, batch=7),
-              OutboxRelay(other_pool, brokers[1], "outbox-test", interval=0.01, batch=7)]
+    relays = [OutboxRelay(database, brokers[0], "outbox-test", interval=0.01, batch=7),
+              OutboxRelay(other, brokers[1], "outbox-test", interval=0.01, batch=7)]
     for relay in relays:
         relay.start()
     events: list[Event] = []
@@ -145,7 +153,7 @@ async def test_two_relays_running_at_once_publish_each_event_exactly_once(
             await relay.stop()
         for broker in brokers:
             await broker.stop()
-        await other_pool.close()
+        await other.close()
 
     records = await collect(kafka, topic, lambda r: len(r) >= len(events))
     counts = Counter(parse_event(r.value).event_id for r in records)

@@ -17,7 +17,6 @@ from tests.infra import SECURED_SYSTEMS, login, password_for
 from tests.kafka_tools import collect, produce
 from tests.samples import commitment
 
-
 pytestmark = pytest.mark.integration
 
 SYSTEMS = SECURED_SYSTEMS

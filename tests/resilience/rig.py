@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 
 from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
 from services.accountability.replay import differences, rebuild, state_of
+from services.accountability.settings import AccountabilitySettings
 from services.actions.rebuild import rebuild_and_compare
 from shared.contracts import events as ev
 from shared.contracts import parse_event
@@ -53,7 +54,6 @@ from shared.infra.ports import wait_for_port
 from shared.infra.postgres import PostgresServer
 from shared.infra.stack import Process, Stack
 from shared.reference import ReferenceData
-from shared.settings import AccountabilitySettings
 from tests.infra import create_database
 
 LEADERS = [f"p-res-leader-{i}" for i in range(4)]

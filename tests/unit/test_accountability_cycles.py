@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.accountability.cycles import cycle_containing, next_cycle, next_meeting, reminder_due
-from shared.settings import AccountabilitySettings
+from services.accountability.settings import AccountabilitySettings
 
 QUARTERLY = AccountabilitySettings()
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shared.contracts import ContractError, event_types, parse_event
-from shared.contracts.events import ProgressReported, SYSTEM_COMMANDS
+from shared.contracts.events import SYSTEM_COMMANDS, ProgressReported
 from tests.samples import one_of_each, progress
 
 

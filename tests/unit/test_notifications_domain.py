@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
 from pathlib import Path
 
 from services.notifications.delivery import ack_url, render
@@ -23,8 +22,8 @@ from services.notifications.domain import (
     smtp_outcome,
     webhook_signature,
 )
+from services.notifications.settings import NotificationsSettings
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
-from shared.settings import NotificationsSettings
 
 SRO_BC = Person("p-sro-bc", "Sam Owner", email="sam@example.org", roles=("sro",), systems=("black-country",))
 SRO_OTHER = Person("p-sro-cw", "Cat Other", email="cat@example.org", roles=("sro",),

@@ -15,6 +15,7 @@ from typing import Any
 
 from asyncpg import InternalClientError
 
+from shared.db import Database
 from shared.outbox import OutboxRelay
 
 
@@ -33,9 +34,20 @@ class FlakyPool:
         yield
 
 
+class FlakyDatabase(Database):
+    def __init__(self) -> None:
+        super().__init__("postgresql://never-opened")
+        self.flaky = FlakyPool()
+
+    @property
+    def pool(self) -> Any:
+        return self.flaky
+
+
 async def test_the_relay_keeps_running_after_an_unexpected_database_client_error():
-    pool = FlakyPool()
-    relay = OutboxRelay(pool, broker=None, service="resilience", interval=0.05)  # type: ignore[arg-type]
+    database = FlakyDatabase()
+    pool = database.flaky
+    relay = OutboxRelay(database, broker=None, service="resilience", interval=0.05)  # type: ignore[arg-type]
     relay.start()
     try:
         await asyncio.sleep(0.5)

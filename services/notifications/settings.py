@@ -1,0 +1,30 @@
+"""The notifications service's settings: its database, SMTP, signing secrets and the
+delivery clock."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+
+from shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    database_url: str = Field(
+        "postgresql://postgres@localhost:5432/notifications",
+        validation_alias=AliasChoices("NOTIFICATIONS_DATABASE_URL", "DATABASE_URL"),
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_sender: str = "governance@midlands-people-board.example"
+    webhook_secret: SecretStr = Field(SecretStr("change-me"), description="HMAC key for webhook signatures")
+    ack_link_secret: SecretStr = Field(SecretStr("change-me-too"), description="HMAC key for acknowledgement links")
+    public_base_url: str = Field(
+        "http://localhost:8003", description="where leaders' acknowledgement links point: this service's address")
+    group_wait_seconds: float = Field(60.0, description="clock time a group of notices collects before sending")
+    ack_grace_hours: float = Field(168.0, description="clock time a leader has to acknowledge a notice")
+    reminder_interval_hours: float = Field(48.0, description="clock time between reminders of an unacknowledged notice")
+    delivery_retry_base_seconds: float = Field(1.0, description="first wait after a transient delivery failure")
+    delivery_retry_max_seconds: float = Field(300.0, description="longest wait between delivery attempts")
+    delivery_max_attempts: int = Field(12, description="transient failures before a notice is reported failed")
+    delivery_lease_seconds: float = Field(60.0, description="after this, a claimed but unrecorded send is retried")
+    delivery_timeout_seconds: float = Field(10.0, description="SMTP and webhook time-out")

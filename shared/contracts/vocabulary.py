@@ -1,0 +1,128 @@
+"""The governance cycle's words, in one place: statuses, ladder steps, Panel decisions and
+dates in words. Every report, e-mail and page takes its order and its words from here.
+
+The values (``on_track``, ``leader_asked``...) are the contract; the words are how people
+read them. The words are written for any reader, so a sentence can be built around them:
+"It is {status.words}", "The action was {step.past}".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+PANEL = "Race, Equality and Inclusion Panel"
+BOARD = "People Board"
+
+
+class Status(StrEnum):
+    """An action's status: the familiar RAG, plus the two ways an action ends."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def words(self) -> str:
+        """'on track', 'at risk'... as inside a sentence."""
+        return self.value.replace("_", " ")
+
+    @property
+    def label(self) -> str:
+        """'On track', 'At risk'... as a heading or a table cell."""
+        return self.words.capitalize()
+
+    @property
+    def severity(self) -> int:
+        """Higher is worse, on one scale for the rules, the agenda and the reports."""
+        return _SEVERITY[self]
+
+    @property
+    def slipping(self) -> bool:
+        return self in (Status.AT_RISK, Status.OFF_TRACK)
+
+    @classmethod
+    def worst(cls, statuses: Iterable[Status | str]) -> Status | None:
+        """The worst of ``statuses`` (None for none)."""
+        return max((cls(s) for s in statuses), key=lambda s: s.severity, default=None)
+
+
+_SEVERITY = {Status.WITHDRAWN: 0, Status.COMPLETED: 1, Status.ON_TRACK: 2, Status.AT_RISK: 3, Status.OFF_TRACK: 4}
+
+
+class LadderStep(StrEnum):
+    """The escalation ladder's rungs, lowest first (the declaration order is the climb)."""
+
+    LEADER_ASKED = "leader_asked"
+    PANEL_AGENDA = "panel_agenda"
+    PEOPLE_BOARD = "people_board"
+
+    @property
+    def rung(self) -> int:
+        """1 for the lowest rung; a higher rung is further up the ladder."""
+        return list(LadderStep).index(self) + 1
+
+    @property
+    def label(self) -> str:
+        """'Leader asked', 'Panel agenda', 'People Board': a short heading."""
+        return _STEP_LABEL[self]
+
+    @property
+    def words(self) -> str:
+        """What the rung means, as a clause: 'the accountable leader is asked to ...'."""
+        return _STEP_WORDS[self]
+
+    @property
+    def past(self) -> str:
+        """What was done when the action reached this rung, in the past tense."""
+        return _STEP_PAST[self]
+
+    def is_below(self, other: LadderStep) -> bool:
+        return self.rung < other.rung
+
+
+_STEP_LABEL = {LadderStep.LEADER_ASKED: "Leader asked", LadderStep.PANEL_AGENDA: "Panel agenda",
+               LadderStep.PEOPLE_BOARD: BOARD}
+_STEP_WORDS = {
+    LadderStep.LEADER_ASKED: "the accountable leader is asked to explain the slip or send a recovery plan",
+    LadderStep.PANEL_AGENDA: f"it is on the agenda of the {PANEL}",
+    LadderStep.PEOPLE_BOARD: f"it has been referred to the {BOARD}",
+}
+_STEP_PAST = {
+    LadderStep.LEADER_ASKED: "the accountable leader was asked to explain or send a recovery plan",
+    LadderStep.PANEL_AGENDA: "put on the Panel's agenda",
+    LadderStep.PEOPLE_BOARD: f"sent to the {BOARD}",
+}
+
+DecisionKind = Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed",
+                       "referred_to_board"]
+
+# What the Panel did, as a verb phrase: "the Panel {words}".
+DECISION_WORDS: dict[str, str] = {
+    "challenge_issued": "challenged the action",
+    "support_offered": "offered support",
+    "recovery_plan_due": "asked for a recovery plan",
+    "penalty_agreed": "agreed a penalty",
+    "referred_to_board": f"referred the action to the {BOARD}",
+}
+
+
+def decision_words(kind: str) -> str:
+    return DECISION_WORDS.get(kind, kind.replace("_", " "))
+
+
+def date_in_words(d: date | str | None) -> str:
+    """1 April 2026 (people read dates, not ISO strings); '' for no date. An ISO string is
+    read as its date; anything else that is not a date is returned as it is."""
+    if d is None or d == "":
+        return ""
+    if isinstance(d, str):
+        try:
+            d = date.fromisoformat(d[:10])
+        except ValueError:
+            return d
+    return f"{d.day} {d:%B %Y}"
