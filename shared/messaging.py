@@ -23,10 +23,12 @@ from uuid import UUID
 
 import asyncpg
 import structlog
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.security import SASLScram512
 from prometheus_client import Counter
 
@@ -81,6 +83,14 @@ def make_broker(settings: ServiceSettings, *, middlewares: tuple[Any, ...] = (),
     )
 
 
+def record_of(message: KafkaMessage | StreamMessage[Any]) -> ConsumerRecord[bytes, bytes]:
+    """The Kafka record behind a message: subscribers here take one record at a time, never a
+    batch, so FastStream's ``raw_message`` is always one record."""
+    record = message.raw_message
+    assert isinstance(record, ConsumerRecord), "a batch subscriber reached a per-record helper"
+    return record
+
+
 def event_decoder(*accept: type[Event]) -> Callable[[KafkaMessage], Awaitable[Event]]:
     """A FastStream decoder that turns the raw bytes into one of ``accept`` or raises ContractError."""
 
@@ -96,7 +106,7 @@ def decoder_by_topic(accept: dict[str, tuple[type[Event], ...]]) -> Callable[[Ka
     by_topic = {topic: event_decoder(*types) for topic, types in accept.items()}
 
     async def decode(message: KafkaMessage) -> Event:
-        return await by_topic[message.raw_message.topic](message)
+        return await by_topic[record_of(message).topic](message)
 
     return decode
 
@@ -170,10 +180,10 @@ class _DeadLetterMiddleware(BaseMiddleware):
         super().__init__(msg, context=context)
         self.policy = policy
 
-    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: KafkaMessage) -> Any:
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
         policy = self.policy
         broker: KafkaBroker = self.context.get("broker")
-        record = msg.raw_message
+        record = record_of(msg)
         failures = 0
         delay = policy.base_delay
         with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
@@ -187,7 +197,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 except TRANSIENT_ERRORS as exc:
                     RETRIED.labels(policy.service, "transient").inc()
                     log.warning("handler_transient_failure", error=repr(exc), retry_in=delay)
-                except Exception as exc:  # noqa: BLE001 - any bug must end retried or dead-lettered
+                except Exception as exc:
                     failures += 1
                     RETRIED.labels(policy.service, "error").inc()
                     log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
@@ -201,13 +211,13 @@ class _DeadLetterMiddleware(BaseMiddleware):
 
 def _event_id_of(raw: bytes | None) -> Any:
     with contextlib.suppress(Exception):
-        return UUID(json.loads(raw)["event_id"])
+        return UUID(json.loads(raw or b"")["event_id"])
     return None
 
 
 def _subject_of(raw: bytes | None) -> str:
     with contextlib.suppress(Exception):
-        subject = json.loads(raw)["subject"]
+        subject = json.loads(raw or b"")["subject"]
         if isinstance(subject, str) and subject:
             return subject[:200]
     return "unknown"

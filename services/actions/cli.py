@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -26,7 +27,7 @@ from .settings import ActionsSettings
 cli = typer.Typer(help="The actions service's commands.", no_args_is_help=True)
 
 
-def _complete_envelope(obj: dict, system: str) -> dict:
+def _complete_envelope(obj: dict[str, Any], system: str) -> dict[str, Any]:
     """A person writes the type and data; the envelope's bookkeeping is filled in for them."""
     obj.setdefault("event_id", str(uuid4()))
     obj.setdefault("schema_version", 1)

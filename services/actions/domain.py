@@ -11,8 +11,10 @@ kept in the audit trail but does not change the action; the sender is told
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from shared.contracts import Event
 from shared.contracts import events as ev
@@ -59,7 +61,8 @@ def decide(current: ev.ActionSnapshot | None, event: Event, sender: str, referen
                           f"action {current.action_id!r} belongs to {current.system!r}, not {sender!r}",
                           security=True)
         if current.lifecycle != "open":
-            raise Refused("action_closed", f"action {current.action_id!r} is {current.lifecycle}; it takes no more changes")
+            raise Refused("action_closed",
+                          f"action {current.action_id!r} is {current.lifecycle}; it takes no more changes")
         return _APPLY[type(event)](current, event)
     except Refused as refused:
         return refused.refusal
@@ -131,7 +134,8 @@ def _check_trajectory(points: list[ev.TrajectoryPoint], start: date, due: date) 
 
 def _check_measure(m: ev.Measure) -> None:
     if m.range_low is not None and m.range_high is not None and m.range_low > m.range_high:
-        raise Refused("invalid_measure", f"measure {m.code}: range low {m.range_low} is above range high {m.range_high}")
+        raise Refused("invalid_measure",
+                      f"measure {m.code}: range low {m.range_low} is above range high {m.range_high}")
 
 
 def _next(current: ev.ActionSnapshot, changed: list[str], **update: object) -> Change:
@@ -168,7 +172,8 @@ def _progress(current: ev.ActionSnapshot, event: ev.ProgressReported) -> Change:
     if not 0 <= p.percent_complete <= 100:
         raise Refused("percent_out_of_range", f"percent complete is {p.percent_complete}; it must be 0 to 100")
     if p.as_of < current.start_date:
-        raise Refused("incoherent_dates", f"update is dated {p.as_of}, before the action starts on {current.start_date}")
+        raise Refused("incoherent_dates",
+                      f"update is dated {p.as_of}, before the action starts on {current.start_date}")
     if current.last_update_on is not None and p.as_of < current.last_update_on:
         raise Refused("late_update", f"update dated {p.as_of} arrived after one dated {current.last_update_on}; "
                                      "it is kept in the history but does not change the action")
@@ -202,7 +207,8 @@ def _mark(milestones: list[ev.MilestoneState], milestone_id: str, state: str, on
     if found is None:
         raise Refused("unknown_milestone", f"the action has no milestone {milestone_id!r}")
     if found.state != "open":
-        raise Refused("milestone_already_settled", f"milestone {milestone_id!r} was already {found.state} on {found.on}")
+        raise Refused("milestone_already_settled",
+                      f"milestone {milestone_id!r} was already {found.state} on {found.on}")
     return [m.model_copy(update={"state": state, "on": on}) if m is found else m for m in milestones]
 
 
@@ -236,7 +242,7 @@ def _withdraw(current: ev.ActionSnapshot, event: ev.ActionWithdrawn) -> Change:
     return _next(current, ["lifecycle"], lifecycle="withdrawn")
 
 
-_APPLY = {
+_APPLY: dict[type[Event], Callable[[ev.ActionSnapshot, Any], Outcome]] = {
     ev.CommitmentAmended: _amend,
     ev.ProgressReported: _progress,
     ev.MilestoneReached: _milestone_reached,

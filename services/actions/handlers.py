@@ -15,7 +15,7 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACTION_CHANGES, SYSTEM_INBOUND_PATTERN, Groups, system_feedback
 from shared.db import Database, first_time
-from shared.messaging import SUBSCRIBER_DEFAULTS, event_decoder
+from shared.messaging import SUBSCRIBER_DEFAULTS, event_decoder, record_of
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
@@ -46,7 +46,7 @@ async def on_system_event(event: SystemEvent, message: KafkaMessage,
                           database: Annotated[Database, Context()],
                           reference: Annotated[ReferenceData, Context()]) -> None:
     """A system posted a commitment, an update, an amendment, a completion or a withdrawal."""
-    raw = message.raw_message
+    raw = record_of(message)
     receipt = persistence.Receipt(system_of(raw.topic), raw.topic, raw.partition, raw.offset)
     async with database.transaction() as conn:
         if not await first_time(conn, Groups.ACTIONS, event.event_id):

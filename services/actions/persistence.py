@@ -41,16 +41,16 @@ async def save(conn: asyncpg.Connection, snapshot: ActionSnapshot) -> None:
 
 
 async def record(conn: asyncpg.Connection, event: Event, receipt: Receipt, outcome: Outcome) -> None:
-    accepted = isinstance(outcome, Change)
+    if isinstance(outcome, Change):
+        verdict, code, reason, security, changed = "accepted", None, None, False, outcome.changed
+    else:
+        verdict, code, reason, security, changed = "refused", outcome.code, outcome.reason, outcome.security, []
     await conn.execute(
         """INSERT INTO action_events (event_id, action_id, sender, type, occurred_at, topic, kafka_partition,
                kafka_offset, outcome, code, reason, security, changed, payload)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)""",
         event.event_id, event.subject, receipt.sender, event.type, event.occurred_at, receipt.topic,
-        receipt.partition, receipt.offset, "accepted" if accepted else "refused",
-        None if accepted else outcome.code, None if accepted else outcome.reason,
-        False if accepted else outcome.security, outcome.changed if accepted else [],
-        event.model_dump_json(),
+        receipt.partition, receipt.offset, verdict, code, reason, security, changed, event.model_dump_json(),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from shared.contracts import Event
 from shared.contracts.events import ActionSnapshot
 from shared.reference import ReferenceData
 
@@ -24,7 +25,7 @@ class Comparison:
         return not self.differences and self.rebuilt == self.live
 
 
-def replay(events: list, reference: ReferenceData) -> dict[str, ActionSnapshot]:
+def replay(events: list[tuple[Event, str]], reference: ReferenceData) -> dict[str, ActionSnapshot]:
     state: dict[str, ActionSnapshot] = {}
     for event, sender in events:
         outcome = decide(state.get(event.subject), event, sender, reference)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self, TypeVar, get_args
+from typing import Any, ClassVar, Self, TypeVar, cast, get_args
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -80,7 +80,8 @@ def register(cls: _E) -> _E:
 
     The wire name is the one the class's ``type`` field allows, so it is written once.
     """
-    (cls.TYPE,) = get_args(cls.model_fields["type"].annotation)
+    fields = cast("type[Event]", cls).model_fields
+    (cls.TYPE,) = get_args(fields["type"].annotation)
     if cls.TYPE in _REGISTRY:
         raise RuntimeError(f"event type {cls.TYPE!r} registered twice")
     _REGISTRY[cls.TYPE] = cls

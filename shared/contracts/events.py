@@ -11,6 +11,7 @@ from pydantic import Field, HttpUrl
 from .envelope import Event, Payload, register
 from .vocabulary import DecisionKind, LadderStep, Status
 
+Channel = Literal["email", "webhook"]
 PersonId = str  # an opaque id from the notifications directory, never an email address
 ActionId = str
 SystemId = str
@@ -418,7 +419,7 @@ class Person(Payload):
     email: str | None = Field(default=None, max_length=320)
     webhook_url: HttpUrl | None = None
     roles: list[str] = Field(default_factory=list)
-    channels: list[Literal["email", "webhook"]] = Field(default_factory=lambda: ["email"])
+    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
     systems: list[SystemId] = Field(default_factory=list)
 
 

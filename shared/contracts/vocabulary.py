@@ -122,7 +122,9 @@ def date_in_words(d: date | str | None) -> str:
         return ""
     if isinstance(d, str):
         try:
-            d = date.fromisoformat(d[:10])
+            day = date.fromisoformat(d[:10])
         except ValueError:
             return d
-    return f"{d.day} {d:%B %Y}"
+    else:
+        day = d
+    return f"{day.day} {day:%B %Y}"
