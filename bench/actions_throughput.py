@@ -25,9 +25,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import TestApp
 
 from services.actions.app import create_app
+from services.platform.topics import ensure_topics
 from shared.contracts.topics import system_inbound
 from shared.infra.kafka import kafka_version
-from shared.infra.topics import ensure_topics
 from shared.settings import ActionsSettings
 from tests.infra import kafka_bootstrap, postgres_admin_url
 from tests.samples import commitment, progress

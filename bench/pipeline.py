@@ -58,18 +58,18 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
-from services.accountability.replay import compare as compare_accountability
 from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
+from services.accountability.replay import compare as compare_accountability
 from services.accountability.replay import read_log
 from services.accountability.replay import rebuild as rebuild_accountability
 from services.actions.rebuild import rebuild_and_compare
+from services.platform.topics import ensure_topics
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
 from shared.contracts.topics import CLOCK, DIRECTORY, system_inbound
 from shared.infra.kafka import kafka_version
 from shared.infra.ports import free_port
 from shared.infra.stack import Stack, running_stack
-from shared.infra.topics import ensure_topics
 from shared.logging import configure_logging
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA, AccountabilitySettings

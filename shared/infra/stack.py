@@ -31,11 +31,11 @@ import asyncpg
 import httpx
 import typer
 
+from services.platform.topics import ensure_project_topics
 from shared.infra.acls import grant_project_acls, principals, service_principal
 from shared.infra.kafka import KafkaServer, ScramUser
 from shared.infra.ports import free_port
 from shared.infra.postgres import PostgresServer
-from shared.infra.topics import ensure_project_topics
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 
@@ -65,7 +65,7 @@ SERVICES = (
     ServiceSpec("accountability", 8002, "ACCOUNTABILITY_DATABASE_URL"),
     ServiceSpec("notifications", 8003, "NOTIFICATIONS_DATABASE_URL"),
 )
-CLOCK_MODULE = "shared.clock"
+CLOCK_MODULE = "services.platform.clock"
 
 
 class StackError(RuntimeError):

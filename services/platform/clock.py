@@ -1,7 +1,7 @@
 """The governance clock: the production source of time.
 
-    python -m shared.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
-    python -m shared.clock --ticks 1  # one tick, then exit
+    python -m services.platform.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
+    python -m services.platform.clock --ticks 1  # one tick, then exit
 
 Publishes ``clock.ticked`` to ``governance.clock`` (key ``clock``) carrying the wall-clock
 instant. The services never read the wall clock to decide anything: time reaches them only
@@ -22,12 +22,12 @@ from datetime import datetime
 
 from pydantic import Field
 
-from .contracts.envelope import utc_now
-from .contracts.events import ClockTicked, Tick
-from .contracts.topics import CLOCK
-from .logging import configure_logging, get_logger
-from .messaging import TRANSIENT_ERRORS, make_broker
-from .settings import ServiceSettings
+from shared.contracts.envelope import utc_now
+from shared.contracts.events import ClockTicked, Tick
+from shared.contracts.topics import CLOCK
+from shared.logging import configure_logging, get_logger
+from shared.messaging import TRANSIENT_ERRORS, make_broker
+from shared.settings import ServiceSettings
 
 log = get_logger("clock")
 
@@ -91,7 +91,7 @@ async def _main(settings: ClockSettings, ticks: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.clock", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m services.platform.clock", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ticks", type=int, default=None, help="send this many ticks, then exit")
     args = parser.parse_args(argv)
     settings = ClockSettings()

@@ -1,4 +1,5 @@
-"""Create the project's topics (idempotent): used by the native stack and the tests."""
+"""Create the project's topics (idempotent): docker compose's topics-init job, the native stack
+and the tests."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ async def ensure_project_topics(bootstrap: str, systems: list[str]) -> list[str]
 
 
 def main() -> None:
-    """``python -m shared.infra.topics``: create every topic for the systems in the reference
+    """``python -m services.platform.topics``: create every topic for the systems in the reference
     data (``KAFKA_BOOTSTRAP_SERVERS``, ``REFERENCE_DATA_PATH``); ``--dry-run`` only lists them.
     The docker compose topics-init container runs this."""
     import argparse
@@ -45,7 +46,7 @@ def main() -> None:
     from shared.reference import ReferenceData
     from shared.settings import DEFAULT_REFERENCE_DATA
 
-    parser = argparse.ArgumentParser(prog="python -m shared.infra.topics", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m services.platform.topics", description=main.__doc__)
     parser.add_argument("--dry-run", action="store_true", help="print the topic names, create nothing")
     args = parser.parse_args()
     reference = Path(os.environ.get("REFERENCE_DATA_PATH") or DEFAULT_REFERENCE_DATA)
