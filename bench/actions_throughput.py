@@ -27,10 +27,10 @@ from faststream import TestApp
 from services.actions.app import create_app
 from services.platform.topics import ensure_topics
 from shared.contracts.topics import system_inbound
-from shared.infra.kafka import kafka_version
 from shared.settings import ActionsSettings
 from tests.infra import kafka_bootstrap, postgres_admin_url
 from tests.samples import commitment, progress
+from tools.kafka import kafka_version
 
 RESULTS = Path(__file__).with_name("results") / "actions_throughput.json"
 SYSTEM = "black-country"

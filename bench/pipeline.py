@@ -26,7 +26,7 @@ In one run it measures:
    beginning, apply it through the same engine into a fresh database, then compare every
    table). The notifications service has no replay of its own.
 
-It starts its own Kafka and PostgreSQL through ``shared.infra.stack.running_stack`` (or uses
+It starts its own Kafka and PostgreSQL through ``tools.stack.running_stack`` (or uses
 ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``). Prints a table and writes
 bench/results/pipeline.json. No figure here is asserted anywhere.
 """
@@ -67,14 +67,14 @@ from services.platform.topics import ensure_topics
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
 from shared.contracts.topics import CLOCK, DIRECTORY, system_inbound
-from shared.infra.kafka import kafka_version
-from shared.infra.ports import free_port
-from shared.infra.stack import Stack, running_stack
 from shared.logging import configure_logging
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA, AccountabilitySettings
 from tests.infra import create_database
 from tests.samples import commitment, progress
+from tools.kafka import kafka_version
+from tools.ports import free_port
+from tools.stack import Stack, running_stack
 
 RESULTS = Path(__file__).with_name("results") / "pipeline.json"
 SYSTEM = "black-country"

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from shared.infra.scripted_cycle import CHAIR, run_scripted_cycle
+from tools.scripted_cycle import CHAIR, run_scripted_cycle
 
 pytestmark = pytest.mark.e2e
 

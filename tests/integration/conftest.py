@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from services.platform.topics import ensure_project_topics
-from shared.infra.acls import grant_project_acls, scram_users
-from shared.infra.kafka import KafkaServer
 from tests.infra import SECURED_SYSTEMS, password_for, secured_kafka
+from tools.acls import grant_project_acls, scram_users
+from tools.kafka import KafkaServer
 
 
 @pytest.fixture(scope="session")

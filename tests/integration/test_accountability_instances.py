@@ -23,7 +23,7 @@ from services.accountability.handlers import INPUTS
 from services.accountability.replay import replay_and_compare
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
-from shared.infra.ports import free_port
+from tests.infra import create_database
 from tests.integration.test_accountability_service import (
     BARE,
     WAIT,
@@ -34,8 +34,8 @@ from tests.integration.test_accountability_service import (
     noon,
     settings_for,
 )
-from tests.infra import create_database
 from tests.kafka_tools import eventually, produce
+from tools.ports import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

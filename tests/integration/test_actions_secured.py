@@ -13,12 +13,12 @@ from faststream import TestApp
 from services.actions.app import create_app
 from shared.contracts import parse_event
 from shared.contracts.topics import Groups, system_feedback, system_inbound
-from shared.infra.acls import service_principal, system_principal
-from shared.infra.kafka import KafkaServer
 from shared.settings import ActionsSettings
 from tests.infra import login, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment, progress
+from tools.acls import service_principal, system_principal
+from tools.kafka import KafkaServer
 
 pytestmark = pytest.mark.integration
 WAIT = 60

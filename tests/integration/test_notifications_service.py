@@ -30,9 +30,9 @@ from services.notifications.handlers import apply
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
-from shared.infra.ports import free_port
 from shared.settings import NotificationsSettings
 from tests.kafka_tools import collect, eventually, produce
+from tools.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -48,13 +48,13 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from shared.infra.kafka import LIB, KafkaServer
-from shared.infra.ports import wait_for_port
-from shared.infra.postgres import PostgresServer
-from shared.infra.stack import Process, Stack
 from shared.reference import ReferenceData
 from shared.settings import AccountabilitySettings
 from tests.infra import create_database
+from tools.kafka import LIB, KafkaServer
+from tools.ports import wait_for_port
+from tools.postgres import PostgresServer
+from tools.stack import Process, Stack
 
 LEADERS = [f"p-res-leader-{i}" for i in range(4)]
 CHAIR = "p-panel-chair"  # AccountabilitySettings.panel_chair's default
@@ -174,7 +174,7 @@ class Rig:
 
     async def second_instance(self, service: str) -> Process:
         """Another instance in the same consumer group: the first one's command on a new port."""
-        from shared.infra.ports import free_port
+        from tools.ports import free_port
 
         first = self.stack.services[service]
         port = free_port()

@@ -19,9 +19,9 @@ from pydantic_settings import BaseSettings
 from services.platform.clock import ClockSettings
 from shared import settings as settings_module
 from shared.contracts.topics import SERVICES, SHARED_TOPICS, dead_letter, system_feedback, system_inbound
-from shared.infra.kafka import kafka_version
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.kafka import kafka_version
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())

@@ -1,8 +1,8 @@
 """Generate each service's AsyncAPI document from its code (FastStream builds it from the
 subscribers, their typed parameters and the declared outputs).
 
-    .venv/bin/python -m shared.asyncapi          # rewrite docs/asyncapi/*.json
-    .venv/bin/python -m shared.asyncapi --check  # exit 1 when the committed copies drift
+    .venv/bin/python -m tools.asyncapi          # rewrite docs/asyncapi/*.json
+    .venv/bin/python -m tools.asyncapi --check  # exit 1 when the committed copies drift
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def main() -> int:
             path.write_text(text)
             print(f"wrote {path}")
     if drifted:
-        print("AsyncAPI documents differ from the code; run: python -m shared.asyncapi\n" + "\n".join(drifted))
+        print("AsyncAPI documents differ from the code; run: python -m tools.asyncapi\n" + "\n".join(drifted))
         return 1
     return 0
 

@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ports import free_port, wait_for_port
+from tools.ports import free_port, wait_for_port
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
 LIB = DEPLOY / "lib"
 
 
@@ -195,7 +195,7 @@ logger.state.level = WARN
 """
 
 
-def main() -> None:  # pragma: no cover - a manual check: python -m shared.infra.kafka
+def main() -> None:  # pragma: no cover - a manual check: python -m tools.kafka
     t0 = time.monotonic()
     server = KafkaServer().start()
     print(f"Kafka {kafka_version()} on {server.bootstrap} in {time.monotonic() - t0:.1f}s; logs {server.log_file}")

@@ -1,6 +1,6 @@
 """The whole stack on one machine, without Docker, in one command.
 
-    python -m shared.infra.stack up
+    python -m tools.stack up
 
 starts Kafka and PostgreSQL (or uses ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``),
 creates every topic, runs the three services and the clock as child processes, prints
@@ -32,15 +32,15 @@ import httpx
 import typer
 
 from services.platform.topics import ensure_project_topics
-from shared.infra.acls import grant_project_acls, principals, service_principal
-from shared.infra.kafka import KafkaServer, ScramUser
-from shared.infra.ports import free_port
-from shared.infra.postgres import PostgresServer
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.acls import grant_project_acls, principals, service_principal
+from tools.kafka import KafkaServer, ScramUser
+from tools.ports import free_port
+from tools.postgres import PostgresServer
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def running_stack(
     as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
     keeps several stacks on one PostgreSQL apart.
     ``secured`` starts a broker of its own with SCRAM-SHA-512 logins and the project's
-    ACLs (``shared.infra.acls``): each service and the clock log in as their principal;
+    ACLs (``tools.acls``): each service and the clock log in as their principal;
     ``secured_broker`` (a running secured ``KafkaServer`` and each principal's password)
     is used instead of starting one.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the

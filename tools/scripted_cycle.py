@@ -1,6 +1,6 @@
 """The README's first command: a full governance cycle on the real stack, time compressed.
 
-    .venv/bin/python -m shared.infra.scripted_cycle [--out out/cycle]
+    .venv/bin/python -m tools.scripted_cycle [--out out/cycle]
 
 The 11 systems commit to actions under the five action points and post progress; some
 slip (progress behind plan, a missed milestone, a measure out of range, silence past the
@@ -34,10 +34,10 @@ from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
 from shared.contracts.topics import CLOCK, DIRECTORY, RESPONSES, system_inbound
-from shared.infra.ports import free_port
-from shared.infra.stack import Stack, running_stack
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.ports import free_port
+from tools.stack import Stack, running_stack
 
 YEAR = 2026
 CHAIR, SECRETARY = "p-panel-chair", "p-board-secretary"

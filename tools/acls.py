@@ -26,7 +26,7 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from shared.infra.kafka import ScramUser
+from tools.kafka import ScramUser
 
 READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
 TOPIC, GROUP = "TOPIC", "GROUP"
