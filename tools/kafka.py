@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import signal
 import subprocess
@@ -174,9 +175,15 @@ class KafkaServer:
 
 
 def _cluster_id() -> str:
-    import base64
+    """A random cluster id as Kafka writes them: 16 bytes, URL-safe base64, no padding.
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    About one draw in 64 starts with ``-`` and the storage tool reads that as an option and
+    refuses it; Kafka's own ``Uuid.randomUuid()`` draws again in that case, and so does this.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 _LOG4J = """\
