@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from shared import settings as settings_module
 from shared.contracts.topics import SERVICES
@@ -31,8 +33,14 @@ def generate(service: str) -> str:
     return json.dumps(json.loads(app.schema.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    check = "--check" in sys.argv
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(
+    check: Annotated[bool, typer.Option("--check", help="exit 1 when the committed copies drift")] = False,
+) -> None:
+    """Write each service's AsyncAPI document to docs/asyncapi/, or only compare with --check."""
     drifted = []
     for service in SERVICES:
         path = DOCS / f"{service}.json"
@@ -46,9 +54,8 @@ def main() -> int:
             print(f"wrote {path}")
     if drifted:
         print("AsyncAPI documents differ from the code; run: python -m tools.asyncapi\n" + "\n".join(drifted))
-        return 1
-    return 0
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli()

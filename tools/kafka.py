@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import typer
+
 from tools.ports import free_port, wait_for_port
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
@@ -203,6 +205,7 @@ logger.state.level = WARN
 
 
 def main() -> None:  # pragma: no cover - a manual check: python -m tools.kafka
+    """Start a broker on free ports, print where it is, stop it on Ctrl-C."""
     t0 = time.monotonic()
     server = KafkaServer().start()
     print(f"Kafka {kafka_version()} on {server.bootstrap} in {time.monotonic() - t0:.1f}s; logs {server.log_file}")
@@ -213,4 +216,4 @@ def main() -> None:  # pragma: no cover - a manual check: python -m tools.kafka
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

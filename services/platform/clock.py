@@ -12,14 +12,15 @@ the latest it has seen, and a later tick only moves time forward.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated
 
+import typer
 from pydantic import Field
 
 from shared.contracts.envelope import utc_now
@@ -90,15 +91,21 @@ async def _main(settings: ClockSettings, ticks: int | None) -> None:
     await run(settings, ticks=ticks, stop=stop)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.platform.clock", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ticks", type=int, default=None, help="send this many ticks, then exit")
-    args = parser.parse_args(argv)
+# A plain traceback on failure, as before: these run in containers and their output is logs.
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@cli.command()
+def main(
+    ticks: Annotated[int | None, typer.Option(help="send this many ticks, then exit")] = None,
+) -> None:
+    """The governance clock: the production source of time (CLOCK_INTERVAL_SECONDS, CLOCK_TOPIC,
+    KAFKA_BOOTSTRAP_SERVERS from the environment)."""
     settings = ClockSettings()
     configure_logging("clock", settings.log_level)
     log.info("clock_started", interval=settings.clock_interval_seconds, topic=settings.clock_topic)
-    asyncio.run(_main(settings, args.ticks))
+    asyncio.run(_main(settings, ticks))
 
 
 if __name__ == "__main__":
-    main()
+    cli()
