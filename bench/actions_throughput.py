@@ -9,7 +9,6 @@ POSTGRES_URL are set. Prints a table and writes bench/results/actions_throughput
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -19,8 +18,10 @@ import uuid
 from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Annotated
 
 import asyncpg
+import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import TestApp
 
@@ -102,12 +103,16 @@ async def run(actions: int, updates: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--actions", type=int, default=200)
-    parser.add_argument("--updates", type=int, default=20)
-    args = parser.parse_args()
-    result = asyncio.run(run(args.actions, args.updates))
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(
+    actions: Annotated[int, typer.Option(help="actions committed before the updates")] = 200,
+    updates: Annotated[int, typer.Option(help="progress updates per action")] = 20,
+) -> None:
+    """The actions service's persisted updates per second against raw aiokafka, on the local stack."""
+    result = asyncio.run(run(actions, updates))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     width = max(len(k) for k in result)
@@ -117,4 +122,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -33,7 +33,6 @@ bench/results/pipeline.json. No figure here is asserted anywhere.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import email
 import email.policy
@@ -49,12 +48,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
+import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
@@ -421,7 +421,7 @@ async def rebuild(p: Pipeline) -> dict[str, Any]:
     }
 
 
-async def measure(stack: Stack, inbox: Inbox, args: argparse.Namespace, run_id: str) -> dict[str, Any]:
+async def measure(stack: Stack, inbox: Inbox, args: Parameters, run_id: str) -> dict[str, Any]:
     sample = progress(action_id=f"bench-{run_id}-t-0", percent=ON_TRACK_FROM, as_of=TODAY).to_bytes()
     result: dict[str, Any] = {"baseline": await baseline(stack.kafka_bootstrap, args.raw_messages, sample)}
     throughput_ids = [f"bench-{run_id}-t-{i}" for i in range(args.actions)]
@@ -486,16 +486,34 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--raw-messages", type=int, default=10000, help="messages for the aiokafka baseline")
-    parser.add_argument("--actions", type=int, default=50, help="actions for the sustained-rate phase")
-    parser.add_argument("--updates", type=int, default=20, help="progress updates per action in that phase")
-    parser.add_argument("--slips", type=int, default=100, help="slip-causing updates (one action each)")
-    parser.add_argument("--load", type=float, default=20.0, help="background on-track updates per second")
-    parser.add_argument("--spacing", type=float, default=0.25, help="seconds between slip-causing updates")
-    parser.add_argument("--log-level", default="WARNING", help="the services' log level")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Parameters:
+    """The command's options; written to the results as they were given."""
+
+    raw_messages: int
+    actions: int
+    updates: int
+    slips: int
+    load: float
+    spacing: float
+    log_level: str
+
+
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(
+    raw_messages: Annotated[int, typer.Option(help="messages for the aiokafka baseline")] = 10000,
+    actions: Annotated[int, typer.Option(help="actions for the sustained-rate phase")] = 50,
+    updates: Annotated[int, typer.Option(help="progress updates per action in that phase")] = 20,
+    slips: Annotated[int, typer.Option(help="slip-causing updates (one action each)")] = 100,
+    load: Annotated[float, typer.Option(help="background on-track updates per second")] = 20.0,
+    spacing: Annotated[float, typer.Option(help="seconds between slip-causing updates")] = 0.25,
+    log_level: Annotated[str, typer.Option(help="the services' log level")] = "WARNING",
+) -> None:
+    """The end-to-end benchmark: the three services as real processes on the local stack."""
+    args = Parameters(raw_messages, actions, updates, slips, load, spacing, log_level)
     # The replay runs in this process: its per-event log lines would bury the table.
     configure_logging("bench", "WARNING")
     # A topic the bench has just created is briefly missing from the metadata; aiokafka logs
@@ -505,7 +523,7 @@ def main() -> None:
     run_id = uuid.uuid4().hex[:6]
     started = time.perf_counter()
     result: dict[str, Any] = {"benchmark": "pipeline", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                              "machine": machine(), "parameters": vars(args)}
+                              "machine": machine(), "parameters": asdict(args)}
     inbox = Inbox(re.compile(rf"bench-{run_id}-slip-\d+"))
     with smtp_server(inbox) as smtp_port:
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "GROUP_WAIT_SECONDS": "0",
@@ -534,4 +552,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli()
