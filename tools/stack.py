@@ -5,30 +5,26 @@
 starts Kafka and PostgreSQL (or uses ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``),
 creates every topic, runs the three services and the clock as child processes, prints
 where everything is, and stops all of it on Ctrl-C or SIGTERM. ``running_stack()`` is the
-same as a context manager, for end-to-end tests and the demo script.
+same as a context manager, for end-to-end tests and the demo script. This module
+assembles the stack; the servers come from ``tools.servers`` and the child processes are
+``tools.processes``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg
-import httpx
 import typer
 
 from services.platform.topics import ensure_project_topics
@@ -37,10 +33,8 @@ from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.acls import grant_project_acls, principals, service_principal
 from tools.kafka import KafkaServer, ScramUser
 from tools.ports import free_port
-from tools.postgres import PostgresServer
-
-T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[1]
+from tools.processes import Process, wait_until_ready
+from tools.servers import database_url, run_sync, start_servers
 
 
 @dataclass(frozen=True)
@@ -70,48 +64,6 @@ CLOCK_MODULE = "services.platform.clock"
 
 class StackError(RuntimeError):
     """Some part of the stack did not start; the message says which and why."""
-
-
-@dataclass
-class Process:
-    """One child process of the stack and where it writes its output."""
-
-    name: str
-    command: list[str]
-    log_file: Path
-    port: int | None = None
-    popen: subprocess.Popen[bytes] | None = None
-    ready_after: float | None = None  # seconds from the stack's start
-    problem: str | None = None
-
-    @property
-    def url(self) -> str | None:
-        return f"http://127.0.0.1:{self.port}" if self.port else None
-
-    def start(self, env: dict[str, str]) -> None:
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as out:
-            # Own session: a stop signal reaches the process and anything it spawned.
-            self.popen = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                          cwd=REPO, start_new_session=True)
-
-    def exited(self) -> int | None:
-        return self.popen.poll() if self.popen else None
-
-    def log_tail(self, chars: int = 2500) -> str:
-        return self.log_file.read_text(errors="replace")[-chars:] if self.log_file.exists() else ""
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        try:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait()
-        except ProcessLookupError:
-            pass
 
 
 @dataclass
@@ -156,46 +108,6 @@ class Stack:
         return "\n".join(lines)
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, even inside a running event loop
-    (an async test using the context manager): then it runs in a thread of its own."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            error.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
-async def _ensure_databases(admin_url: str, names: list[str]) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
-        for name in names:
-            if name not in existing:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-def _database_url(admin_url: str, name: str) -> str:
-    base, _, query = admin_url.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
 def _login(stack: Stack, principal: str) -> dict[str, str]:
     """The settings variables (shared/settings.py) that make a process log in as ``principal``."""
     if not stack.sasl_bootstrap:
@@ -203,53 +115,85 @@ def _login(stack: Stack, principal: str) -> dict[str, str]:
     return {"KAFKA_SASL_USERNAME": principal, "KAFKA_SASL_PASSWORD": stack.credentials[principal]}
 
 
-def _wait_until_ready(processes: list[Process], started: float, timeout: float) -> None:
-    """Poll each service's /ready until it answers 200, its process dies, or time runs out."""
-    waiting = {p.name: p for p in processes if p.problem is None}
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2.0) as client:
-        while waiting and time.monotonic() < deadline:
-            for name, process in list(waiting.items()):
-                code = process.exited()
-                if code is not None:
-                    process.problem = f"exited with code {code} while starting; last log lines:\n{process.log_tail()}"
-                    del waiting[name]
-                    continue
-                try:
-                    if client.get(f"{process.url}/ready").status_code == 200:
-                        process.ready_after = time.monotonic() - started
-                        del waiting[name]
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-    for process in waiting.values():
-        process.problem = f"not ready after {timeout:.0f}s (GET {process.url}/ready); last log lines:\n" \
-                          f"{process.log_tail()}"
+def _check_request(services: tuple[str, ...], secured: bool, kafka_bootstrap: str | None) -> None:
+    known = sorted(s.name for s in SERVICES)
+    unknown = set(services) - set(known)
+    if unknown:
+        raise StackError(f"unknown services {sorted(unknown)}; the stack knows {known}")
+    if secured and kafka_bootstrap:
+        raise StackError("secured mode starts its own broker: SCRAM users are created when it is formatted")
 
 
-def _start_kafka(given: str | KafkaServer | None, users: list[ScramUser] | None, logs: Path, started: float,
-                 timings: dict[str, float]) -> tuple[str, KafkaServer | None]:
-    if isinstance(given, KafkaServer):
-        return given.bootstrap, None
-    if users is not None:
-        kafka = KafkaServer(secured=True, users=users, keep_logs_in=logs).start()
-        timings["kafka"] = time.monotonic() - started
-        return kafka.bootstrap, kafka
-    if bootstrap := given or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return bootstrap, None
-    kafka = KafkaServer(keep_logs_in=logs).start()
-    timings["kafka"] = time.monotonic() - started
-    return kafka.bootstrap, kafka
+def _credentials(systems: list[str], secured: bool, secured_broker: tuple[KafkaServer, dict[str, str]] | None
+                 ) -> tuple[bool, KafkaServer | None, dict[str, str]]:
+    """Whether the broker is secured, the secured broker given (if any) and each principal's password."""
+    if secured_broker is not None:
+        given_broker, credentials = secured_broker
+        return True, given_broker, credentials
+    return secured, None, ({name: secrets.token_urlsafe(18) for name in principals(systems)} if secured else {})
 
 
-def _start_postgres(given: str | None, databases: list[str], started: float,
-                    timings: dict[str, float]) -> tuple[str, PostgresServer | None]:
-    if admin_url := given or os.environ.get("POSTGRES_URL"):
-        _run(_ensure_databases(admin_url, databases))
-        return admin_url, None
-    postgres = PostgresServer().start(databases=tuple(databases))
-    timings["postgres"] = time.monotonic() - started
-    return postgres.dsn(), postgres
+def _prepare_broker(kafka_bootstrap: str, systems: list[str], secured: bool, credentials: dict[str, str],
+                    logs: Path) -> None:
+    """Every topic; in secured mode every ACL, and the passwords written beside the logs."""
+    run_sync(ensure_project_topics(kafka_bootstrap, systems))
+    if secured:
+        grant_project_acls(kafka_bootstrap, systems)
+        (logs / "credentials.env").write_text(
+            "".join(f"{name}={password}\n" for name, password in credentials.items()))
+
+
+def _environment(stack: Stack, reference_data: Path, extra_env: dict[str, str] | None) -> dict[str, str]:
+    """What every child process is started with (before its own port and login)."""
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or stack.kafka_bootstrap,
+           "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1"}
+    for spec in SERVICES:
+        env[spec.database_env] = stack.database_urls[spec.name]
+    return env | (extra_env or {})
+
+
+def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...], env: dict[str, str],
+                    fixed_ports: bool) -> None:
+    specs = {s.name: s for s in SERVICES}
+    for name in services:
+        spec = specs[name]
+        port = spec.default_port if fixed_ports else free_port()
+        process = Process(name, [sys.executable, "-m", "faststream", "run", spec.app, "--factory",
+                                 "--host", "127.0.0.1", "--port", str(port)], stack.logs_dir / f"{name}.log", port)
+        stack.services[name] = process
+        if not spec.is_built():
+            process.problem = f"services/{name}/app.py does not exist yet"
+            continue
+        process.start({**env, "HTTP_PORT": str(port), **_login(stack, service_principal(name))})
+        cleanup.callback(process.stop)
+
+
+def _start_clock(stack: Stack, cleanup: ExitStack, env: dict[str, str]) -> None:
+    if importlib.util.find_spec(CLOCK_MODULE) is None:
+        stack.problems["clock"] = f"{CLOCK_MODULE} does not exist yet; no clock ticks"
+        return
+    stack.clock = Process("clock", [sys.executable, "-m", CLOCK_MODULE], stack.logs_dir / "clock.log")
+    stack.clock.start({**env, **_login(stack, service_principal("clock"))})
+    cleanup.callback(stack.clock.stop)
+
+
+def _settle(stack: Stack, services: tuple[str, ...], started: float, ready_timeout: float, strict: bool) -> None:
+    """Wait for every service to be ready, record what is not running and why; ``strict``
+    raises ``StackError`` when a service failed to start."""
+    wait_until_ready(list(stack.services.values()), started, ready_timeout)
+    if stack.clock is not None and (code := stack.clock.exited()) is not None:
+        stack.clock.problem = f"exited with code {code}; last log lines:\n{stack.clock.log_tail()}"
+    for name, process in stack.services.items():
+        if process.problem:
+            stack.problems[name] = process.problem
+    if stack.clock is not None and stack.clock.problem:
+        stack.problems["clock"] = stack.clock.problem
+    stack.timings["ready"] = time.monotonic() - started
+
+    failed = [n for n in services if stack.services[n].problem]
+    if strict and failed:
+        raise StackError("services failed to start: " + ", ".join(failed) + "\n\n" + "\n\n".join(
+            f"== {n}: {stack.services[n].problem}" for n in failed))
 
 
 @contextmanager
@@ -283,91 +227,33 @@ def running_stack(
     rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
     """
     started = time.monotonic()
-    specs = {s.name: s for s in SERVICES}
-    unknown = set(services) - set(specs)
-    if unknown:
-        raise StackError(f"unknown services {sorted(unknown)}; the stack knows {sorted(specs)}")
-    if secured and kafka_bootstrap:
-        raise StackError("secured mode starts its own broker: SCRAM users are created when it is formatted")
+    _check_request(services, secured, kafka_bootstrap)
     logs = logs_dir or Path(tempfile.mkdtemp(prefix="governance-stack-"))
     logs.mkdir(parents=True, exist_ok=True)
     systems = list(ReferenceData.load(reference_data).systems)
-    if secured_broker is not None:
-        secured = True
-        given_broker, credentials = secured_broker
-    else:
-        given_broker = None
-        credentials = {name: secrets.token_urlsafe(18) for name in principals(systems)} if secured else {}
+    secured, given_broker, credentials = _credentials(systems, secured, secured_broker)
     users = [ScramUser(name, password) for name, password in credentials.items()] if secured else None
 
     with ExitStack() as cleanup:
         timings: dict[str, float] = {}
         databases = [f"{s.name}{database_suffix}" for s in SERVICES]
-        # Kafka (the slow one) and PostgreSQL start side by side.
-        with ThreadPoolExecutor(2) as pool:
-            kafka_started = pool.submit(_start_kafka, given_broker or kafka_bootstrap, users, logs, started,
-                                        timings)
-            postgres_started = pool.submit(_start_postgres, postgres_url, databases, started, timings)
-        for future in (kafka_started, postgres_started):
-            if future.exception() is None and (server := future.result()[1]) is not None:
-                cleanup.callback(server.stop)
-        kafka_bootstrap, kafka = kafka_started.result()
+        kafka_bootstrap, kafka, admin_url = start_servers(cleanup, given_broker or kafka_bootstrap, users,
+                                                           postgres_url, databases, logs, started, timings)
         kafka = kafka or given_broker
-        admin_url = postgres_started.result()[0]
-
-        _run(ensure_project_topics(kafka_bootstrap, systems))
-        if secured:
-            grant_project_acls(kafka_bootstrap, systems)
-            (logs / "credentials.env").write_text(
-                "".join(f"{name}={password}\n" for name, password in credentials.items()))
+        _prepare_broker(kafka_bootstrap, systems, secured, credentials, logs)
         timings["topics"] = time.monotonic() - started
 
         stack = Stack(kafka_bootstrap, admin_url,
-                      {s.name: _database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
+                      {s.name: database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
                       logs, timings=timings, credentials=credentials)
         if secured:
             assert kafka is not None
             stack.sasl_bootstrap = kafka.sasl_bootstrap
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or kafka_bootstrap,
-               "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1"}
-        for spec in SERVICES:
-            env[spec.database_env] = stack.database_urls[spec.name]
-        env |= extra_env or {}
-
-        for name in services:
-            spec = specs[name]
-            port = spec.default_port if fixed_ports else free_port()
-            process = Process(name, [sys.executable, "-m", "faststream", "run", spec.app, "--factory",
-                                     "--host", "127.0.0.1", "--port", str(port)], logs / f"{name}.log", port)
-            stack.services[name] = process
-            if not spec.is_built():
-                process.problem = f"services/{name}/app.py does not exist yet"
-                continue
-            process.start({**env, "HTTP_PORT": str(port), **_login(stack, service_principal(name))})
-            cleanup.callback(process.stop)
-
+        env = _environment(stack, reference_data, extra_env)
+        _start_services(stack, cleanup, services, env, fixed_ports)
         if with_clock:
-            if importlib.util.find_spec(CLOCK_MODULE) is None:
-                stack.problems["clock"] = f"{CLOCK_MODULE} does not exist yet; no clock ticks"
-            else:
-                stack.clock = Process("clock", [sys.executable, "-m", CLOCK_MODULE], logs / "clock.log")
-                stack.clock.start({**env, **_login(stack, service_principal("clock"))})
-                cleanup.callback(stack.clock.stop)
-
-        _wait_until_ready(list(stack.services.values()), started, ready_timeout)
-        if stack.clock is not None and (code := stack.clock.exited()) is not None:
-            stack.clock.problem = f"exited with code {code}; last log lines:\n{stack.clock.log_tail()}"
-        for name, process in stack.services.items():
-            if process.problem:
-                stack.problems[name] = process.problem
-        if stack.clock is not None and stack.clock.problem:
-            stack.problems["clock"] = stack.clock.problem
-        timings["ready"] = time.monotonic() - started
-
-        failed = [n for n in services if stack.services[n].problem]
-        if strict and failed:
-            raise StackError("services failed to start: " + ", ".join(failed) + "\n\n" + "\n\n".join(
-                f"== {n}: {stack.services[n].problem}" for n in failed))
+            _start_clock(stack, cleanup, env)
+        _settle(stack, services, started, ready_timeout, strict)
         yield stack
 
 

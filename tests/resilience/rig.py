@@ -54,7 +54,8 @@ from tests.infra import create_database
 from tools.kafka import LIB, KafkaServer
 from tools.ports import wait_for_port
 from tools.postgres import PostgresServer
-from tools.stack import Process, Stack
+from tools.processes import Process
+from tools.stack import Stack
 
 LEADERS = [f"p-res-leader-{i}" for i in range(4)]
 CHAIR = "p-panel-chair"  # AccountabilitySettings.panel_chair's default
