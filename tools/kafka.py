@@ -92,16 +92,17 @@ class KafkaServer:
                "--standalone"]
         for user in self.users:
             fmt += ["-S", f"SCRAM-SHA-512=[name={user.name},password={user.password}]"]
-        done = subprocess.run(fmt, capture_output=True, text=True)
+        done = subprocess.run(fmt, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"formatting Kafka storage failed:\n{done.stdout}\n{done.stderr}")
-        out = open(self._tmp / "stdout.log", "wb")
-        self.process = subprocess.Popen(
-            [*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # The broker keeps writing to the file; this process needs no handle on it.
+        with open(self._tmp / "stdout.log", "wb") as out:
+            process = self.process = subprocess.Popen(
+                [*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started = time.monotonic()
-        wait_for_port(self.port, timeout, self.log_file, alive=lambda: self.process.poll() is None)
+        wait_for_port(self.port, timeout, self.log_file, alive=lambda: process.poll() is None)
         self._wait_for_log("Kafka Server started", timeout - (time.monotonic() - started))
         return self
 

@@ -79,5 +79,5 @@ def wait_until_ready(processes: list[Process], started: float, timeout: float) -
                     pass
             time.sleep(0.2)
     for process in waiting.values():
-        process.problem = f"not ready after {timeout:.0f}s (GET {process.url}/ready); last log lines:\n" \
-                          f"{process.log_tail()}"
+        process.problem = (f"not ready after {timeout:.0f}s (GET {process.url}/ready); last log lines:\n"
+                           f"{process.log_tail()}")

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -271,12 +271,15 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 @cli.command()
 def up(
-    service: list[str] = typer.Option(None, "--service", "-s", help="only these services (repeatable)"),
-    no_clock: bool = typer.Option(False, "--no-clock", help="do not start the clock process"),
-    logs: Path = typer.Option(None, help="folder for every process's log (default: a temporary one)"),
-    strict: bool = typer.Option(False, help="stop everything if any service fails to start"),
-    secured: bool = typer.Option(False, help="SCRAM-SHA-512 logins and ACLs; one principal per system and service"),
-    free_ports: bool = typer.Option(False, help="any free ports instead of 8001-8003"),
+    service: Annotated[list[str] | None,
+                       typer.Option("--service", "-s", help="only these services (repeatable)")] = None,
+    no_clock: Annotated[bool, typer.Option("--no-clock", help="do not start the clock process")] = False,
+    logs: Annotated[Path | None,
+                    typer.Option(help="folder for every process's log (default: a temporary one)")] = None,
+    strict: Annotated[bool, typer.Option(help="stop everything if any service fails to start")] = False,
+    secured: Annotated[bool, typer.Option(
+        help="SCRAM-SHA-512 logins and ACLs; one principal per system and service")] = False,
+    free_ports: Annotated[bool, typer.Option(help="any free ports instead of 8001-8003")] = False,
 ) -> None:
     """Start Kafka, PostgreSQL, the topics, the services and the clock; stop all on Ctrl-C."""
     # SIGTERM (systemd, kill) ends the stack as Ctrl-C does; SIGINT is set explicitly
