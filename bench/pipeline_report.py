@@ -57,13 +57,13 @@ def table(r: dict[str, Any]) -> str:
          f"{lat['arrived']}/{lat['slips']} slips at {lat['background_achieved_per_s']} upd/s background"),
         ("slip -> email, p99", f"{lat['p99_ms']} ms", f"max {lat['max_ms']} ms, min {lat['min_ms']} ms"),
         ("rebuild actions", f"{rb['actions']['seconds']} s",
-         f"{rb['actions']['events']:,} events, {rb['actions']['actions']} actions, "
-         f"identical: {rb['actions']['identical']}"),
+         (f"{rb['actions']['events']:,} events, {rb['actions']['actions']} actions, "
+          f"identical: {rb['actions']['identical']}")),
         ("replay accountability", f"{rb['accountability']['replay_seconds']} s",
-         f"{rb['accountability']['events']:,} events (reading the log alone "
-         f"{rb['accountability']['of_which_reading_the_log_seconds']} s; "
-         f"+{rb['accountability']['compare_seconds']} s compare), "
-         f"identical: {rb['accountability']['identical']}"),
+         (f"{rb['accountability']['events']:,} events (reading the log alone "
+          f"{rb['accountability']['of_which_reading_the_log_seconds']} s; "
+          f"+{rb['accountability']['compare_seconds']} s compare), "
+          f"identical: {rb['accountability']['identical']}")),
     ]
     w0 = max(len(x[0]) for x in rows)
     w1 = max(len(x[1]) for x in rows)
@@ -72,9 +72,9 @@ def table(r: dict[str, Any]) -> str:
     stages = lat["stages"]
     legs = "; ".join(f"{k.replace('_', ' ')} {stages['median_ms'][k]} / {stages['mean_ms'][k]} ms"
                      for k in stages.get("median_ms", {}))
-    lines += ["", f"Slip -> email by stage (median / mean; the means add up to the mean of {lat['mean_ms']} ms): "
-                  f"{legs}.",
-              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}; Python {m['python']}, "
-              f"Kafka {m['kafka']}; load average at start {m['load_average_at_start']}, "
-              f"at end {r['load_average_at_end']}. {r['when']}, total {r['total_seconds']} s."]
+    lines += ["", (f"Slip -> email by stage (median / mean; the means add up to the mean of {lat['mean_ms']} ms): "
+                   f"{legs}."),
+              (f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}; Python {m['python']}, "
+               f"Kafka {m['kafka']}; load average at start {m['load_average_at_start']}, "
+               f"at end {r['load_average_at_end']}. {r['when']}, total {r['total_seconds']} s.")]
     return "\n".join(lines)

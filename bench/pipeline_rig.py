@@ -11,7 +11,7 @@ import email.policy
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,7 +46,7 @@ class Inbox:
     other: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
         at = time.time()
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         text = str(message["Subject"] or "")
@@ -73,15 +73,17 @@ def smtp_server(inbox: Inbox) -> Iterator[int]:
         controller.stop()
 
 
-async def wait_for(check: Any, what: str, timeout: float, interval: float = 0.05) -> float:
-    """Poll ``check()`` until truthy; return the perf_counter time it first held."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        if await check():
-            return time.perf_counter()
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"{what}: not reached within {timeout:.0f}s")
-        await asyncio.sleep(interval)
+async def wait_for(check: Callable[[], Awaitable[Any]], what: str, within: float, interval: float = 0.05) -> float:
+    """Poll ``check()`` until truthy, for ``within`` seconds at most; return the perf_counter
+    time it first held."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                if await check():
+                    return time.perf_counter()
+                await asyncio.sleep(interval)
+    except TimeoutError:
+        raise TimeoutError(f"{what}: not reached within {within:.0f}s") from None
 
 
 async def send(producer: AIOKafkaProducer, topic: str, event: Event) -> None:
@@ -103,12 +105,13 @@ class Pipeline:
         return system_inbound(SYSTEM)
 
     async def versions_reached(self, ids: list[str], version: int) -> bool:
-        return await self.accountability_db.fetchval(
-            "SELECT count(*) FROM actions WHERE action_id = ANY($1::text[]) AND version >= $2", ids, version
-        ) == len(ids)
+        reached: int = await self.accountability_db.fetchval(
+            "SELECT count(*) FROM actions WHERE action_id = ANY($1::text[]) AND version >= $2", ids, version)
+        return reached == len(ids)
 
-    async def quiet(self, seconds: float = 2.0, timeout: float = 120.0) -> None:
-        """Wait until every service has stopped consuming and every outbox is empty."""
+    async def quiet(self, seconds: float = 2.0, within: float = 120.0) -> None:
+        """Wait until every service has stopped consuming and every outbox is empty (nothing
+        changed for ``seconds``), for ``within`` seconds at most."""
         async def snapshot() -> tuple[int, ...]:
             counts = []
             for conn in (self.actions_db, self.accountability_db, self.notifications_db):
@@ -117,15 +120,16 @@ class Pipeline:
             counts.append(await self.actions_db.fetchval("SELECT count(*) FROM action_events"))
             return tuple(counts)
 
-        deadline = time.perf_counter() + timeout
-        last, since = await snapshot(), time.perf_counter()
-        while time.perf_counter() - since < seconds:
-            if time.perf_counter() > deadline:
-                raise TimeoutError("the services did not go quiet")
-            await asyncio.sleep(0.25)
-            now = await snapshot()
-            if now != last:
-                last, since = now, time.perf_counter()
+        try:
+            async with asyncio.timeout(within):
+                last, since = await snapshot(), time.perf_counter()
+                while time.perf_counter() - since < seconds:
+                    await asyncio.sleep(0.25)
+                    now = await snapshot()
+                    if now != last:
+                        last, since = now, time.perf_counter()
+        except TimeoutError:
+            raise TimeoutError("the services did not go quiet") from None
 
 
 async def setup(p: Pipeline, ids: list[str]) -> None:
