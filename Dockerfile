@@ -1,6 +1,7 @@
-# One image for the three services, the clock and the topics-init job:
+# One image for the three services, the clock and the topics-init job (services/platform):
 #   docker build -t midlands-governance .
-# Each compose service picks what it runs with its command.
+# Each compose service picks what it runs with its command. Only shared/ and services/ go
+# in; tools/, tests/ and bench/ run from a checkout and are not shipped.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

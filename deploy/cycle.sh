@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh
-exec .venv/bin/python -m shared.infra.scripted_cycle "$@"
+exec .venv/bin/python -m tools.scripted_cycle "$@"

@@ -74,7 +74,7 @@ def make_broker(settings: ServiceSettings, *, middlewares: tuple[Any, ...] = (),
         settings.kafka_bootstrap_servers,
         security=security,
         enable_idempotence=True,  # acks=all, and no duplicates from producer retries
-        # Topics come from the registry, created at start (shared/infra/topics.py); a
+        # Topics come from the registry, created at start (python -m services.platform.topics); a
         # subscriber must not create one by accident, and may lack the ACL to.
         allow_auto_create_topics=False,
         client_id=client_id or "governance",

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from shared.infra.topics import ensure_project_topics
+from services.platform.topics import ensure_project_topics
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.infra import create_database, drop_database, kafka_bootstrap, postgres_admin_url

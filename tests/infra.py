@@ -18,8 +18,8 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.infra.kafka import KafkaServer, ScramUser
-from shared.infra.postgres import PostgresServer
+from tools.kafka import KafkaServer, ScramUser
+from tools.postgres import PostgresServer
 
 LOGS = Path(__file__).resolve().parents[1] / "test-logs"
 KAFKA_IMAGE = "apache/kafka:4.1.1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
@@ -10,25 +11,25 @@ from shared.contracts.envelope import Event
 TODAY = date(2026, 1, 5)
 
 
-def commitment(action_id: str = "bc-ap3-1", system: str = "black-country", **over) -> ev.CommitmentMade:
-    data = dict(
-        action_id=action_id, system=system, action_point="AP3",
-        title="Independent review of every formal disciplinary involving BME staff",
-        accountable_leader="p-leader-1", start_date=date(2026, 1, 1), due_date=date(2026, 12, 31),
-        milestones=[ev.Milestone(milestone_id="m1", title="Review panel in place", due=date(2026, 3, 31))],
-        trajectory=[ev.TrajectoryPoint(by=date(2026, 3, 31), percent=25),
-                    ev.TrajectoryPoint(by=date(2026, 6, 30), percent=50)],
-        measure=ev.Measure(code="WRES-3", name="Relative likelihood of BME staff entering formal disciplinary",
-                           baseline=1.6, target=1.0, range_low=0.8, range_high=1.25),
-    ) | over
+def commitment(action_id: str = "bc-ap3-1", system: str = "black-country", **over: Any) -> ev.CommitmentMade:
+    data: dict[str, Any] = {
+        "action_id": action_id, "system": system, "action_point": "AP3",
+        "title": "Independent review of every formal disciplinary involving BME staff",
+        "accountable_leader": "p-leader-1", "start_date": date(2026, 1, 1), "due_date": date(2026, 12, 31),
+        "milestones": [ev.Milestone(milestone_id="m1", title="Review panel in place", due=date(2026, 3, 31))],
+        "trajectory": [ev.TrajectoryPoint(by=date(2026, 3, 31), percent=25),
+                       ev.TrajectoryPoint(by=date(2026, 6, 30), percent=50)],
+        "measure": ev.Measure(code="WRES-3", name="Relative likelihood of BME staff entering formal disciplinary",
+                              baseline=1.6, target=1.0, range_low=0.8, range_high=1.25),
+    } | over
     return ev.CommitmentMade.new(source=system, subject=action_id, data=ev.Commitment(**data))
 
 
 def progress(action_id: str = "bc-ap3-1", system: str = "black-country", percent: float = 30,
-             as_of: date = date(2026, 4, 1), **over) -> ev.ProgressReported:
-    data = dict(action_id=action_id, as_of=as_of, percent_complete=percent,
-                narrative=ev.Narrative(working="Panel meets weekly", stopping_progress="",
-                                       not_working="")) | over
+             as_of: date = date(2026, 4, 1), **over: Any) -> ev.ProgressReported:
+    data: dict[str, Any] = {"action_id": action_id, "as_of": as_of, "percent_complete": percent,
+                            "narrative": ev.Narrative(working="Panel meets weekly", stopping_progress="",
+                                                      not_working="")} | over
     return ev.ProgressReported.new(source=system, subject=action_id, data=ev.ProgressReport(**data))
 
 

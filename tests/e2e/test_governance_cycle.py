@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from shared.infra.scripted_cycle import CHAIR, run_scripted_cycle
+from tools.cycle_cast import CHAIR
+from tools.scripted_cycle import run_scripted_cycle
 
 pytestmark = pytest.mark.e2e
 

@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.infra.acls import grant_project_acls, scram_users
-from shared.infra.kafka import KafkaServer
-from shared.infra.topics import ensure_project_topics
+from services.platform.topics import ensure_project_topics
 from tests.infra import SECURED_SYSTEMS, password_for, secured_kafka
+from tools.acls import grant_project_acls, scram_users
+from tools.kafka import KafkaServer
 
 
 @pytest.fixture(scope="session")

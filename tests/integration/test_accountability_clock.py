@@ -1,4 +1,4 @@
-"""``python -m shared.clock`` publishes ticks to the real broker."""
+"""``python -m services.platform.clock`` publishes ticks to the real broker."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from services.platform.topics import ensure_topics
 from shared.contracts import parse_event
 from shared.contracts.events import ClockTicked
-from shared.infra.topics import ensure_topics
 from tests.kafka_tools import collect
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ async def test_the_clock_process_ticks_to_the_broker_with_the_wall_clock_time(ka
     await ensure_topics(kafka, [topic])
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "CLOCK_TOPIC": topic, "CLOCK_INTERVAL_SECONDS": "0.2"}
     before = datetime.now(UTC)
-    done = subprocess.run([sys.executable, "-m", "shared.clock", "--ticks", "3"], cwd=REPO, env=env,
+    done = subprocess.run([sys.executable, "-m", "services.platform.clock", "--ticks", "3"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     records = await collect(kafka, topic, lambda r: len(r) >= 3)

@@ -23,7 +23,6 @@ from services.accountability.handlers import INPUTS
 from services.accountability.replay import replay_and_compare
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
-from shared.infra.ports import free_port
 from tests.infra import create_database
 from tests.integration.test_accountability_service import (
     BARE,
@@ -36,6 +35,7 @@ from tests.integration.test_accountability_service import (
     settings_for,
 )
 from tests.kafka_tools import eventually, produce
+from tools.ports import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -60,8 +60,7 @@ class Instance:
         self.port = free_port()
         self.log = logs / f"{name}.log"
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "ACCOUNTABILITY_DATABASE_URL": database_url,
-               "CONSUMER_GROUP": group, "HTTP_PORT": str(self.port), "LOG_LEVEL": "INFO",
-               "INSTANCE_ID": name, "PYTHONUNBUFFERED": "1"}
+               "CONSUMER_GROUP": group, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
         env.pop("DATABASE_URL", None)
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(

@@ -14,11 +14,11 @@ from services.actions.app import build
 from services.actions.settings import ActionsSettings
 from shared.contracts import parse_event
 from shared.contracts.topics import Groups, system_feedback, system_inbound
-from shared.infra.acls import service_principal, system_principal
-from shared.infra.kafka import KafkaServer
 from tests.infra import login, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment, progress
+from tools.acls import service_principal, system_principal
+from tools.kafka import KafkaServer
 
 pytestmark = pytest.mark.integration
 WAIT = 60

@@ -31,8 +31,8 @@ from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
-from shared.infra.ports import free_port
 from tests.kafka_tools import collect, eventually, produce
+from tools.ports import free_port
 
 pytestmark = pytest.mark.integration
 

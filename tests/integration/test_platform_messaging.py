@@ -8,9 +8,9 @@ import uuid
 import pytest
 from faststream import TestApp
 
+from services.platform.topics import ensure_topics
 from shared.contracts import Event, parse_event
 from shared.contracts.events import ClockTicked, ProgressReported, Tick
-from shared.infra.topics import ensure_topics
 from shared.messaging import SUBSCRIBER_DEFAULTS, DeadLetterPolicy, event_decoder, make_broker
 from shared.settings import ServiceSettings
 from tests.kafka_tools import collect, eventually, header, produce

@@ -16,9 +16,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
+from services.platform.topics import ensure_topics
 from shared.contracts import Event, parse_event
 from shared.db import Database
-from shared.infra.topics import ensure_topics
 from shared.messaging import make_broker
 from shared.outbox import OutboxRelay, add_to_outbox
 from shared.settings import ServiceSettings

@@ -10,12 +10,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
 from shared.contracts.topics import ACTION_CHANGES, Groups, system_feedback, system_inbound
-from shared.infra.acls import scram_users, service_principal, system_principal
-from shared.infra.kafka import KafkaServer
-from shared.infra.stack import running_stack
 from tests.infra import SECURED_SYSTEMS, login, password_for
 from tests.kafka_tools import collect, produce
 from tests.samples import commitment
+from tools.acls import scram_users, service_principal, system_principal
+from tools.kafka import KafkaServer
+from tools.stack import running_stack
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 
-from shared.infra.stack import StackError, running_stack
+from tools.stack import StackError, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def test_the_one_command_stack_prints_where_everything_is_and_stops_it_all_on_ct
 ):
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka,
            "POSTGRES_URL": postgres_admin}
-    command = [sys.executable, "-m", "shared.infra.stack", "up", "--service", "actions", "--no-clock",
+    command = [sys.executable, "-m", "tools.stack", "up", "--service", "actions", "--no-clock",
                "--free-ports", "--logs", str(tmp_path)]
     stack = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     try:

@@ -49,12 +49,13 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from shared.infra.kafka import LIB, KafkaServer
-from shared.infra.ports import wait_for_port
-from shared.infra.postgres import PostgresServer
-from shared.infra.stack import Process, Stack
 from shared.reference import ReferenceData
 from tests.infra import create_database
+from tools.kafka import LIB, KafkaServer
+from tools.ports import wait_for_port
+from tools.postgres import PostgresServer
+from tools.processes import Process
+from tools.stack import Stack
 
 LEADERS = [f"p-res-leader-{i}" for i in range(4)]
 CHAIR = "p-panel-chair"  # AccountabilitySettings.panel_chair's default
@@ -174,14 +175,14 @@ class Rig:
 
     async def second_instance(self, service: str) -> Process:
         """Another instance in the same consumer group: the first one's command on a new port."""
-        from shared.infra.ports import free_port
+        from tools.ports import free_port
 
         first = self.stack.services[service]
         port = free_port()
         command = list(first.command)
         command[command.index("--port") + 1] = str(port)
         twin = Process(f"{service}-2", command, self.logs / f"{service}-2.log", port)
-        twin.start(self.environment_of(first) | {"HTTP_PORT": str(port), "INSTANCE_ID": f"{service}-2"})
+        twin.start(self.environment_of(first))
         self.extra.append(twin)
         await self.ready(twin)
         return twin

@@ -31,13 +31,13 @@ from hypothesis import strategies as st
 
 from shared.contracts import events as ev
 from shared.contracts.topics import DIRECTORY, RESPONSES, system_inbound
-from shared.infra.kafka import KafkaServer
-from shared.infra.ports import free_port
-from shared.infra.postgres import PostgresServer
-from shared.infra.stack import running_stack
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.resilience.rig import FIRST_DAY, BadInput, Mailbox, Rig, Row, check_everything, table
+from tools.kafka import KafkaServer
+from tools.ports import free_port
+from tools.postgres import PostgresServer
+from tools.stack import running_stack
 
 pytestmark = pytest.mark.resilience
 

@@ -1,11 +1,11 @@
-"""The governance clock (shared/clock.py): what it sends and at what cadence, without a broker."""
+"""The governance clock (services/platform/clock.py): what it sends and at what cadence, without a broker."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from shared.clock import ClockSettings, run, tick
+from services.platform.clock import ClockSettings, run, tick
 from shared.contracts import parse_event
 from shared.contracts.events import ClockTicked
 from shared.contracts.topics import CLOCK

@@ -2,14 +2,14 @@
 
 import pytest
 
-from shared.asyncapi import DOCS, generate
 from shared.contracts.topics import SERVICES
+from tools.asyncapi import DOCS, generate
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_committed_asyncapi_document_matches_the_code(service):
     committed = (DOCS / f"{service}.json").read_text()
-    assert committed == generate(service), f"regenerate with: python -m shared.asyncapi ({service} drifted)"
+    assert committed == generate(service), f"regenerate with: python -m tools.asyncapi ({service} drifted)"
 
 
 def test_every_event_a_service_consumes_is_in_its_document():

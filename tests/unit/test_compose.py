@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import importlib.util
 import os
 import re
 import subprocess
@@ -18,10 +17,11 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from services.platform.clock import ClockSettings
 from shared.contracts.topics import SERVICES, SHARED_TOPICS, dead_letter, system_feedback, system_inbound
-from shared.infra.kafka import kafka_version
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.kafka import kafka_version
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -140,12 +140,12 @@ def test_the_broker_is_the_official_kraft_image_of_the_version_the_tests_run():
 def topics_init_creates() -> list[str]:
     """What the topics-init container creates, asked of its own command in dry-run mode."""
     spec = compose_service("topics-init")
-    assert spec["command"] == ["python", "-m", "shared.infra.topics"]
+    assert spec["command"] == ["python", "-m", "services.platform.topics"]
     assert set(spec["environment"]) <= {"KAFKA_BOOTSTRAP_SERVERS", "REFERENCE_DATA_PATH"}
     # As in the container: the packaged reference data unless compose names another file.
     env = {k: v for k, v in os.environ.items() if k != "REFERENCE_DATA_PATH"}
     env |= {k: str(v) for k, v in spec["environment"].items()}
-    done = subprocess.run([sys.executable, "-m", "shared.infra.topics", "--dry-run"], cwd=REPO, env=env,
+    done = subprocess.run([sys.executable, "-m", "services.platform.topics", "--dry-run"], cwd=REPO, env=env,
                           capture_output=True, text=True, check=True)
     return done.stdout.split()
 
@@ -165,24 +165,15 @@ def test_topics_init_creates_every_registry_topic_and_nothing_else():
     assert registry_topics() - set(created) == set(), "registry topics that are never created"
 
 
-def clock_settings() -> type[BaseSettings]:
-    """The clock's settings live beside it (shared/clock.py), once that module exists."""
-    if importlib.util.find_spec("shared.clock") is None:
-        pytest.skip("shared.clock is being written by another engineer; the compose file already runs it")
-    from shared.clock import ClockSettings
-
-    return ClockSettings
-
-
 def test_the_clock_runs_from_the_same_image_after_the_topics_exist():
     clock = compose_service("clock")
-    assert clock["command"] == ["python", "-m", "shared.clock"]
+    assert clock["command"] == ["python", "-m", "services.platform.clock"]
     assert clock["image"] == compose_service("actions")["image"]
     assert clock["depends_on"]["topics-init"]["condition"] == "service_completed_successfully"
 
 
 def test_every_variable_compose_sets_for_the_clock_is_a_field_of_its_settings():
-    unknown = set(compose_service("clock")["environment"]) - env_names(clock_settings())
+    unknown = set(compose_service("clock")["environment"]) - env_names(ClockSettings)
     assert not unknown, f"clock: {sorted(unknown)} are not fields of ClockSettings"
 
 

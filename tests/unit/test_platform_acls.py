@@ -10,7 +10,7 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from shared.infra.acls import (
+from tools.acls import (
     DESCRIBE,
     GROUP,
     PREFIXED,

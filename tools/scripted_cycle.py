@@ -1,6 +1,6 @@
 """The README's first command: a full governance cycle on the real stack, time compressed.
 
-    .venv/bin/python -m shared.infra.scripted_cycle [--out out/cycle]
+    .venv/bin/python -m tools.scripted_cycle [--out out/cycle]
 
 The 11 systems commit to actions under the five action points and post progress; some
 slip (progress behind plan, a missed milestone, a measure out of range, silence past the
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -33,84 +33,15 @@ from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
+from shared.contracts.envelope import Event
 from shared.contracts.topics import CLOCK, DIRECTORY, RESPONSES, system_inbound
-from shared.infra.ports import free_port
-from shared.infra.stack import Stack, running_stack
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.cycle_cast import YEAR, Cast, commitments, people
+from tools.ports import free_port
+from tools.stack import Stack, running_stack
 
-YEAR = 2026
-CHAIR, SECRETARY = "p-panel-chair", "p-board-secretary"
-
-
-# ---- the people and the actions ------------------------------------------------------
-
-def leader(system: str, n: int) -> str:
-    return f"p-lead-{system}-{n}"
-
-
-def people(systems: list[str]) -> list[ev.Person]:
-    found = [
-        ev.Person(person_id=CHAIR, name="Panel Chair", email="panel.chair@example.org", roles=["panel_chair"]),
-        ev.Person(person_id=SECRETARY, name="Board Secretary", email="board.secretary@example.org",
-                  roles=["board_secretary"]),
-    ]
-    for s in systems:
-        found.append(ev.Person(person_id=f"p-sro-{s}", name=f"SRO {s}", email=f"sro.{s}@example.org",
-                               roles=["sro"], systems=[s]))
-        found += [ev.Person(person_id=leader(s, n), name=f"Leader {n} {s}", email=f"lead{n}.{s}@example.org",
-                            roles=["leader"], systems=[s]) for n in (1, 2)]
-    return found
-
-
-TITLES = {
-    "AP1": "Risk assessments that make BME staff feel safer",
-    "AP2": "Freedom to Speak Up guardians BME staff trust",
-    "AP3": "Independent review of every formal disciplinary involving BME staff",
-    "AP4": "Fair interviews: diverse panels for every band 8a+ appointment",
-    "AP5": "Staff network chairs sit on the board's people committee",
-}
-WRES_DISCIPLINARY = ev.Measure(code="WRES-3", name="Relative likelihood of BME staff entering formal disciplinary",
-                               baseline=1.5, target=1.0, range_low=0.8, range_high=1.25,
-                               direction="lower_is_better")
-
-
-def commitments(systems: list[str]) -> list[ev.CommitmentMade]:
-    made = []
-    for i, s in enumerate(systems):
-        for n, point in ((1, f"AP{i % 5 + 1}"), (2, f"AP{(i + 2) % 5 + 1}")):
-            action_id = f"{s}-{point.lower()}"
-            made.append(ev.CommitmentMade.new(source=s, subject=action_id, data=ev.Commitment(
-                action_id=action_id, system=s, action_point=point, title=TITLES[point],
-                accountable_leader=leader(s, n), start_date=date(YEAR, 1, 5), due_date=date(YEAR, 12, 31),
-                milestones=[ev.Milestone(milestone_id="m1", title="Plan agreed with the staff network",
-                                         due=date(YEAR, 2, 13))],
-                trajectory=[ev.TrajectoryPoint(by=date(YEAR, 2, 13), percent=20),
-                            ev.TrajectoryPoint(by=date(YEAR, 6, 30), percent=50),
-                            ev.TrajectoryPoint(by=date(YEAR, 12, 31), percent=100)],
-                measure=WRES_DISCIPLINARY if point == "AP3" else None,
-            )))
-    return made
-
-
-@dataclass
-class Cast:
-    """Which actions play which part in the story."""
-
-    recovers: str  # behind plan, sends a recovery plan, catches up
-    ignores: str  # misses a milestone, says nothing, reaches the Panel
-    measure: str  # a measure out of range, explains
-    silent_system: str  # posts nothing all cycle
-
-    @classmethod
-    def choose(cls, made: list[ev.CommitmentMade]) -> Cast:
-        by_system: dict[str, list[str]] = {}
-        for c in made:
-            by_system.setdefault(c.data.system, []).append(c.subject)
-        systems = list(by_system)
-        ap3 = next(c.subject for c in made if c.data.action_point == "AP3" and c.data.system not in systems[:2])
-        return cls(recovers=by_system[systems[1]][0], ignores=by_system[systems[3]][0], measure=ap3,
-                   silent_system=systems[6])
+WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
 
 # ---- the run -------------------------------------------------------------------------
@@ -122,7 +53,7 @@ class NoticeFolder:
     folder: Path
     received: list[dict[str, Any]] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         n = len(self.received) + 1
         path = self.folder / f"{n:03d}.eml"
@@ -161,7 +92,7 @@ class Cycle:
         self.producer: AIOKafkaProducer | None = None
         self.http = httpx.AsyncClient(timeout=10)
 
-    async def send(self, topic: str, event: ev.Event) -> None:
+    async def send(self, topic: str, event: Event) -> None:
         assert self.producer is not None
         await self.producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
 
@@ -182,24 +113,28 @@ class Cycle:
     async def status(self) -> dict[str, Any]:
         r = await self.http.get(self.stack.url("accountability") + "/status")
         r.raise_for_status()
-        found = r.json()
+        found: dict[str, Any] = r.json()
         self.story.statuses = {a["action_id"]: a["status"] for a in found["actions"]}
         return found
 
-    async def wait_for(self, check: Callable[[dict[str, Any]], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check(await self.status()):
-                return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"timed out waiting for {what}; see the logs in {self.stack.logs_dir}")
+    async def wait_for(self, check: Callable[[dict[str, Any]], bool], what: str) -> None:
+        """Poll accountability's /status until ``check`` holds, for WAIT_SECONDS at most."""
+        try:
+            async with asyncio.timeout(WAIT_SECONDS):
+                while True:
+                    if check(await self.status()):
+                        return
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise RuntimeError(f"timed out waiting for {what}; see the logs in {self.stack.logs_dir}") from None
 
     def line(self) -> str:
         counts: dict[str, int] = {}
         for s in self.story.statuses.values():
             counts[s] = counts.get(s, 0) + 1
         rag = " ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items()))
-        return f"{self.story.today}  actions {len(self.story.statuses):>2}  {rag:<45} e-mails {len(self.folder.received)}"
+        return (f"{self.story.today}  actions {len(self.story.statuses):>2}  {rag:<45} "
+                f"e-mails {len(self.folder.received)}")
 
     def progress(self, action_id: str, percent: float, day: date, **extra: Any) -> ev.ProgressReported:
         system = next(c.data.system for c in self.made if c.subject == action_id)
@@ -208,80 +143,17 @@ class Cycle:
         return ev.ProgressReported.new(source=system, subject=action_id, data=ev.ProgressReport(
             action_id=action_id, as_of=day, percent_complete=percent, narrative=narrative, **extra))
 
-    async def post(self, event: ev.Event) -> None:
+    async def post(self, event: Event) -> None:
         await self.send(system_inbound(event.source), event)
 
     async def run(self) -> Story:
-        c = self.cast
         self.producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka_bootstrap, enable_idempotence=True)
         await self.producer.start()
         try:
-            self.say("People: registering leaders, SROs, the Panel's chair and the Board's secretary")
-            for person in people(self.systems):
-                await self.send(DIRECTORY.name, ev.PersonUpdated.new(source="admin", subject=person.person_id,
-                                                                     data=person))
-            self.say("1 January: the cycle opens")
-            await self.tick(date(YEAR, 1, 1))
-
-            self.say(f"5 January: the {len(self.systems)} systems commit to {len(self.made)} actions")
-            for made in self.made:
-                await self.post(made)
-            await self.wait_for(lambda s: s["count"] == len(self.made), "every commitment to be judged")
-            await self.days(date(YEAR, 1, 5), date(YEAR, 1, 19))
-
-            self.say("20 January: first updates from every system but one")
-            day = date(YEAR, 1, 20)
-            for made in self.made:
-                if made.data.system != c.silent_system:
-                    await self.post(self.progress(made.subject, 10, day))
-            await self.days(day, date(YEAR, 2, 9))
-
-            self.say("10 February: progress updates; three actions slip, one system stays silent")
-            day = date(YEAR, 2, 10)
-            for made in self.made:
-                a = made.subject
-                if made.data.system == c.silent_system:
-                    continue
-                if a == c.recovers:
-                    await self.post(self.progress(a, 5, day, narrative=ev.Narrative(
-                        working="", stopping_progress="Our network chair left", not_working="Recruitment stalled")))
-                elif a == c.ignores:
-                    await self.post(self.progress(a, 15, day, milestones_missed=["m1"]))
-                elif a == c.measure:
-                    await self.post(self.progress(a, 30, day, milestones_reached=["m1"],
-                                                  measure_value=ev.MeasureValue(value=1.62, as_of=day)))
-                else:
-                    await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
-            await self.days(day, date(YEAR, 2, 16))
-
-            self.say("17 February: one leader sends a recovery plan, another explains the measure")
-            await self.respond(ev.RecoveryPlanReceived, c.recovers, "We have a new network chair and a "
-                               "weekly working group; we will be back on plan by 10 March.", date(YEAR, 3, 10))
-            await self.respond(ev.ExplanationReceived, c.measure, "Three cases from one ward; an independent "
-                               "review is under way.", None)
-            await self.days(date(YEAR, 2, 17), date(YEAR, 3, 5))
-
-            self.say("6 March: the recovering action catches up")
-            await self.post(self.progress(c.recovers, 32, date(YEAR, 3, 6), milestones_reached=["m1"]))
-            await self.days(date(YEAR, 3, 6), date(YEAR, 3, 11))
-
-            self.say("12 March: the second round of updates (the silent system still posts nothing)")
-            day = date(YEAR, 3, 12)
-            for made in self.made:
-                a = made.subject
-                if made.data.system != c.silent_system and a not in (c.recovers, c.ignores):
-                    await self.post(self.progress(a, 35, day))
-            await self.days(day, date(YEAR, 3, 25))
-
-            self.say("26 March: the Panel meets and records a decision")
-            agenda = (await self.http.get(self.stack.url("accountability") + "/agenda")).json()
-            self.story.agenda = agenda.get("items", [])
-            await self.send(RESPONSES.name, ev.PanelDecisionRecorded.new(
-                source="panel", subject=c.ignores, data=ev.PanelDecision(
-                    decision_id=f"d-{c.ignores}", meeting_id=agenda.get("meeting_id", "panel"), action_id=c.ignores,
-                    kind="recovery_plan_due", note="The Panel asks for a recovery plan with named owners.",
-                    due_date=date(YEAR, 4, 20))))
-            await self.days(date(YEAR, 3, 26), date(YEAR, 4, 1))
+            await self.opening()
+            await self.slipping()
+            await self.answering()
+            await self.panel()
             self.say("1 April: the cycle has closed")
             await self.finish()
             return self.story
@@ -289,7 +161,85 @@ class Cycle:
             await self.producer.stop()
             await self.http.aclose()
 
-    async def respond(self, kind: type[ev.Event], action_id: str, text: str, recover_by: date | None) -> None:
+    async def opening(self) -> None:
+        """January: the people, the cycle opens, every commitment, the first updates."""
+        self.say("People: registering leaders, SROs, the Panel's chair and the Board's secretary")
+        for person in people(self.systems):
+            await self.send(DIRECTORY.name, ev.PersonUpdated.new(source="admin", subject=person.person_id,
+                                                                 data=person))
+        self.say("1 January: the cycle opens")
+        await self.tick(date(YEAR, 1, 1))
+
+        self.say(f"5 January: the {len(self.systems)} systems commit to {len(self.made)} actions")
+        for made in self.made:
+            await self.post(made)
+        await self.wait_for(lambda s: s["count"] == len(self.made), "every commitment to be judged")
+        await self.days(date(YEAR, 1, 5), date(YEAR, 1, 19))
+
+        self.say("20 January: first updates from every system but one")
+        day = date(YEAR, 1, 20)
+        for made in self.made:
+            if made.data.system != self.cast.silent_system:
+                await self.post(self.progress(made.subject, 10, day))
+        await self.days(day, date(YEAR, 2, 9))
+
+    async def slipping(self) -> None:
+        """10 February: three actions slip, one system stays silent."""
+        c = self.cast
+        self.say("10 February: progress updates; three actions slip, one system stays silent")
+        day = date(YEAR, 2, 10)
+        for made in self.made:
+            a = made.subject
+            if made.data.system == c.silent_system:
+                continue
+            if a == c.recovers:
+                await self.post(self.progress(a, 5, day, narrative=ev.Narrative(
+                    working="", stopping_progress="Our network chair left", not_working="Recruitment stalled")))
+            elif a == c.ignores:
+                await self.post(self.progress(a, 15, day, milestones_missed=["m1"]))
+            elif a == c.measure:
+                await self.post(self.progress(a, 30, day, milestones_reached=["m1"],
+                                              measure_value=ev.MeasureValue(value=1.62, as_of=day)))
+            else:
+                await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
+        await self.days(day, date(YEAR, 2, 16))
+
+    async def answering(self) -> None:
+        """17 February to 25 March: leaders answer, one action recovers, the second round of updates."""
+        c = self.cast
+        self.say("17 February: one leader sends a recovery plan, another explains the measure")
+        await self.respond(ev.RecoveryPlanReceived, c.recovers, "We have a new network chair and a "
+                           "weekly working group; we will be back on plan by 10 March.", date(YEAR, 3, 10))
+        await self.respond(ev.ExplanationReceived, c.measure, "Three cases from one ward; an independent "
+                           "review is under way.", None)
+        await self.days(date(YEAR, 2, 17), date(YEAR, 3, 5))
+
+        self.say("6 March: the recovering action catches up")
+        await self.post(self.progress(c.recovers, 32, date(YEAR, 3, 6), milestones_reached=["m1"]))
+        await self.days(date(YEAR, 3, 6), date(YEAR, 3, 11))
+
+        self.say("12 March: the second round of updates (the silent system still posts nothing)")
+        day = date(YEAR, 3, 12)
+        for made in self.made:
+            a = made.subject
+            if made.data.system != c.silent_system and a not in (c.recovers, c.ignores):
+                await self.post(self.progress(a, 35, day))
+        await self.days(day, date(YEAR, 3, 25))
+
+    async def panel(self) -> None:
+        """26 March: the Panel meets and records a decision; the days to the cycle's close."""
+        c = self.cast
+        self.say("26 March: the Panel meets and records a decision")
+        agenda = (await self.http.get(self.stack.url("accountability") + "/agenda")).json()
+        self.story.agenda = agenda.get("items", [])
+        await self.send(RESPONSES.name, ev.PanelDecisionRecorded.new(
+            source="panel", subject=c.ignores, data=ev.PanelDecision(
+                decision_id=f"d-{c.ignores}", meeting_id=agenda.get("meeting_id", "panel"), action_id=c.ignores,
+                kind="recovery_plan_due", note="The Panel asks for a recovery plan with named owners.",
+                due_date=date(YEAR, 4, 20))))
+        await self.days(date(YEAR, 3, 26), date(YEAR, 4, 1))
+
+    async def respond(self, kind: type[Event], action_id: str, text: str, recover_by: date | None) -> None:
         who = next(c.data.accountable_leader for c in self.made if c.subject == action_id)
         await self.send(RESPONSES.name, kind.new(source=who, subject=action_id, data=ev.LeaderResponse(
             action_id=action_id, from_person=who, text=text, recover_by=recover_by)))
@@ -313,7 +263,7 @@ class Cycle:
         try:
             self.story.pdf = self.out / "board-report.pdf"
             write_pdf(self.story.report, self.story.pdf)
-        except Exception as exc:  # noqa: BLE001 - the HTML is the report; the PDF needs chromium
+        except Exception as exc:  # the HTML is the report; the PDF needs chromium
             self.say(f"(no PDF: {exc})")
             self.story.pdf = None
 
@@ -353,7 +303,9 @@ def _live(message: str) -> None:
     sys.stdout.flush()
 
 
-def main(out: Path = typer.Option(Path("out/cycle"), help="where notices, the report and logs go")) -> None:
+def main(
+    out: Annotated[Path, typer.Option(help="where notices, the report and logs go")] = Path("out/cycle"),
+) -> None:
     """Run a full governance cycle on the real stack, time compressed, and show where to look."""
     out = out.resolve()
     story = asyncio.run(run_scripted_cycle(out, say=_live))

@@ -1,5 +1,8 @@
+"""Free ports on the loopback interface, and waiting for a server to listen on one."""
+
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -9,7 +12,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float, log: Path | None = None, alive=lambda: True) -> None:
+def wait_for_port(port: int, timeout: float, log: Path | None = None,
+                  alive: Callable[[], bool] = lambda: True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not alive():

@@ -1,11 +1,22 @@
-"""Create the project's topics (idempotent): used by the native stack and the tests."""
+"""Create the project's topics (idempotent): docker compose's topics-init job, the native stack
+and the tests."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from shared.contracts.topics import SHARED_TOPICS, all_topic_names
+from shared.reference import ReferenceData
+from shared.settings import DEFAULT_REFERENCE_DATA
 
 
 async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
@@ -16,10 +27,8 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -
         existing = set(await admin.list_topics())
         wanted = [NewTopic(n, by_name.get(n, partitions), 1) for n in names if n not in existing]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process made them meanwhile
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 
@@ -30,27 +39,19 @@ async def ensure_project_topics(bootstrap: str, systems: list[str]) -> list[str]
     return names
 
 
-def main() -> None:
-    """``python -m shared.infra.topics``: create every topic for the systems in the reference
-    data (``KAFKA_BOOTSTRAP_SERVERS``, ``REFERENCE_DATA_PATH``); ``--dry-run`` only lists them.
-    The docker compose topics-init container runs this."""
-    import argparse
-    import asyncio
-    import os
-    import time
-    from pathlib import Path
+# A plain traceback on failure, as before: these run in containers and their output is logs.
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
-    from aiokafka.errors import KafkaConnectionError
 
-    from shared.reference import ReferenceData
-    from shared.settings import DEFAULT_REFERENCE_DATA
-
-    parser = argparse.ArgumentParser(prog="python -m shared.infra.topics", description=main.__doc__)
-    parser.add_argument("--dry-run", action="store_true", help="print the topic names, create nothing")
-    args = parser.parse_args()
+@cli.command()
+def main(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the topic names, create nothing")] = False,
+) -> None:
+    """Create every topic for the systems in the reference data (KAFKA_BOOTSTRAP_SERVERS,
+    REFERENCE_DATA_PATH); --dry-run only lists them. The docker compose topics-init job runs this."""
     reference = Path(os.environ.get("REFERENCE_DATA_PATH") or DEFAULT_REFERENCE_DATA)
     systems = list(ReferenceData.load(reference).systems)
-    if args.dry_run:
+    if dry_run:
         print("\n".join(all_topic_names(systems)))
         return
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
@@ -67,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import signal
 import subprocess
@@ -11,9 +12,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ports import free_port, wait_for_port
+import typer
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+from tools.ports import free_port, wait_for_port
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
 LIB = DEPLOY / "lib"
 
 
@@ -89,16 +92,17 @@ class KafkaServer:
                "--standalone"]
         for user in self.users:
             fmt += ["-S", f"SCRAM-SHA-512=[name={user.name},password={user.password}]"]
-        done = subprocess.run(fmt, capture_output=True, text=True)
+        done = subprocess.run(fmt, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"formatting Kafka storage failed:\n{done.stdout}\n{done.stderr}")
-        out = open(self._tmp / "stdout.log", "wb")
-        self.process = subprocess.Popen(
-            [*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # The broker keeps writing to the file; this process needs no handle on it.
+        with open(self._tmp / "stdout.log", "wb") as out:
+            process = self.process = subprocess.Popen(
+                [*java, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started = time.monotonic()
-        wait_for_port(self.port, timeout, self.log_file, alive=lambda: self.process.poll() is None)
+        wait_for_port(self.port, timeout, self.log_file, alive=lambda: process.poll() is None)
         self._wait_for_log("Kafka Server started", timeout - (time.monotonic() - started))
         return self
 
@@ -174,9 +178,15 @@ class KafkaServer:
 
 
 def _cluster_id() -> str:
-    import base64
+    """A random cluster id as Kafka writes them: 16 bytes, URL-safe base64, no padding.
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    About one draw in 64 starts with ``-`` and the storage tool reads that as an option and
+    refuses it; Kafka's own ``Uuid.randomUuid()`` draws again in that case, and so does this.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 _LOG4J = """\
@@ -195,7 +205,8 @@ logger.state.level = WARN
 """
 
 
-def main() -> None:  # pragma: no cover - a manual check: python -m shared.infra.kafka
+def main() -> None:  # pragma: no cover - a manual check: python -m tools.kafka
+    """Start a broker on free ports, print where it is, stop it on Ctrl-C."""
     t0 = time.monotonic()
     server = KafkaServer().start()
     print(f"Kafka {kafka_version()} on {server.bootstrap} in {time.monotonic() - t0:.1f}s; logs {server.log_file}")
@@ -206,4 +217,4 @@ def main() -> None:  # pragma: no cover - a manual check: python -m shared.infra
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

@@ -15,8 +15,21 @@ broker's loopback PLAINTEXT listener, whose ANONYMOUS principal is the super use
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+# confluent_kafka.admin re-exports these from private modules without declaring them
+# (no __all__, no "as"), so mypy's strict mode does not see them as exported.
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+)
 
 from shared.contracts.topics import (
     SERVICES,
@@ -26,7 +39,7 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from shared.infra.kafka import ScramUser
+from tools.kafka import ScramUser
 
 READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
 TOPIC, GROUP = "TOPIC", "GROUP"
@@ -102,15 +115,7 @@ def project_acls(systems: Iterable[str]) -> list[Grant]:
     return sorted(grants)
 
 
-def _binding(grant: Grant):  # -> confluent_kafka.admin.AclBinding
-    from confluent_kafka.admin import (
-        AclBinding,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
-    )
-
+def _binding(grant: Grant) -> AclBinding:
     return AclBinding(
         ResourceType[grant.resource], grant.name, ResourcePatternType[grant.pattern],
         f"User:{grant.principal}", "*", AclOperation[grant.operation], AclPermissionType.ALLOW,
@@ -119,36 +124,25 @@ def _binding(grant: Grant):  # -> confluent_kafka.admin.AclBinding
 
 def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0) -> None:
     """Create ``grants`` (idempotent: Kafka keeps one copy of an identical ACL)."""
-    from confluent_kafka.admin import AdminClient
-
     admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})  # errors only
     futures = admin.create_acls([_binding(g) for g in grants], request_timeout=timeout)
     failed = []
     for binding, future in futures.items():
         try:
             future.result(timeout)
-        except Exception as exc:  # noqa: BLE001 - collected, then reported together
+        except Exception as exc:  # collected, then reported together
             failed.append(f"{binding}: {exc}")
     if failed:
         raise RuntimeError("creating ACLs failed:\n" + "\n".join(failed))
     _wait_until_enforced(admin, len(grants), timeout)
 
 
-def _wait_until_enforced(admin, expected: int, timeout: float) -> None:
+def _wait_until_enforced(admin: AdminClient, expected: int, timeout: float) -> None:
     """create_acls returns once the controller accepted them; the broker's authorizer learns
     of them a moment later, and a client that connects in between is refused. The broker
     answers describe_acls from the authorizer itself, so seeing them there means enforced."""
-    import time
-
-    from confluent_kafka.admin import (
-        AclBindingFilter,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
-    )
-
-    every = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+    # None matches any name, principal and host (as documented); the annotations say str.
+    every = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
                              AclOperation.ANY, AclPermissionType.ANY)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

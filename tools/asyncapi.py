@@ -1,16 +1,18 @@
 """Generate each service's AsyncAPI document from its code (FastStream builds it from the
 subscribers, their typed parameters and the declared outputs).
 
-    .venv/bin/python -m shared.asyncapi          # rewrite docs/asyncapi/*.json
-    .venv/bin/python -m shared.asyncapi --check  # exit 1 when the committed copies drift
+    .venv/bin/python -m tools.asyncapi          # rewrite docs/asyncapi/*.json
+    .venv/bin/python -m tools.asyncapi --check  # exit 1 when the committed copies drift
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from shared.contracts.topics import SERVICES
 
@@ -28,8 +30,14 @@ def generate(service: str) -> str:
     return json.dumps(json.loads(app.schema.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    check = "--check" in sys.argv
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(
+    check: Annotated[bool, typer.Option("--check", help="exit 1 when the committed copies drift")] = False,
+) -> None:
+    """Write each service's AsyncAPI document to docs/asyncapi/, or only compare with --check."""
     drifted = []
     for service in SERVICES:
         path = DOCS / f"{service}.json"
@@ -42,10 +50,9 @@ def main() -> int:
             path.write_text(text)
             print(f"wrote {path}")
     if drifted:
-        print("AsyncAPI documents differ from the code; run: python -m shared.asyncapi\n" + "\n".join(drifted))
-        return 1
-    return 0
+        print("AsyncAPI documents differ from the code; run: python -m tools.asyncapi\n" + "\n".join(drifted))
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli()

@@ -1,7 +1,7 @@
 """The governance clock: the production source of time.
 
-    python -m shared.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
-    python -m shared.clock --ticks 1  # one tick, then exit
+    python -m services.platform.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
+    python -m services.platform.clock --ticks 1  # one tick, then exit
 
 Publishes ``clock.ticked`` to ``governance.clock`` (key ``clock``) carrying the wall-clock
 instant. The services never read the wall clock to decide anything: time reaches them only
@@ -12,22 +12,23 @@ the latest it has seen, and a later tick only moves time forward.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated
 
+import typer
 from pydantic import Field
 
-from .contracts.envelope import utc_now
-from .contracts.events import ClockTicked, Tick
-from .contracts.topics import CLOCK
-from .logging import configure_logging, get_logger
-from .messaging import TRANSIENT_ERRORS, make_broker
-from .settings import ServiceSettings
+from shared.contracts.envelope import utc_now
+from shared.contracts.events import ClockTicked, Tick
+from shared.contracts.topics import CLOCK
+from shared.logging import configure_logging, get_logger
+from shared.messaging import TRANSIENT_ERRORS, make_broker
+from shared.settings import ServiceSettings
 
 log = get_logger("clock")
 
@@ -90,15 +91,21 @@ async def _main(settings: ClockSettings, ticks: int | None) -> None:
     await run(settings, ticks=ticks, stop=stop)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.clock", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ticks", type=int, default=None, help="send this many ticks, then exit")
-    args = parser.parse_args(argv)
+# A plain traceback on failure, as before: these run in containers and their output is logs.
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@cli.command()
+def main(
+    ticks: Annotated[int | None, typer.Option(help="send this many ticks, then exit")] = None,
+) -> None:
+    """The governance clock: the production source of time (CLOCK_INTERVAL_SECONDS, CLOCK_TOPIC,
+    KAFKA_BOOTSTRAP_SERVERS from the environment)."""
     settings = ClockSettings()
     configure_logging("clock", settings.log_level)
     log.info("clock_started", interval=settings.clock_interval_seconds, topic=settings.clock_topic)
-    asyncio.run(_main(settings, args.ticks))
+    asyncio.run(_main(settings, ticks))
 
 
 if __name__ == "__main__":
-    main()
+    cli()

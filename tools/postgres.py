@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ports import free_port, wait_for_port
+from tools.ports import free_port, wait_for_port
 
 SERVICE_DATABASES = ("actions", "accountability", "notifications")
 
