@@ -13,9 +13,9 @@ from services.accountability.board_report import (
     ReportError,
     build_report_data,
     describe,
-    readable_date,
     render_html,
 )
+from shared.contracts.vocabulary import date_in_words
 
 SYSTEMS = {"birmingham-solihull": "Birmingham and Solihull", "black-country": "Black Country",
            "lincolnshire": "Lincolnshire", "northamptonshire": "Northamptonshire"}
@@ -304,8 +304,8 @@ def test_no_summaries_or_an_unknown_cycle_is_a_clear_error() -> None:
 
 
 def test_dates_read_as_words() -> None:
-    assert readable_date("2026-04-01") == "1 April 2026"
-    assert readable_date(None) == ""
+    assert date_in_words("2026-04-01") == "1 April 2026"
+    assert date_in_words(None) == ""
 
 
 def test_actions_not_yet_judged_leave_their_cell_blank() -> None:

@@ -1,0 +1,331 @@
+"""What the Board's report shows, built from the read API's answers: pure, no I/O.
+
+``build_report_data`` takes ``/cycle-summary`` answers (latest first, as ``/cycles`` lists
+them) and ``/status``, and returns a ``ReportData`` that the page and its charts are drawn
+from. Every word about statuses, ladder steps, Panel decisions and dates comes from the one
+vocabulary (``shared.contracts.vocabulary``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.contracts.vocabulary import DECISION_WORDS, LadderStep, Status, date_in_words, decision_words
+from shared.reference import ReferenceData
+
+from .palette import CELL_FILL, NO_ACTIONS_FILL
+
+CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
+TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
+
+# What the "what was done" chart counts when an escalation reaches a rung.
+_ESCALATED = {LadderStep.LEADER_ASKED: "Leaders asked to explain", LadderStep.PANEL_AGENDA: "Put on the Panel's agenda",
+              LadderStep.PEOPLE_BOARD: "Sent to the People Board"}
+
+
+class ReportError(Exception):
+    """The report cannot be made: the message says why, in words for whoever ran it."""
+
+
+def _status(value: str | None) -> Status | None:
+    if value is None:
+        return None
+    try:
+        return Status(value)
+    except ValueError:
+        return None
+
+
+def _step(value: str | None) -> LadderStep | None:
+    if value is None:
+        return None
+    try:
+        return LadderStep(value)
+    except ValueError:
+        return None
+
+
+def severity(value: str | None) -> int:
+    """The vocabulary's severity of a status (higher is worse); 0 for none or an unknown one."""
+    found = _status(value)
+    return found.severity if found is not None else 0
+
+
+def panel_did(kind: str) -> str:
+    """'Panel asked for a recovery plan': what the Panel decided, as a sentence's start."""
+    return f"Panel {decision_words(kind)}" if kind else "Panel decision"
+
+
+# ---- what the report shows ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeatCell:
+    status: Status | None  # the worst status of the cell's actions; None: no actions
+    counts: dict[str, int]
+    total: int
+
+    @property
+    def fill(self) -> str:
+        return CELL_FILL[self.status] if self.status else NO_ACTIONS_FILL
+
+    @property
+    def label(self) -> str:
+        if not self.total:
+            return "no actions"
+        parts = [f"{n} {Status(s).words}" for s, n in sorted(self.counts.items(), key=lambda kv: -severity(kv[0]))
+                 if n]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    system_id: str
+    name: str
+    cells: list[HeatCell]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    columns: list[tuple[str, str]]  # (action point id, its name)
+    rows: list[HeatRow]
+
+
+@dataclass(frozen=True)
+class DoneEntry:
+    on: str
+    kind: str  # escalation | response | decision
+    text: str
+
+
+@dataclass(frozen=True)
+class SlippingAction:
+    action_id: str
+    title: str
+    system: str
+    action_point: str
+    status: str
+    worst_status: str
+    reasons: list[dict[str, str]]
+    done: list[DoneEntry]
+
+    @property
+    def recovered(self) -> bool:
+        return self.status not in ("at_risk", "off_track")
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    action_id: str
+    title: str
+    system: str
+    highest_step: LadderStep
+    resolved: bool
+    decisions: list[DoneEntry]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    cycle_id: str
+    counts: dict[str, int]
+    slipped: int
+    final: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.get(s, 0) for s in CHART_ORDER)
+
+
+@dataclass(frozen=True)
+class WorkedAction:
+    action_id: str
+    title: str
+    system: str
+    action_point: str
+    why: list[str]
+    what_is_working: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    cycle_id: str
+    opens_on: str
+    closes_on: str
+    submission_deadline: str
+    final: bool
+    as_of: str
+    totals: dict[str, int]
+    heatmap: Heatmap
+    slipping: list[SlippingAction]
+    ladder: list[LadderRow]
+    done_counts: list[tuple[str, int]]
+    trends: list[TrendPoint]
+    worked: list[WorkedAction]
+    title: str = field(default="")
+
+    @property
+    def heading(self) -> str:
+        return self.title or f"People Board report: cycle {self.cycle_id}"
+
+
+# ---- building it ----------------------------------------------------------------------------
+
+def _names(groups: Sequence[dict[str, Any]]) -> dict[str, str]:
+    return {g["id"]: g.get("name") or g["id"] for g in groups}
+
+
+def build_heatmap(status: dict[str, Any], system_names: dict[str, str],
+                  point_names: dict[str, str]) -> Heatmap:
+    """Every system (a row) by every action point (a column), each cell coloured by its worst action."""
+    # Withdrawn actions are no longer the system's to deliver; unjudged ones have no colour yet.
+    actions = [a for a in status.get("actions", []) if a.get("status") not in (None, "withdrawn")]
+    systems = dict(system_names)
+    points = dict(point_names)
+    for a in actions:
+        systems.setdefault(a["system"], a["system"])
+        points.setdefault(a["action_point"], a["action_point"])
+    columns = sorted(points.items())
+    rows = []
+    for sid, sname in sorted(systems.items(), key=lambda kv: kv[1]):
+        cells = []
+        for pid, _ in columns:
+            members = [a["status"] for a in actions if a["system"] == sid and a["action_point"] == pid]
+            cells.append(HeatCell(status=Status.worst(members), counts=dict(Counter(members)), total=len(members)))
+        rows.append(HeatRow(system_id=sid, name=sname, cells=cells))
+    return Heatmap(columns=columns, rows=rows)
+
+
+def _escalation(kind: str, entry: dict[str, Any]) -> str:
+    step = _step(entry.get("step"))
+    done = step.past if step is not None else entry.get("step") or ""
+    by = f" (answer by {date_in_words(entry['respond_by'])})" if entry.get("respond_by") else ""
+    return {"raised": f"Escalated: {done}{by}", "stepped": f"Escalation stepped up: {done}{by}",
+            "resolved": "Escalation closed: the action is back on track"}.get(kind, f"Escalation {kind}")
+
+
+def describe(entry: dict[str, Any]) -> DoneEntry:
+    """One history entry (escalation, leader's response, Panel decision) as a sentence."""
+    what = entry.get("what", "")
+    on = date_in_words(entry.get("on"))
+    if what.startswith("escalation"):
+        return DoneEntry(on, "escalation", _escalation(what.removeprefix("escalation ").strip(), entry))
+    if what == "panel decision":
+        text = panel_did(entry.get("kind", ""))
+        if entry.get("due_date"):
+            text += f", due by {date_in_words(entry['due_date'])}"
+        if entry.get("note"):
+            text += f": {entry['note']}"
+        return DoneEntry(on, "decision", text)
+    if what == "recovery plan":
+        by = f" (back on track by {date_in_words(entry['recover_by'])})" if entry.get("recover_by") else ""
+        return DoneEntry(on, "response", f"Recovery plan received{by}: {entry.get('text', '')}")
+    if what == "explanation":
+        return DoneEntry(on, "response", f"Explanation received: {entry.get('text', '')}")
+    return DoneEntry(on, "other", what)
+
+
+def _slip_order(a: dict[str, Any]) -> tuple[Any, ...]:
+    # Worst first: off track now, then at risk now, then those that slipped and recovered;
+    # within that, the worse the cycle went and the more reasons off track, the higher.
+    off_reasons = sum(r.get("status") == "off_track" for r in a.get("reasons", []))
+    now = _status(a["status"])
+    return (-now.severity if now is not None and now.slipping else 0,
+            -severity(a.get("worst_status")), -off_reasons, a["action_id"])
+
+
+def _ladder(slipped: list[dict[str, Any]], system_names: dict[str, str]) -> list[LadderRow]:
+    rows = []
+    for a in slipped:
+        history = a.get("done_about_it", [])
+        steps = [step for h in history if h.get("what", "").startswith("escalation")
+                 and (step := _step(h.get("step"))) is not None]
+        if not steps:
+            continue
+        rows.append(LadderRow(
+            action_id=a["action_id"], title=a["title"], system=system_names.get(a["system"], a["system"]),
+            highest_step=max(steps, key=lambda s: s.rung),
+            resolved=any(h.get("what") == "escalation resolved" for h in history),
+            decisions=[describe(h) for h in history if h.get("what") == "panel decision"]))
+    rows.sort(key=lambda r: (r.resolved, -r.highest_step.rung, r.action_id))
+    return rows
+
+
+def _done_counts(slipped: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    found: Counter[str] = Counter()
+    for a in slipped:
+        for h in a.get("done_about_it", []):
+            what = h.get("what", "")
+            if what in ("escalation raised", "escalation stepped"):
+                step = _step(h.get("step"))
+                found[_ESCALATED[step] if step is not None else "Escalated"] += 1
+            elif what == "escalation resolved":
+                found["Escalations closed (recovered)"] += 1
+            elif what == "explanation":
+                found["Explanations received"] += 1
+            elif what == "recovery plan":
+                found["Recovery plans received"] += 1
+            elif what == "panel decision":
+                found[panel_did(h.get("kind", ""))] += 1
+    order = ["Leaders asked to explain", "Explanations received", "Recovery plans received",
+             "Put on the Panel's agenda", *(panel_did(kind) for kind in DECISION_WORDS), "Sent to the People Board",
+             "Escalations closed (recovered)"]
+    return sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+
+
+def _pick(summaries: list[dict[str, Any]], cycle_id: str | None) -> int:
+    ids = [s["cycle_id"] for s in summaries]
+    if cycle_id is not None and cycle_id not in ids:
+        known = f"the cycles are {', '.join(ids)}" if ids else "no cycle has opened yet"
+        raise ReportError(f"no summary for cycle {cycle_id!r}; {known}")
+    if not summaries:
+        raise ReportError("no cycle summaries: the accountability service has not opened a cycle yet")
+    return ids.index(cycle_id) if cycle_id is not None else 0
+
+
+def _trends(history: list[dict[str, Any]]) -> list[TrendPoint]:
+    return [TrendPoint(cycle_id=s["cycle_id"], counts={k: int(s.get("totals", {}).get(k, 0)) for k in CHART_ORDER},
+                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")))
+            for s in history]
+
+
+def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *,
+                      cycle_id: str | None = None, reference: ReferenceData | None = None,
+                      title: str = "") -> ReportData:
+    """The report for one cycle (default: the first summary, i.e. the latest) from the read API's answers.
+
+    ``summaries`` are ``/cycle-summary`` answers, latest first as ``/cycles`` lists them; the
+    trend runs over the reported cycle and the ones before it. ``status`` is ``/status``.
+    """
+    index = _pick(summaries, cycle_id)
+    summary = summaries[index]
+
+    system_names = {**_names(status.get("by_system", [])), **_names(summary.get("by_system", []))}
+    point_names = {**_names(status.get("by_action_point", [])), **_names(summary.get("by_action_point", []))}
+    if reference is not None:
+        system_names.update({k: v.name for k, v in reference.systems.items()})
+        point_names.update({k: v.name for k, v in reference.action_points.items()})
+
+    slipped = sorted(summary.get("slipped", []), key=_slip_order)
+    slipping = [SlippingAction(
+        action_id=a["action_id"], title=a["title"], system=system_names.get(a["system"], a["system"]),
+        action_point=point_names.get(a["action_point"], a["action_point"]), status=a["status"],
+        worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
+        done=[describe(h) for h in a.get("done_about_it", [])]) for a in slipped]
+
+    worked = [WorkedAction(
+        action_id=w["action_id"], title=w["title"], system=system_names.get(w["system"], w["system"]),
+        action_point=point_names.get(w["action_point"], w["action_point"]), why=list(w.get("worked", [])),
+        what_is_working=w.get("what_is_working", "")) for w in summary.get("worked", [])]
+
+    return ReportData(
+        cycle_id=summary["cycle_id"], opens_on=date_in_words(summary.get("opens_on")),
+        closes_on=date_in_words(summary.get("closes_on")),
+        submission_deadline=date_in_words(summary.get("submission_deadline")),
+        final=bool(summary.get("final")), as_of=date_in_words(status.get("as_of") or summary.get("as_of")),
+        totals={k: int(v) for k, v in summary.get("totals", {}).items()},
+        heatmap=build_heatmap(status, system_names, point_names),
+        slipping=slipping, ladder=_ladder(slipped, system_names), done_counts=_done_counts(slipped),
+        trends=_trends(list(reversed(summaries[index:index + TREND_CYCLES]))),  # oldest first, left to right
+        worked=worked, title=title)

@@ -1,0 +1,53 @@
+"""``GET /board-report?cycle_id=``: the service serves the report as an HTML page, read from
+its own database (what ``fetch`` would get from its read API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from faststream import Context
+from faststream.asgi import AsgiResponse, Request, get
+
+from shared.db import Database
+from shared.http import json_response, query_param
+from shared.reference import ReferenceData
+
+from .. import persistence
+from .data import TREND_CYCLES, ReportError, build_report_data
+from .render import render_html
+
+
+async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
+               cycle_id: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The summaries of the given (default: latest) cycle and the ones before it, latest first
+    (a closed cycle's as stored when it closed, the open one's as it stands), and every action's status."""
+    from .. import picture  # the open cycle's live summary; only the service's route needs it
+
+    if cycle_id is not None and not await persistence.report_cycle_exists(conn, cycle_id):
+        known = await persistence.report_cycle_ids(conn)
+        raise ReportError(f"no cycle {cycle_id!r}; the cycles are {', '.join(known) or 'none yet'}")
+    stored = await persistence.report_stored_summaries(conn, cycle_id, TREND_CYCLES)
+    summaries = [summary if summary is not None
+                 else await picture.cycle_summary(conn, cid, reference, final=False) for cid, summary in stored]
+    today = await persistence.report_today(conn)
+    return summaries, {"as_of": today.isoformat() if today else None,
+                       "actions": await persistence.report_action_statuses(conn)}
+
+
+async def board_report(request: Request, database: Annotated[Database, Context()],
+                       reference: Annotated[ReferenceData, Context()]) -> AsgiResponse:
+    """The People Board's report for a cycle (default: the latest), as one self-contained HTML page."""
+    wanted = query_param(request, "cycle_id")
+    try:
+        async with database.pool.acquire() as conn:
+            summaries, status = await load(conn, reference, cycle_id=wanted)
+        data = build_report_data(summaries, status, cycle_id=wanted, reference=reference)
+    except ReportError as e:
+        return json_response({"error": str(e)}, 404)
+    return AsgiResponse(render_html(data).encode(), 200, headers={"content-type": "text/html; charset=utf-8"})
+
+
+def routes() -> list[tuple[str, Any]]:
+    """New route objects for each app: FastStream binds a route to the app it is added to."""
+    return [("/board-report", get(board_report))]
