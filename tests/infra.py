@@ -29,7 +29,7 @@ POSTGRES_IMAGE = "postgres:15"
 def docker_reachable() -> bool:
     if os.environ.get("GOVERNANCE_NO_DOCKER") or not shutil.which("docker"):
         return False
-    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
 
 
 @contextmanager

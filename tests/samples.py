@@ -50,18 +50,21 @@ def one_of_each() -> list[Event]:
         last_update_at=None, milestones=[], trajectory=[], measure=None, measure_values=[],
         narrative=ev.Narrative(), version=1)
     src = "black-country"
+    reached_m1 = ev.MilestoneOutcome(action_id="a1", milestone_id="m1", on=TODAY)
     return [
         commitment(),
         ev.CommitmentAmended.new(source=src, subject="a1", data=ev.Amendment(action_id="a1", reason="new chair",
                                                                              due_date=TODAY)),
         progress(),
-        ev.MilestoneReached.new(source=src, subject="a1", data=ev.MilestoneOutcome(action_id="a1", milestone_id="m1", on=TODAY)),
-        ev.MilestoneMissed.new(source=src, subject="a1", data=ev.MilestoneOutcome(action_id="a1", milestone_id="m1", on=TODAY)),
-        ev.MeasureRecorded.new(source=src, subject="a1", data=ev.MeasureReading(action_id="a1", value=1.3, as_of=TODAY)),
+        ev.MilestoneReached.new(source=src, subject="a1", data=reached_m1),
+        ev.MilestoneMissed.new(source=src, subject="a1", data=reached_m1),
+        ev.MeasureRecorded.new(source=src, subject="a1",
+                               data=ev.MeasureReading(action_id="a1", value=1.3, as_of=TODAY)),
         ev.ActionCompleted.new(source=src, subject="a1", data=ev.Completion(action_id="a1", on=TODAY)),
         ev.ActionWithdrawn.new(source=src, subject="a1", data=ev.Withdrawal(action_id="a1", on=TODAY, reason="merged")),
         ev.ActionChanged.new(source="actions", subject="a1",
-                             data=ev.ActionChange(snapshot=snapshot, cause_type="commitment.made", changed=["created"])),
+                             data=ev.ActionChange(snapshot=snapshot, cause_type="commitment.made",
+                                                  changed=["created"])),
         ev.InputRejected.new(source="actions", subject="a1",
                              data=ev.Rejection(code="not_json", reason="x", topic="actions.inbound.black-country")),
         ev.ActionStatusChanged.new(source="accountability", subject="a1", data=ev.StatusChange(

@@ -92,7 +92,8 @@ async def test_each_kind_of_system_event_changes_the_action(kafka, topics, datab
         commitment(action_id=aid),
         ev.CommitmentAmended.new(source=SYS, subject=aid, data=ev.Amendment(
             action_id=aid, reason="chair changed", accountable_leader="p-new")),
-        ev.MilestoneMissed.new(source=SYS, subject=aid, data=ev.MilestoneOutcome(action_id=aid, milestone_id="m1", on=d)),
+        ev.MilestoneMissed.new(source=SYS, subject=aid,
+                               data=ev.MilestoneOutcome(action_id=aid, milestone_id="m1", on=d)),
         ev.MeasureRecorded.new(source=SYS, subject=aid, data=ev.MeasureReading(action_id=aid, value=1.4, as_of=d)),
         progress(action_id=aid, percent=60, as_of=d),
         ev.ActionCompleted.new(source=SYS, subject=aid, data=ev.Completion(action_id=aid, on=d)),

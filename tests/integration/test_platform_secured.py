@@ -105,7 +105,8 @@ async def test_a_secured_stack_runs_the_actions_service_and_lets_a_system_post_o
     with running_stack(("actions",), secured_broker=(secured_topics, credentials), postgres_url=postgres_admin,
                        with_clock=False, database_suffix=f"_{uuid.uuid4().hex[:8]}", logs_dir=tmp_path) as stack:
         # Ready means the service logged in as svc-actions and its ACLs let it subscribe.
-        assert httpx.get(f"{stack.url('actions')}/ready").status_code == 200
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{stack.url('actions')}/ready")).status_code == 200
         assert stack.sasl_bootstrap == secured_topics.sasl_bootstrap
         await produce(stack.sasl_bootstrap, system_inbound(OURS),
                       [commitment(action_id=action, system=OURS).to_bytes()], key=action.encode(),

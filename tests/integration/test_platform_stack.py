@@ -25,11 +25,11 @@ def _suffix() -> str:
 
 def test_a_service_that_cannot_start_is_named_with_its_reason(kafka, postgres_admin, tmp_path):
     nowhere = "postgresql://postgres@127.0.0.1:1/nowhere"
-    with pytest.raises(StackError) as failed:
-        with running_stack(("actions",), kafka_bootstrap=kafka, postgres_url=postgres_admin, with_clock=False,
-                           database_suffix=_suffix(), logs_dir=tmp_path, ready_timeout=30,
-                           extra_env={"ACTIONS_DATABASE_URL": nowhere}):
-            pytest.fail("the stack must not come up without its service")
+    with pytest.raises(StackError) as failed, running_stack(
+        ("actions",), kafka_bootstrap=kafka, postgres_url=postgres_admin, with_clock=False,
+        database_suffix=_suffix(), logs_dir=tmp_path, ready_timeout=30, extra_env={"ACTIONS_DATABASE_URL": nowhere},
+    ):
+        pytest.fail("the stack must not come up without its service")
     message = str(failed.value)
     assert "services failed to start: actions" in message
     assert "last log lines" in message

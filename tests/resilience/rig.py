@@ -77,7 +77,7 @@ class Mailbox:
     receipts: list[tuple[str, str]] = field(default_factory=list)  # (message id, to)
     port: int = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.receipts.append((str(message["Message-ID"]).strip("<>"), str(message["To"])))
         return "250 OK"
@@ -202,7 +202,7 @@ class Rig:
     def start_broker(self, timeout: float = 90.0) -> None:
         """KafkaServer has no restart: relaunch its java command on the same properties file
         (same ports, same data directory) and wait for a new 'Kafka Server started'."""
-        tmp = self.kafka._tmp  # noqa: SLF001 - the server's own folder: properties, data, log
+        tmp = self.kafka._tmp
         assert tmp is not None
         started_before = self.kafka.log_file.read_text(errors="replace").count("Kafka Server started")
         java = [shutil.which("java") or "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
@@ -344,7 +344,7 @@ class Rig:
         await consumer.start()
         await asyncio.sleep(0)
         try:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - as replay.py: every topic's partitions
+            await consumer._client.force_metadata_update()
             parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
             return await consumer.end_offsets(parts)
         finally:
@@ -455,7 +455,8 @@ class Rig:
 
     async def propagation(self) -> list[str]:
         """Every accepted change reached accountability: the same actions at the same versions."""
-        live = {r["action_id"]: r["version"] for r in await self.rows_of("actions", "SELECT action_id, version FROM actions")}
+        live = {r["action_id"]: r["version"]
+                for r in await self.rows_of("actions", "SELECT action_id, version FROM actions")}
         judged = {r["action_id"]: r["version"]
                   for r in await self.rows_of("accountability", "SELECT action_id, version FROM actions")}
         if live == judged:
@@ -577,8 +578,9 @@ def _causeless(state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for key, row in state.get("outbox", {}).items():
         payload = row.get("payload")
         if isinstance(payload, dict):
-            row = row | {"payload": {k: v for k, v in payload.items() if k != "causation_id"}}
-        outbox[key] = row
+            outbox[key] = row | {"payload": {k: v for k, v in payload.items() if k != "causation_id"}}
+        else:
+            outbox[key] = row
     return state | {"outbox": outbox}
 
 
@@ -588,8 +590,8 @@ def table(rows: list[Row]) -> str:
     body = [[r.scenario, r.done, str(r.sent), str(r.accepted), str(r.dead_lettered),
              f"{r.receipts} / {r.distinct}", r.replay, ("yes" if r.held else "NO") + f" ({r.seconds:.0f}s)"]
             for r in rows]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
     out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
     for r in rows:
         for p in r.problems:

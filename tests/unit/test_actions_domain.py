@@ -78,7 +78,8 @@ def test_percent_outside_0_to_100_is_refused(reference, percent, code):
 
 def test_progress_going_backwards_needs_a_reason(reference):
     at_40 = decide(committed(reference), progress(percent=40), SYS, reference).snapshot
-    assert refusal(decide(at_40, progress(percent=30, as_of=date(2026, 5, 1)), SYS, reference)) == "progress_went_backwards"
+    backwards = progress(percent=30, as_of=date(2026, 5, 1))
+    assert refusal(decide(at_40, backwards, SYS, reference)) == "progress_went_backwards"
     ok = decide(at_40, progress(percent=30, as_of=date(2026, 5, 1), reason_for_decrease="scope grew"), SYS, reference)
     assert isinstance(ok, Change) and ok.snapshot.percent_complete == 30
 
@@ -102,8 +103,10 @@ def test_progress_on_a_completed_or_withdrawn_action_is_refused(reference):
 
 def test_milestone_reached_twice_or_unknown_is_refused(reference):
     snap = decide(committed(reference), progress(milestones_reached=["m1"]), SYS, reference).snapshot
-    assert refusal(decide(snap, progress(milestones_reached=["m1"], as_of=date(2026, 5, 1)), SYS, reference)) == "milestone_already_settled"
-    assert refusal(decide(snap, progress(milestones_missed=["m9"], as_of=date(2026, 5, 1)), SYS, reference)) == "unknown_milestone"
+    again = progress(milestones_reached=["m1"], as_of=date(2026, 5, 1))
+    unknown = progress(milestones_missed=["m9"], as_of=date(2026, 5, 1))
+    assert refusal(decide(snap, again, SYS, reference)) == "milestone_already_settled"
+    assert refusal(decide(snap, unknown, SYS, reference)) == "unknown_milestone"
 
 
 def test_amendment_keeps_history_of_what_changed(reference):

@@ -39,7 +39,7 @@ def test_bad_input_is_refused_with_a_specific_code(raw, code):
 def test_schema_error_names_the_field():
     body = json.loads(progress().to_bytes())
     body["data"]["percent_complete"] = "lots"
-    with pytest.raises(ContractError, match="data.percent_complete"):
+    with pytest.raises(ContractError, match=r"data\.percent_complete"):
         parse_event(json.dumps(body))
 
 
