@@ -1,18 +1,20 @@
-"""Kafka handlers: each applies one event in one transaction (idempotent-consumer record, effect,
-outbox), then wakes the dispatcher, which sends outside any transaction."""
+"""Kafka handlers: each applies one event in one unit of work (idempotent-consumer record, effect,
+outbox); its commit wakes the outbox relay and the dispatcher, which sends outside any transaction."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Annotated, Union
 
 import asyncpg
 import structlog
+from faststream import Context
+from faststream.kafka import KafkaRouter
 
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, Groups
-from shared.db import first_time
+from shared.db import Database, first_time
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
 
@@ -32,14 +34,14 @@ from .domain import (
 )
 from .settings import NotificationsSettings
 
-if TYPE_CHECKING:
-    from .bootstrap import NotificationsRuntime
-
 log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
 INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES)
-NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
+if TYPE_CHECKING:
+    NotificationsInput = Event
+else:  # every event of the four topics, named so the AsyncAPI document lists them
+    NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
 
 
 def ack_clock(settings: NotificationsSettings) -> AckClock:
@@ -144,10 +146,10 @@ def person_from_event(data: ev.Person) -> Person:
                   channels=tuple(data.channels), systems=tuple(data.systems))
 
 
-async def apply(runtime: NotificationsRuntime, event: Event) -> None:
-    """One event, one transaction: the idempotent-consumer record and every effect commit together."""
-    settings = runtime.settings
-    async with runtime.pool.acquire() as conn, conn.transaction():
+async def apply(database: Database, settings: NotificationsSettings, event: Event) -> None:
+    """One event, one unit of work: the idempotent-consumer record and every effect commit
+    together; the commit wakes the outbox relay and the dispatcher."""
+    async with database.transaction() as conn:
         if not await first_time(conn, CONSUMER, event.event_id):
             return
         match event:
@@ -165,14 +167,18 @@ async def apply(runtime: NotificationsRuntime, event: Event) -> None:
                 await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
             case _:
                 return  # status changes, cycle windows and our own outcomes need no notice
-    runtime.relay.poke()
-    runtime.dispatcher.poke()
 
 
-def register_handlers(runtime: NotificationsRuntime) -> None:
-    # One consumer for the four inputs: one group member per instance, not four, so instances
-    # join and rebalance quickly; per-partition order is unchanged.
-    @runtime.broker.subscriber(*(t.name for t in INPUTS), group_id=Groups.NOTIFICATIONS,
-                               decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)
-    async def on_event(event: NotificationsInput) -> None:
-        await apply(runtime, event)
+async def on_event(event: NotificationsInput, database: Annotated[Database, Context()],
+                   settings: Annotated[NotificationsSettings, Context()]) -> None:
+    """An escalation, a reminder, an agenda, a clock tick, an acknowledgement or a directory change."""
+    await apply(database, settings, event)
+
+
+def router(settings: NotificationsSettings) -> KafkaRouter:
+    """One consumer for the four inputs: one group member per instance, not four, so instances
+    join and rebalance quickly; per-partition order is unchanged."""
+    kafka = KafkaRouter()
+    kafka.subscriber(*(t.name for t in INPUTS), group_id=CONSUMER,
+                     decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)(on_event)
+    return kafka

@@ -16,7 +16,7 @@ from .domain import CHANNELS, AckClock, Person, notice_id_for
 
 async def upsert_person(conn: asyncpg.Connection, person: Person, updated_at: datetime) -> bool:
     """Newest wins, so a late redelivery of an old directory event does not undo a newer one."""
-    status = await conn.execute(
+    status: str = await conn.execute(
         """
         INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -116,9 +116,10 @@ async def close_acknowledgements(conn: asyncpg.Connection, about: str) -> None:
 
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     """Groups whose wait is over (in clock time) become ready to send."""
-    status = await conn.execute(
+    status: str = await conn.execute(
         """
-        UPDATE notices SET status = CASE WHEN EXISTS (SELECT 1 FROM notice_items i WHERE i.notice_id = notices.notice_id)
+        UPDATE notices SET status = CASE WHEN EXISTS (SELECT 1 FROM notice_items i
+                                                      WHERE i.notice_id = notices.notice_id)
                                          THEN 'pending' ELSE 'empty' END,
                            next_attempt_at = now()
         WHERE status = 'collecting' AND flush_at <= $1
@@ -134,7 +135,7 @@ async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20)
     A claim whose lease ran out without an outcome belongs to an instance that died mid-send;
     it is claimed again and resent with the same notice id, which receivers use to drop the copy.
     """
-    rows = await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET status = 'sending', attempts = attempts + 1, claimed_until = now() + $1::interval
         WHERE notice_id IN (
@@ -207,7 +208,7 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) ->
 async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta) -> list[asyncpg.Record]:
     """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended).
     Each is moved on to its next reminder time in the same statement."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
         WHERE notice_id IN (
@@ -219,11 +220,12 @@ async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timed
         """,
         now, interval,
     )
+    return rows
 
 
 async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
     """Sent notices still unacknowledged at the end of their grace: closed and returned to report, once."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET ack_closed = true, unack_reported_at = $1
         WHERE notice_id IN (
@@ -234,10 +236,13 @@ async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.R
         """,
         now,
     )
+    return rows
 
 
 async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
-    return await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1", notice_id)
+    step: str = await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1",
+                                    notice_id)
+    return step
 
 
 # ---- read side ----------------------------------------------------------------------------
