@@ -18,7 +18,7 @@ from shared.db import Database
 
 from . import persistence as db
 from .app import MIGRATIONS
-from .handlers import person_from_event
+from .domain import person_from_event
 from .settings import NotificationsSettings
 
 app = typer.Typer(help="Notifications service administration.", no_args_is_help=True)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import aiosmtplib
@@ -29,17 +28,9 @@ from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 
 from . import persistence as db
-from .domain import (
-    Letter,
-    Outcome,
-    Person,
-    ack_signature,
-    compose,
-    http_outcome,
-    retry_delay,
-    smtp_outcome,
-    webhook_signature,
-)
+from .domain import Outcome, Person, ack_signature, http_outcome, retry_delay, smtp_outcome, webhook_signature
+from .items import NoticeItem
+from .letters import Letter, compose
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.delivery")
@@ -61,14 +52,13 @@ def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/ack?{urlencode({'notice': notice_id, 'sig': sig})}"
 
 
-def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: list[dict[str, Any]], person: Person,
+def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: Sequence[NoticeItem], person: Person,
                system_names: Mapping[str, str] | None = None) -> Letter:
-    role = items[0].get("role", "leader") if items else "leader"
-    kind = items[0]["kind"] if items else notice["kind"]
+    """A notice's letter; a leader's notice and its reminders carry the signed acknowledgement
+    link (a reminder's acknowledges the notice it reminds of)."""
     ack_target = notice["reminds"] or notice["notice_id"]
     link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
-    number = items[0].get("reminder_number", 0) if items else 0
-    return compose(kind, role, items, person.name, link, reminder_number=number, system_names=system_names)
+    return compose(items, person.name, link, system_names)
 
 
 class EmailChannel:

@@ -24,14 +24,12 @@ from .domain import (
     PANEL_CHAIR,
     SRO,
     AckClock,
-    Person,
-    agenda_item,
     channels_for,
     escalation_addressees,
-    escalation_item,
     notice_step,
-    reminder_item,
+    person_from_event,
 )
+from .items import EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.handlers")
@@ -62,9 +60,7 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     known = await db.get_people(conn, [a.person_id for a in addressees])
     added = 0
     for addressee in addressees:
-        content = escalation_item(step) | {"role": addressee.role}
-        if resolved:
-            content["step"] = "resolved"
+        content = escalation_item(step, addressee.role, resolved=resolved)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
@@ -86,7 +82,7 @@ async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) 
     for person_id in dict.fromkeys(reminder.recipients):
         for channel in channels_for(known.get(person_id)):
             if await db.add_item(conn, kind="deadline_reminder", about=about, step=step, recipient=person_id,
-                                 channel=channel, content=reminder_item(reminder) | {"role": "leader"},
+                                 channel=channel, content=deadline_reminder_item(reminder),
                                  issued_at=event.occurred_at):
                 added += 1
     return added
@@ -99,7 +95,7 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
     added = 0
     for channel in channels_for(person):
         if await db.add_item(conn, kind="agenda", about=agenda.meeting_id, step="agenda", recipient=agenda.chair,
-                             channel=channel, content=agenda_item(agenda) | {"role": PANEL_CHAIR},
+                             channel=channel, content=agenda_item(agenda),
                              issued_at=event.occurred_at):
             added += 1
     return added
@@ -114,11 +110,13 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
     for original in await db.reminders_due(conn, now, interval):
         step = await db.first_step_of(conn, original["notice_id"])
         items = await db.items_of(conn, original["notice_id"])
-        number = original["reminders_sent"]
+        number: int = original["reminders_sent"]
+        if not items or not isinstance(items[0], EscalationItem):  # only a leader's escalation waits for an ack
+            log.warning("reminder_without_escalation", notice_id=original["notice_id"])
+            continue
         await db.add_item(
             conn, kind="ack_reminder", about=original["about"], step=f"{step}:reminder:{number}",
-            recipient=original["recipient"], channel=original["channel"],
-            content=(items[0] if items else {"kind": "escalation"}) | {"reminder_number": number},
+            recipient=original["recipient"], channel=original["channel"], content=reminder_of(items[0], number),
             issued_at=now, reminds=original["notice_id"],
         )
     for silent in await db.silence_due(conn, now):
@@ -138,12 +136,6 @@ async def on_acknowledged(conn: asyncpg.Connection, event: ev.NoticeAcknowledged
             from None
     if acknowledged is not None:
         log.info("notice_acknowledged", notice_id=acknowledged["notice_id"], recipient=acknowledged["recipient"])
-
-
-def person_from_event(data: ev.Person) -> Person:
-    return Person(person_id=data.person_id, name=data.name, email=data.email,
-                  webhook_url=str(data.webhook_url) if data.webhook_url else None, roles=tuple(data.roles),
-                  channels=tuple(data.channels), systems=tuple(data.systems))
 
 
 async def apply(database: Database, settings: NotificationsSettings, event: Event) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from .domain import CHANNELS, AckClock, Person, notice_id_for
+from .items import NoticeItem, item_from_json, item_to_json
 
 # ---- directory -------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ async def people_with_roles(conn: asyncpg.Connection, roles: list[str]) -> list[
 
 async def add_item(
     conn: asyncpg.Connection, *, kind: str, about: str, step: str, recipient: str, channel: str,
-    content: dict[str, Any], issued_at: datetime, group_key: str | None = None,
+    content: NoticeItem, issued_at: datetime, group_key: str | None = None,
     group_wait: timedelta = timedelta(0), needs_ack: bool = False, ack_clock: AckClock | None = None,
     reminds: str | None = None,
 ) -> str | None:
@@ -102,7 +102,7 @@ async def add_item(
         INSERT INTO notice_items (about, step, recipient, channel, notice_id, content)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
         """,
-        about, step, recipient, channel, notice_id, json.dumps(content),
+        about, step, recipient, channel, notice_id, item_to_json(content),
     )
     return notice_id if inserted == "INSERT 0 1" else None
 
@@ -160,10 +160,10 @@ async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome:
     )
 
 
-async def items_of(conn: asyncpg.Connection, notice_id: str) -> list[dict[str, Any]]:
+async def items_of(conn: asyncpg.Connection, notice_id: str) -> list[NoticeItem]:
     rows = await conn.fetch("SELECT content FROM notice_items WHERE notice_id = $1 ORDER BY added_at, step",
                             notice_id)
-    return [json.loads(r["content"]) for r in rows]
+    return [item_from_json(r["content"]) for r in rows]
 
 
 async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, status: str,
