@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import structlog
+from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 
 from shared.contracts import events as ev
 from shared.contracts.topics import NOTICES
+from shared.db import Database
 from shared.http import json_response, query_param
 from shared.outbox import add_to_outbox
 
 from . import persistence as db
 from .domain import ack_signature_valid
-
-if TYPE_CHECKING:
-    from .bootstrap import NotificationsRuntime
+from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.api")
 STATUSES = ("collecting", "pending", "sending", "sent", "failed", "empty")
@@ -28,14 +28,15 @@ def _page(title: str, message: str, status: int) -> AsgiResponse:
     return AsgiResponse(body.encode(), status, headers={"content-type": "text/html; charset=utf-8"})
 
 
-async def acknowledge_by_link(runtime: NotificationsRuntime, notice_id: str, signature: str) -> AsgiResponse:
-    secret = runtime.settings.ack_link_secret.get_secret_value()
+async def acknowledge_by_link(database: Database, settings: NotificationsSettings, notice_id: str,
+                              signature: str) -> AsgiResponse:
+    secret = settings.ack_link_secret.get_secret_value()
     if not notice_id or not signature:
         return _page("Link incomplete", "This link is missing its notice or signature; "
                      "please use the link exactly as it appears in the email.", 400)
     if not ack_signature_valid(secret, notice_id, signature):
         return _page("Link not valid", "This acknowledgement link has been altered or is not ours.", 403)
-    async with runtime.pool.acquire() as conn, conn.transaction():
+    async with database.transaction() as conn:  # its commit wakes the outbox relay
         try:
             notice = await db.acknowledge(conn, notice_id, datetime.now(UTC))
         except LookupError:
@@ -45,42 +46,42 @@ async def acknowledge_by_link(runtime: NotificationsRuntime, notice_id: str, sig
                 source="notifications", subject=notice["about"],
                 data=ev.NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
                                       channel=notice["channel"], about=notice["about"], detail="signed link")))
-    runtime.relay.poke()
     log.info("notice_acknowledged_by_link", notice_id=notice_id, new=notice is not None)
     return _page("Thank you", "We have recorded that you have seen this notice. Reminders about it will stop.", 200)
 
 
-def routes(runtime: NotificationsRuntime) -> list[tuple[str, Any]]:
-    @get
-    async def ack(request: Request) -> AsgiResponse:
-        """Acknowledge a notice: /ack?notice=<id>&sig=<hmac>, the link in every leader's notice."""
-        return await acknowledge_by_link(runtime, query_param(request, "notice") or "",
-                                         query_param(request, "sig") or "")
+async def ack(request: Request, database: Annotated[Database, Context()],
+              settings: Annotated[NotificationsSettings, Context()]) -> AsgiResponse:
+    """Acknowledge a notice: /ack?notice=<id>&sig=<hmac>, the link in every leader's notice."""
+    return await acknowledge_by_link(database, settings, query_param(request, "notice") or "",
+                                     query_param(request, "sig") or "")
 
-    @get
-    async def notices(request: Request) -> AsgiResponse:
-        """Notices, filtered by ?about=, ?recipient= (person id), ?status= (e.g. failed, for ops)."""
-        status = query_param(request, "status")
-        if status is not None and status not in STATUSES:
-            return json_response({"error": "bad_status", "reason": f"status must be one of {', '.join(STATUSES)}"},
-                                 400)
-        try:
-            limit = int(query_param(request, "limit") or "200")
-        except ValueError:
-            return json_response({"error": "bad_limit", "reason": "limit must be a whole number"}, 400)
-        async with runtime.pool.acquire() as conn:
-            found = await db.find_notices(conn, about=query_param(request, "about"),
-                                          recipient=query_param(request, "recipient"),
-                                          status=status, limit=max(1, min(limit, 1000)))
-        return json_response({"notices": found})
 
-    @get
-    async def deliveries(request: Request) -> AsgiResponse:
-        """The delivery log of one notice: /deliveries?notice=<id>."""
-        notice_id = query_param(request, "notice")
-        if not notice_id:
-            return json_response({"error": "missing_notice", "reason": "give ?notice=<notice id>"}, 400)
-        async with runtime.pool.acquire() as conn:
-            return json_response({"notice_id": notice_id, "attempts": await db.delivery_log(conn, notice_id)})
+async def notices(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+    """Notices, filtered by ?about=, ?recipient= (person id), ?status= (e.g. failed, for ops)."""
+    status = query_param(request, "status")
+    if status is not None and status not in STATUSES:
+        return json_response({"error": "bad_status", "reason": f"status must be one of {', '.join(STATUSES)}"}, 400)
+    try:
+        limit = int(query_param(request, "limit") or "200")
+    except ValueError:
+        return json_response({"error": "bad_limit", "reason": "limit must be a whole number"}, 400)
+    async with database.pool.acquire() as conn:
+        found = await db.find_notices(conn, about=query_param(request, "about"),
+                                      recipient=query_param(request, "recipient"),
+                                      status=status, limit=max(1, min(limit, 1000)))
+    return json_response({"notices": found})
 
-    return [("/ack", ack), ("/notices", notices), ("/deliveries", deliveries)]
+
+async def deliveries(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+    """The delivery log of one notice: /deliveries?notice=<id>."""
+    notice_id = query_param(request, "notice")
+    if not notice_id:
+        return json_response({"error": "missing_notice", "reason": "give ?notice=<notice id>"}, 400)
+    async with database.pool.acquire() as conn:
+        return json_response({"notice_id": notice_id, "attempts": await db.delivery_log(conn, notice_id)})
+
+
+def routes() -> list[tuple[str, Any]]:
+    """New route objects for each app: FastStream binds a route to the app it is added to."""
+    return [("/ack", get(ack)), ("/notices", get(notices)), ("/deliveries", get(deliveries))]

@@ -1,18 +1,42 @@
-"""``faststream run services.notifications.app:create_app --factory --port 8003``"""
+"""The notifications service, wired in one step.
+
+    faststream run services.notifications.app:create_app --factory --port 8003
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from faststream.asgi import AsgiFastStream
 
+from shared.contracts.topics import Groups
+from shared.db import Database
 from shared.logging import configure_logging
+from shared.messaging import DeadLetterPolicy, make_broker
+from shared.outbox import OutboxRelay
+from shared.service import Loop, service_app
 
-from .api import routes
-from .bootstrap import bootstrap
+from . import api, handlers
+from .delivery import Dispatcher
 from .settings import NotificationsSettings
 
+NAME = Groups.NOTIFICATIONS
+MIGRATIONS = Path(__file__).with_name("migrations")
 
-def create_app(settings: NotificationsSettings | None = None) -> AsgiFastStream:
-    settings = settings or NotificationsSettings()
-    configure_logging("notifications", settings.log_level)
-    runtime = bootstrap(settings)
-    return runtime.app(routes(runtime))
+
+def build(settings: NotificationsSettings, *, dispatch_interval: float = 0.5) -> AsgiFastStream:
+    """Database, broker (bad input is dead-lettered), handlers, the outbox relay, the dispatcher
+    (woken by every commit, and otherwise every ``dispatch_interval`` seconds) and the read API."""
+    database = Database(settings.database_url, [MIGRATIONS])
+    broker = make_broker(settings, client_id=NAME, middlewares=(DeadLetterPolicy(NAME),))
+    broker.include_router(handlers.router(settings))
+    loops: list[Loop] = [OutboxRelay(database, broker, NAME),
+                         Dispatcher(database, settings, interval=dispatch_interval)]
+    return service_app(NAME, broker, database, loops=loops, routes=api.routes(), context={"settings": settings})
+
+
+def create_app() -> AsgiFastStream:
+    """The process entry point: settings from the environment, JSON logs."""
+    settings = NotificationsSettings()
+    configure_logging(NAME, settings.log_level)
+    return build(settings)

@@ -14,11 +14,11 @@ import typer
 from pydantic import ValidationError
 
 from shared.contracts.events import Person as PersonPayload
-from shared.db import create_pool
+from shared.db import Database
 
 from . import persistence as db
-from .bootstrap import MIGRATIONS
-from .handlers import person_from_event
+from .app import MIGRATIONS
+from .domain import person_from_event
 from .settings import NotificationsSettings
 
 app = typer.Typer(help="Notifications service administration.", no_args_is_help=True)
@@ -27,12 +27,13 @@ app.add_typer(person_app, name="person")
 
 
 async def _add(person: PersonPayload, database_url: str) -> None:
-    pool = await create_pool(database_url, MIGRATIONS, max_size=1)
+    database = Database(database_url, [MIGRATIONS], max_size=1)
+    await database.open()
     try:
-        async with pool.acquire() as conn:
+        async with database.transaction() as conn:
             await db.upsert_person(conn, person_from_event(person), datetime.now(UTC))
     finally:
-        await pool.close()
+        await database.close()
 
 
 @person_app.command("add")
@@ -48,8 +49,9 @@ def add(
 ) -> None:
     """Add or replace a person in the directory."""
     try:
-        person = PersonPayload(person_id=person_id, name=name, email=email, webhook_url=webhook_url,
-                               roles=role or [], systems=system or [], channels=channel or ["email"])
+        person = PersonPayload.model_validate({
+            "person_id": person_id, "name": name, "email": email, "webhook_url": webhook_url,
+            "roles": role or [], "systems": system or [], "channels": channel or ["email"]})
     except ValidationError as exc:
         for err in exc.errors():
             typer.echo(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)

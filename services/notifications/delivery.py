@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import aiosmtplib
@@ -22,23 +22,15 @@ from prometheus_client import Counter
 
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
+from shared.db import Database
 from shared.outbox import add_to_outbox
 from shared.polling import PollingLoop
 from shared.reference import ReferenceData
-from shared.service import ServiceRuntime
 
 from . import persistence as db
-from .domain import (
-    Letter,
-    Outcome,
-    Person,
-    ack_signature,
-    compose,
-    http_outcome,
-    retry_delay,
-    smtp_outcome,
-    webhook_signature,
-)
+from .domain import Outcome, Person, ack_signature, http_outcome, retry_delay, smtp_outcome, webhook_signature
+from .items import NoticeItem
+from .letters import Letter, compose
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.delivery")
@@ -60,14 +52,13 @@ def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/ack?{urlencode({'notice': notice_id, 'sig': sig})}"
 
 
-def letter_for(settings: NotificationsSettings, notice: Any, items: list[dict[str, Any]], person: Person,
-               system_names: dict[str, str] | None = None) -> Letter:
-    role = items[0].get("role", "leader") if items else "leader"
-    kind = items[0]["kind"] if items else notice["kind"]
+def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: Sequence[NoticeItem], person: Person,
+               system_names: Mapping[str, str] | None = None) -> Letter:
+    """A notice's letter; a leader's notice and its reminders carry the signed acknowledgement
+    link (a reminder's acknowledges the notice it reminds of)."""
     ack_target = notice["reminds"] or notice["notice_id"]
     link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
-    number = items[0].get("reminder_number", 0) if items else 0
-    return compose(kind, role, items, person.name, link, reminder_number=number, system_names=system_names)
+    return compose(items, person.name, link, system_names)
 
 
 class EmailChannel:
@@ -113,7 +104,7 @@ class WebhookChannel:
         self.secret = settings.webhook_secret.get_secret_value()
         self.timeout = settings.delivery_timeout_seconds
 
-    def body(self, notice_id: str, notice: Any, letter: Letter, text: str) -> bytes:
+    def body(self, notice_id: str, notice: asyncpg.Record, letter: Letter, text: str) -> bytes:
         # "text" makes it readable as-is by Slack and Teams incoming webhooks.
         return json.dumps({"text": f"*{letter.subject}*\n\n{text}", "notice_id": notice_id,
                            "about": notice["about"], "subject": letter.subject,
@@ -145,35 +136,38 @@ class Dispatcher:
     """Claims due notices, sends each, records the outcome and its event.
 
     One loop per instance; instances share the work through row claims (SKIP LOCKED), so
-    any number can run.
+    any number can run. Every unit of work that commits wakes it (a new notice may be due).
     """
 
-    def __init__(self, runtime: ServiceRuntime, settings: NotificationsSettings, interval: float = 0.5) -> None:
-        self._runtime = runtime
+    def __init__(self, database: Database, settings: NotificationsSettings, interval: float = 0.5) -> None:
+        self.database = database
         self.settings = settings
         self.email = EmailChannel(settings)
         self.webhook = WebhookChannel(settings)
         self.system_names = {s.id: s.name for s in ReferenceData.load(settings.reference_data_path).systems.values()}
         self._loop = PollingLoop("notifications-dispatcher", self._deliver_batch, interval)
+        database.wake_after_commit(self._loop.wake)
 
     @property
-    def pool(self) -> asyncpg.Pool:
-        return self._runtime.pool
+    def name(self) -> str:
+        return self._loop.name
 
-    def poke(self) -> None:
-        self._loop.poke()
+    @property
+    def running(self) -> bool:
+        return self._loop.running
 
     async def claim(self) -> list[asyncpg.Record]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.database.transaction() as conn:
             return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds))
 
     async def send(self, notice: asyncpg.Record) -> Outcome:
         """The part that leaves the building. No transaction is open while it runs."""
-        async with self.pool.acquire() as conn:
+        async with self.database.pool.acquire() as conn:
             person = await db.get_person(conn, notice["recipient"])
             items = await db.items_of(conn, notice["notice_id"])
         if person is None:
-            return Outcome(False, permanent=True, detail=f"unknown person {notice['recipient']!r}: not in the directory")
+            return Outcome(False, permanent=True,
+                           detail=f"unknown person {notice['recipient']!r}: not in the directory")
         letter = letter_for(self.settings, notice, items, person, self.system_names)
         text, html = render(letter, notice["notice_id"])
         if notice["channel"] == "webhook":
@@ -186,7 +180,7 @@ class Dispatcher:
         outcome_data = NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
                                      channel=notice["channel"], about=notice["about"], detail=outcome.detail,
                                      permanent=outcome.permanent)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.database.transaction() as conn:  # its commit wakes the outbox relay
             if outcome.delivered:
                 if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
                     await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
@@ -209,12 +203,11 @@ class Dispatcher:
         log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
                  channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
                  permanent=outcome.permanent, detail=outcome.detail)
-        self._runtime.relay.poke()
 
     async def deliver(self, notice: asyncpg.Record) -> None:
         try:
             outcome = await self.send(notice)
-        except Exception as exc:  # noqa: BLE001 - a rendering or channel bug is a failed attempt, retried
+        except Exception as exc:  # a rendering or channel bug is a failed attempt, retried
             log.error("notice_send_error", notice_id=notice["notice_id"], error=repr(exc), exc_info=exc)
             outcome = Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:500])
         await self.record(notice, outcome)

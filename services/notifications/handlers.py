@@ -1,18 +1,20 @@
-"""Kafka handlers: each applies one event in one transaction (idempotent-consumer record, effect,
-outbox), then wakes the dispatcher, which sends outside any transaction."""
+"""Kafka handlers: each applies one event in one unit of work (idempotent-consumer record, effect,
+outbox); its commit wakes the outbox relay and the dispatcher, which sends outside any transaction."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Annotated, Union
 
 import asyncpg
 import structlog
+from faststream import Context
+from faststream.kafka import KafkaRouter
 
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, Groups
-from shared.db import first_time
+from shared.db import Database, first_time
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
 
@@ -22,24 +24,22 @@ from .domain import (
     PANEL_CHAIR,
     SRO,
     AckClock,
-    Person,
-    agenda_item,
     channels_for,
     escalation_addressees,
-    escalation_item,
     notice_step,
-    reminder_item,
+    person_from_event,
 )
+from .items import EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
 from .settings import NotificationsSettings
-
-if TYPE_CHECKING:
-    from .bootstrap import NotificationsRuntime
 
 log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
 INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES)
-NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
+if TYPE_CHECKING:
+    NotificationsInput = Event
+else:  # every event of the four topics, named so the AsyncAPI document lists them
+    NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
 
 
 def ack_clock(settings: NotificationsSettings) -> AckClock:
@@ -60,9 +60,7 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     known = await db.get_people(conn, [a.person_id for a in addressees])
     added = 0
     for addressee in addressees:
-        content = escalation_item(step) | {"role": addressee.role}
-        if resolved:
-            content["step"] = "resolved"
+        content = escalation_item(step, addressee.role, resolved=resolved)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
@@ -84,7 +82,7 @@ async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) 
     for person_id in dict.fromkeys(reminder.recipients):
         for channel in channels_for(known.get(person_id)):
             if await db.add_item(conn, kind="deadline_reminder", about=about, step=step, recipient=person_id,
-                                 channel=channel, content=reminder_item(reminder) | {"role": "leader"},
+                                 channel=channel, content=deadline_reminder_item(reminder),
                                  issued_at=event.occurred_at):
                 added += 1
     return added
@@ -97,7 +95,7 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
     added = 0
     for channel in channels_for(person):
         if await db.add_item(conn, kind="agenda", about=agenda.meeting_id, step="agenda", recipient=agenda.chair,
-                             channel=channel, content=agenda_item(agenda) | {"role": PANEL_CHAIR},
+                             channel=channel, content=agenda_item(agenda),
                              issued_at=event.occurred_at):
             added += 1
     return added
@@ -112,11 +110,13 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
     for original in await db.reminders_due(conn, now, interval):
         step = await db.first_step_of(conn, original["notice_id"])
         items = await db.items_of(conn, original["notice_id"])
-        number = original["reminders_sent"]
+        number: int = original["reminders_sent"]
+        if not items or not isinstance(items[0], EscalationItem):  # only a leader's escalation waits for an ack
+            log.warning("reminder_without_escalation", notice_id=original["notice_id"])
+            continue
         await db.add_item(
             conn, kind="ack_reminder", about=original["about"], step=f"{step}:reminder:{number}",
-            recipient=original["recipient"], channel=original["channel"],
-            content=(items[0] if items else {"kind": "escalation"}) | {"reminder_number": number},
+            recipient=original["recipient"], channel=original["channel"], content=reminder_of(items[0], number),
             issued_at=now, reminds=original["notice_id"],
         )
     for silent in await db.silence_due(conn, now):
@@ -138,16 +138,10 @@ async def on_acknowledged(conn: asyncpg.Connection, event: ev.NoticeAcknowledged
         log.info("notice_acknowledged", notice_id=acknowledged["notice_id"], recipient=acknowledged["recipient"])
 
 
-def person_from_event(data: ev.Person) -> Person:
-    return Person(person_id=data.person_id, name=data.name, email=data.email,
-                  webhook_url=str(data.webhook_url) if data.webhook_url else None, roles=tuple(data.roles),
-                  channels=tuple(data.channels), systems=tuple(data.systems))
-
-
-async def apply(runtime: NotificationsRuntime, event: Event) -> None:
-    """One event, one transaction: the idempotent-consumer record and every effect commit together."""
-    settings = runtime.settings
-    async with runtime.pool.acquire() as conn, conn.transaction():
+async def apply(database: Database, settings: NotificationsSettings, event: Event) -> None:
+    """One event, one unit of work: the idempotent-consumer record and every effect commit
+    together; the commit wakes the outbox relay and the dispatcher."""
+    async with database.transaction() as conn:
         if not await first_time(conn, CONSUMER, event.event_id):
             return
         match event:
@@ -165,14 +159,18 @@ async def apply(runtime: NotificationsRuntime, event: Event) -> None:
                 await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
             case _:
                 return  # status changes, cycle windows and our own outcomes need no notice
-    runtime.relay.poke()
-    runtime.dispatcher.poke()
 
 
-def register_handlers(runtime: NotificationsRuntime) -> None:
-    # One consumer for the four inputs: one group member per instance, not four, so instances
-    # join and rebalance quickly; per-partition order is unchanged.
-    @runtime.broker.subscriber(*(t.name for t in INPUTS), group_id=Groups.NOTIFICATIONS,
-                               decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)
-    async def on_event(event: NotificationsInput) -> None:
-        await apply(runtime, event)
+async def on_event(event: NotificationsInput, database: Annotated[Database, Context()],
+                   settings: Annotated[NotificationsSettings, Context()]) -> None:
+    """An escalation, a reminder, an agenda, a clock tick, an acknowledgement or a directory change."""
+    await apply(database, settings, event)
+
+
+def router(settings: NotificationsSettings) -> KafkaRouter:
+    """One consumer for the four inputs: one group member per instance, not four, so instances
+    join and rebalance quickly; per-partition order is unchanged."""
+    kafka = KafkaRouter()
+    kafka.subscriber(*(t.name for t in INPUTS), group_id=CONSUMER,
+                     decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)(on_event)
+    return kafka

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,13 +9,14 @@ from typing import Any
 import asyncpg
 
 from .domain import CHANNELS, AckClock, Person, notice_id_for
+from .items import NoticeItem, item_from_json, item_to_json
 
 # ---- directory -------------------------------------------------------------------------
 
 
 async def upsert_person(conn: asyncpg.Connection, person: Person, updated_at: datetime) -> bool:
     """Newest wins, so a late redelivery of an old directory event does not undo a newer one."""
-    status = await conn.execute(
+    status: str = await conn.execute(
         """
         INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -58,7 +58,7 @@ async def people_with_roles(conn: asyncpg.Connection, roles: list[str]) -> list[
 
 async def add_item(
     conn: asyncpg.Connection, *, kind: str, about: str, step: str, recipient: str, channel: str,
-    content: dict[str, Any], issued_at: datetime, group_key: str | None = None,
+    content: NoticeItem, issued_at: datetime, group_key: str | None = None,
     group_wait: timedelta = timedelta(0), needs_ack: bool = False, ack_clock: AckClock | None = None,
     reminds: str | None = None,
 ) -> str | None:
@@ -102,7 +102,7 @@ async def add_item(
         INSERT INTO notice_items (about, step, recipient, channel, notice_id, content)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
         """,
-        about, step, recipient, channel, notice_id, json.dumps(content),
+        about, step, recipient, channel, notice_id, item_to_json(content),
     )
     return notice_id if inserted == "INSERT 0 1" else None
 
@@ -116,9 +116,10 @@ async def close_acknowledgements(conn: asyncpg.Connection, about: str) -> None:
 
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     """Groups whose wait is over (in clock time) become ready to send."""
-    status = await conn.execute(
+    status: str = await conn.execute(
         """
-        UPDATE notices SET status = CASE WHEN EXISTS (SELECT 1 FROM notice_items i WHERE i.notice_id = notices.notice_id)
+        UPDATE notices SET status = CASE WHEN EXISTS (SELECT 1 FROM notice_items i
+                                                      WHERE i.notice_id = notices.notice_id)
                                          THEN 'pending' ELSE 'empty' END,
                            next_attempt_at = now()
         WHERE status = 'collecting' AND flush_at <= $1
@@ -134,7 +135,7 @@ async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20)
     A claim whose lease ran out without an outcome belongs to an instance that died mid-send;
     it is claimed again and resent with the same notice id, which receivers use to drop the copy.
     """
-    rows = await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET status = 'sending', attempts = attempts + 1, claimed_until = now() + $1::interval
         WHERE notice_id IN (
@@ -159,10 +160,10 @@ async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome:
     )
 
 
-async def items_of(conn: asyncpg.Connection, notice_id: str) -> list[dict[str, Any]]:
+async def items_of(conn: asyncpg.Connection, notice_id: str) -> list[NoticeItem]:
     rows = await conn.fetch("SELECT content FROM notice_items WHERE notice_id = $1 ORDER BY added_at, step",
                             notice_id)
-    return [json.loads(r["content"]) for r in rows]
+    return [item_from_json(r["content"]) for r in rows]
 
 
 async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, status: str,
@@ -207,7 +208,7 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) ->
 async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta) -> list[asyncpg.Record]:
     """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended).
     Each is moved on to its next reminder time in the same statement."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
         WHERE notice_id IN (
@@ -219,11 +220,12 @@ async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timed
         """,
         now, interval,
     )
+    return rows
 
 
 async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
     """Sent notices still unacknowledged at the end of their grace: closed and returned to report, once."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET ack_closed = true, unack_reported_at = $1
         WHERE notice_id IN (
@@ -234,10 +236,13 @@ async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.R
         """,
         now,
     )
+    return rows
 
 
 async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
-    return await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1", notice_id)
+    step: str = await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1",
+                                    notice_id)
+    return step
 
 
 # ---- read side ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from faststream import TestApp
 
-from services.notifications.app import create_app
+from services.notifications.app import build
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts.topics import DIRECTORY, NOTICES, dead_letter
@@ -63,7 +63,7 @@ async def test_directory_events_keep_the_newest_entry_and_bad_input_is_dead_lett
     no_name = json.loads(newer.to_bytes()) | {"event_id": str(uuid.uuid4())}
     no_name["data"]["name"] = ""
     settings = NotificationsSettings(kafka_bootstrap_servers=kafka, database_url=database_url)
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await produce(kafka, DIRECTORY.name, [newer.to_bytes(), older.to_bytes(), json.dumps(no_name).encode()],
                       key=pid.encode())
         await produce(kafka, NOTICES.name, [bogus_ack.to_bytes()], key=bogus_ack.subject.encode())

@@ -22,15 +22,15 @@ from aiosmtpd.controller import Controller
 from faststream import TestApp
 
 from services.notifications import persistence as db
-from services.notifications.api import routes
-from services.notifications.app import create_app
-from services.notifications.bootstrap import bootstrap
+from services.notifications.app import MIGRATIONS, build
+from services.notifications.delivery import Dispatcher
 from services.notifications.domain import webhook_signature
 from services.notifications.handlers import apply
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
+from shared.db import Database
 from tests.kafka_tools import collect, eventually, produce
 from tools.ports import free_port
 
@@ -190,7 +190,7 @@ async def test_an_escalation_is_emailed_once_however_often_its_event_is_redelive
     raised = escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader)
     again = escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader)  # same step, new event id
     sentinel = escalation(f"esc2-{u}", f"act-{u}", f"sys-{u}", leader)
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await await_people
         # Same partition key, so the sentinel's notice proves the duplicates before it were handled.
         await produce(kafka, ACCOUNTABILITY.name, [raised.to_bytes()] * 3 + [again.to_bytes(), sentinel.to_bytes()],
@@ -209,16 +209,17 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     leader = f"p-leader-{u}"
     about = f"esc-{u}"
     # The instance that crashes: it records the notice, claims it, sends it, and dies before recording.
-    doomed = bootstrap(settings)
+    doomed = Database(settings.database_url, [MIGRATIONS])
     await doomed.open()
     await conn.execute("INSERT INTO people (person_id, name, email, updated_at) VALUES ($1, 'Dana Leader', $2, now())",
                        leader, f"{leader}@example.org")
-    await apply(doomed, escalation(about, f"act-{u}", f"sys-{u}", leader))
-    (claimed,) = await doomed.dispatcher.claim()
-    assert (await doomed.dispatcher.send(claimed)).delivered
+    await apply(doomed, settings, escalation(about, f"act-{u}", f"sys-{u}", leader))
+    dispatcher = Dispatcher(doomed, settings)
+    (claimed,) = await dispatcher.claim()
+    assert (await dispatcher.send(claimed)).delivered
     await doomed.close()  # crash: the outcome is never recorded
 
-    async with TestApp(create_app(settings)):  # the survivor takes over once the claim's lease runs out
+    async with TestApp(build(settings)):  # the survivor takes over once the claim's lease runs out
         sent = await notice_events(kafka, about, until=lambda m: len(m) >= 1, timeout=20)
     raw = mailbox.to(f"{leader}@example.org")
     assert len(raw) == 2, "SMTP cannot be told 'only if you have not seen it': the resend is the residual window"
@@ -236,7 +237,7 @@ async def test_a_transient_smtp_failure_is_retried_with_backoff_and_then_deliver
     u = uid()
     leader = f"p-leader-{u}"
     mailbox.replies = ["451 4.3.0 Mailbox busy, try again later", "421 4.7.0 Too many connections"]
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await publish_people(kafka, database_url, person(leader, "Dana Leader"))
         await produce(kafka, ACCOUNTABILITY.name, [escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader).to_bytes()])
         await eventually(lambda: mailbox.to(f"{leader}@example.org"))
@@ -256,7 +257,7 @@ async def test_permanent_failures_are_recorded_published_and_visible_to_ops_with
     u = uid()
     refused, stranger = f"p-leader-{u}", f"p-nobody-{u}"
     mailbox.replies = ["550 5.1.1 <p-leader-" + u + "@example.org>: no such mailbox"]
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await publish_people(kafka, database_url, person(refused, "Dana Leader"))
         await produce(kafka, ACCOUNTABILITY.name, [
             escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", refused).to_bytes(),
@@ -280,7 +281,7 @@ async def test_a_webhook_is_signed_and_the_receiver_verifies_it_after_a_retried_
     u = uid()
     chair_team = f"p-team-{u}"
     receiver.statuses = [503]
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await publish_people(kafka, database_url, person(chair_team, "Panel channel", email=None,
                                                          webhook_url=receiver.url, channels=["webhook"]))
         await produce(kafka, ACCOUNTABILITY.name,
@@ -307,7 +308,7 @@ async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_
         meeting_id=f"mtg-{u}", meets_on=date(2026, 4, 20), chair=chair, items=[
             ev.AgendaItem(action_id=f"act{i}-{u}", system=system, title=f"Action {i}", status=ev.Status.OFF_TRACK,
                           reasons=[]) for i in range(3)]))
-    async with TestApp(create_app(settings)):
+    async with TestApp(build(settings)):
         await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders),
                              person(chair, "Pat Chair", roles=["panel_chair"]),
                              person(sro, "Sam Owner", roles=["sro"], systems=[system]))
@@ -338,7 +339,7 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
         kafka, settings, database_url, mailbox, conn):
     u = uid()
     by_event, by_link, silent = (f"p-{k}-{u}" for k in ("event", "link", "silent"))
-    app = (runtime := bootstrap(settings)).app(routes(runtime))
+    app = build(settings)
     async with TestApp(app):
         await publish_people(kafka, database_url, *(person(p, "A Leader") for p in (by_event, by_link, silent)))
         await produce(kafka, ACCOUNTABILITY.name, [

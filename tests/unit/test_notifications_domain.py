@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from services.notifications.delivery import ack_url, render
 from services.notifications.domain import (
@@ -12,9 +15,7 @@ from services.notifications.domain import (
     ack_signature,
     ack_signature_valid,
     channels_for,
-    compose,
     escalation_addressees,
-    escalation_item,
     http_outcome,
     notice_id_for,
     notice_step,
@@ -22,6 +23,17 @@ from services.notifications.domain import (
     smtp_outcome,
     webhook_signature,
 )
+from services.notifications.items import (
+    AgendaNoticeItem,
+    DeadlineReminderItem,
+    EscalationItem,
+    EscalationReminderItem,
+    escalation_item,
+    item_from_json,
+    item_to_json,
+    reminder_of,
+)
+from services.notifications.letters import compose
 from services.notifications.settings import NotificationsSettings
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
 
@@ -53,7 +65,7 @@ def test_a_step_back_down_is_a_new_notice_and_says_the_action_improved():
     assert notice_step(down, resolved=False) == "leader_asked:down_from:panel_agenda"
     assert notice_step(step(), resolved=False) == "leader_asked"
     assert notice_step(down, resolved=True) == "resolved"
-    letter = compose("escalation", "leader", [escalation_item(down)], "Dana", None)
+    letter = compose([escalation_item(down)], "Dana", None)
     assert "has improved and stepped back down the escalation ladder" in letter.opening
 
 
@@ -127,8 +139,7 @@ def test_ack_clock_reminds_before_the_grace_ends():
 
 
 def test_leaders_email_says_what_slipped_why_what_is_asked_by_when_and_how_to_answer():
-    letter = compose("escalation", "leader", [escalation_item(step()) | {"role": "leader"}], "Dana Leader",
-                     "http://x/ack?notice=n-1&sig=abc")
+    letter = compose([escalation_item(step(), "leader")], "Dana Leader", "http://x/ack?notice=n-1&sig=abc")
     text, html = render(letter, "n-1")
     assert letter.subject == ("Action needs your attention: "
                               "Independent review of every formal disciplinary involving BME staff")
@@ -140,8 +151,7 @@ def test_leaders_email_says_what_slipped_why_what_is_asked_by_when_and_how_to_an
 
 
 def test_systems_are_named_as_people_name_them():
-    letter = compose("escalation", "leader", [escalation_item(step())], "Dana", None,
-                     system_names={"black-country": "Black Country"})
+    letter = compose([escalation_item(step())], "Dana", None, system_names={"black-country": "Black Country"})
     assert "accountable for in Black Country has slipped" in letter.opening
 
 
@@ -156,8 +166,8 @@ def readme_email() -> str:
         Reason(rule="behind_trajectory", status=Status.OFF_TRACK,
                message="Progress is 10% against a planned 25% by 31 March 2026"),
     ]))
-    letter = compose("escalation", "leader", [item | {"role": "leader"}], "Dana Leader",
-                     ack_url(settings, notice_id), system_names={"black-country": "Black Country"})
+    letter = compose([item], "Dana Leader", ack_url(settings, notice_id),
+                     system_names={"black-country": "Black Country"})
     text, _ = render(letter, notice_id)
     return (f"From: {settings.smtp_sender}\nTo: dana.leader@example.org\n"
             f"Subject: {letter.subject}\n\n{text}")
@@ -170,16 +180,64 @@ def test_the_email_shown_in_the_readme_is_what_the_templates_render():
 
 
 def test_grouped_notice_to_the_chair_lists_every_action_in_one_message():
-    items = [escalation_item(step(LadderStep.PANEL_AGENDA, action_id=f"a{i}", action_title=f"Action {i}"))
-             for i in range(3)]
-    letter = compose("escalation", "panel_chair", items, "Pat Chair", None)
+    items = [escalation_item(step(LadderStep.PANEL_AGENDA, action_id=f"a{i}", action_title=f"Action {i}"),
+                             "panel_chair") for i in range(3)]
+    letter = compose(items, "Pat Chair", None)
     text, _ = render(letter, "g-1")
     assert letter.subject == "3 action(s) added to the Panel's agenda (black-country)"
     assert all(f"Action {i}" in text for i in range(3))
 
 
 def test_html_part_escapes_what_systems_wrote():
-    letter = compose("escalation", "leader", [escalation_item(step(action_title="<script>x</script>"))],
-                     "Dana", None)
+    letter = compose([escalation_item(step(action_title="<script>x</script>"))], "Dana", None)
     _, html = render(letter, "n-1")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+# ---- notice items, as stored -------------------------------------------------------------------
+
+# Rows exactly as the service has stored them in notice_items.content (one per kind of item).
+STORED = {
+    EscalationItem: {
+        "kind": "escalation", "escalation_id": "esc-1", "action_id": "bc-ap3-1", "system": "black-country",
+        "title": "Independent review", "step": "panel_agenda", "previous_step": "leader_asked",
+        "why": ["Milestone 'Review panel in place' was due on 31 March 2026"], "respond_by": "2026-04-14",
+        "stepped_down": False, "role": "sro"},
+    EscalationReminderItem: {
+        "kind": "escalation", "escalation_id": "esc-1", "action_id": "bc-ap3-1", "system": "black-country",
+        "title": "Independent review", "step": "leader_asked", "previous_step": None, "why": [],
+        "respond_by": None, "stepped_down": False, "role": "leader", "reminder_number": 2},
+    DeadlineReminderItem: {
+        "kind": "deadline_reminder", "cycle_id": "2026-Q1", "system": "lincolnshire",
+        "submission_deadline": "2026-04-03", "role": "leader"},
+    AgendaNoticeItem: {
+        "kind": "agenda", "meeting_id": "mtg-1", "meets_on": "2026-04-20", "role": "panel_chair", "items": [
+            {"title": "Independent review", "system": "black-country", "action_id": "bc-ap3-1",
+             "status": "off_track", "why": ["No progress update has been posted this cycle"],
+             "leader_response": None}]},
+}
+
+
+@pytest.mark.parametrize("kind", list(STORED), ids=lambda k: k.__name__)
+def test_a_stored_item_reads_back_as_its_kind_and_is_stored_again_with_the_same_keys(kind):
+    item = item_from_json(json.dumps(STORED[kind]))
+    assert type(item) is kind
+    assert json.loads(item_to_json(item)) == STORED[kind]
+
+
+def test_a_resolved_escalation_is_stored_as_resolved_whatever_step_the_event_names():
+    item = escalation_item(step(LadderStep.PANEL_AGENDA), "sro", resolved=True)
+    assert json.loads(item_to_json(item))["step"] == "resolved" and item.resolved
+
+
+def test_a_reminder_is_the_leaders_item_again_numbered_and_says_so():
+    reminder = reminder_of(escalation_item(step()), 2)
+    letter = compose([item_from_json(item_to_json(reminder))], "Dana", None)
+    assert letter.subject.startswith("Reminder 2: Action needs your attention")
+
+
+def test_a_deadline_reminder_and_an_agenda_give_dates_in_words():
+    reminder = item_from_json(json.dumps(STORED[DeadlineReminderItem]))
+    agenda = item_from_json(json.dumps(STORED[AgendaNoticeItem]))
+    assert compose([reminder], "Dana", None).subject == "Reminder: progress for 2026-Q1 is due by 3 April 2026"
+    assert compose([agenda], "Pat", None).subject == "Panel agenda for 20 April 2026: 1 slipping action(s)"

@@ -1,0 +1,138 @@
+"""What a notice is made of: one typed item per thing a person is told about.
+
+Items are stored as JSON (``notice_items.content``) when the event arrives and read back when
+the notice is sent, so each model keeps the keys the service has always stored: a row written
+by an earlier version reads back as the same item.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
+
+from shared.contracts.events import Agenda, EscalationStep, Reminder
+from shared.contracts.vocabulary import LadderStep, Status
+
+from .domain import PANEL_CHAIR, Role, stepped_down
+
+RESOLVED: Final = "resolved"
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EscalationItem(_Item):
+    """One action on the escalation ladder, told to one of the people it concerns."""
+
+    kind: Literal["escalation"] = "escalation"
+    escalation_id: str
+    action_id: str
+    system: str
+    title: str
+    step: LadderStep | Literal["resolved"]
+    previous_step: LadderStep | None = None
+    why: list[str]
+    respond_by: date | None = None
+    stepped_down: bool = False
+    role: Role = "leader"
+
+    @property
+    def resolved(self) -> bool:
+        return self.step == RESOLVED
+
+
+class EscalationReminderItem(EscalationItem):
+    """A leader's escalation notice sent again because it is not yet acknowledged: the same
+    item, numbered (stored as the original's content plus ``reminder_number``)."""
+
+    reminder_number: int
+
+
+class DeadlineReminderItem(_Item):
+    """A system has not yet posted this cycle's progress."""
+
+    kind: Literal["deadline_reminder"] = "deadline_reminder"
+    cycle_id: str
+    system: str
+    submission_deadline: date
+    role: Role = "leader"
+
+
+class AgendaEntry(_Item):
+    """One slipping action on a Panel agenda."""
+
+    title: str
+    system: str
+    action_id: str
+    status: Status
+    why: list[str]
+    leader_response: str | None = None
+
+
+class AgendaNoticeItem(_Item):
+    """The agenda of one Panel meeting, for its chair."""
+
+    kind: Literal["agenda"] = "agenda"
+    meeting_id: str
+    meets_on: date
+    items: list[AgendaEntry]
+    role: Role = PANEL_CHAIR
+
+
+def _tag(content: Any) -> str:
+    """Which item a stored row (or a model) is: its kind, and a reminder when it is numbered."""
+    if isinstance(content, dict):
+        kind = str(content.get("kind"))
+        numbered = "reminder_number" in content
+    else:
+        kind = str(getattr(content, "kind", ""))
+        numbered = isinstance(content, EscalationReminderItem)
+    return "escalation_reminder" if kind == "escalation" and numbered else kind
+
+
+NoticeItem = Annotated[
+    Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
+    | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")],
+    Discriminator(_tag),
+]
+NOTICE_ITEM: TypeAdapter[NoticeItem] = TypeAdapter(NoticeItem)
+
+
+def item_from_json(content: str | bytes) -> NoticeItem:
+    return NOTICE_ITEM.validate_json(content)
+
+
+def item_to_json(item: NoticeItem) -> str:
+    return item.model_dump_json()
+
+
+# ---- the items of each event ---------------------------------------------------------------
+
+def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bool = False) -> EscalationItem:
+    """``resolved``: the escalation ended, whatever step the event still names."""
+    return EscalationItem(
+        escalation_id=step.escalation_id, action_id=step.action_id, system=step.system, title=step.action_title,
+        step=RESOLVED if resolved or step.step is None else step.step, previous_step=step.previous_step,
+        why=[r.message for r in step.reasons], respond_by=step.respond_by, stepped_down=stepped_down(step),
+        role=role,
+    )
+
+
+def reminder_of(item: EscalationItem, number: int) -> EscalationReminderItem:
+    """The item of reminder ``number`` about an unacknowledged escalation notice."""
+    return EscalationReminderItem.model_validate(item.model_dump() | {"reminder_number": number})
+
+
+def deadline_reminder_item(reminder: Reminder) -> DeadlineReminderItem:
+    return DeadlineReminderItem(cycle_id=reminder.cycle_id, system=reminder.system,
+                                submission_deadline=reminder.submission_deadline)
+
+
+def agenda_item(agenda: Agenda) -> AgendaNoticeItem:
+    return AgendaNoticeItem(meeting_id=agenda.meeting_id, meets_on=agenda.meets_on, items=[
+        AgendaEntry(title=i.title, system=i.system, action_id=i.action_id, status=i.status,
+                    why=[r.message for r in i.reasons], leader_response=i.leader_response)
+        for i in agenda.items])

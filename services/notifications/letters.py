@@ -1,0 +1,182 @@
+"""What a notice says, in plain words for a busy reader: what slipped, why, what is asked of
+them, by when and how to answer. Each kind of item has its own composer; ``compose`` picks the
+one for the items of a notice. No I/O here: templates lay a letter out as text, HTML or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict
+
+from shared.contracts.vocabulary import LadderStep, date_in_words
+
+from .domain import BOARD_SECRETARY, PANEL_CHAIR
+from .items import AgendaNoticeItem, DeadlineReminderItem, EscalationItem, EscalationReminderItem, NoticeItem
+
+SystemNames = Mapping[str, str]
+
+
+class Line(TypedDict):
+    """One action in a letter's list."""
+
+    title: str
+    system: str
+    action_id: str
+    why: list[str]
+    extra: str
+
+
+@dataclass
+class Letter:
+    """The content of a notice in plain words."""
+
+    subject: str
+    greeting: str
+    opening: str
+    items: list[Line] = field(default_factory=list)
+    ask: str = ""
+    by_when: str = ""
+    how_to_answer: str = ""
+    ack_url: str | None = None
+    items_heading: str = "What slipped, and why"
+
+
+# The leader is addressed in person at the ladder's first rung; the other rungs are told in the
+# vocabulary's words.
+ASKED_OF_THE_LEADER = "you are asked to explain the slip or send a recovery plan"
+BACK_ON_TRACK = "it is back on track and no longer escalated"
+
+
+def step_words(step: LadderStep | Literal["resolved"]) -> str:
+    if not isinstance(step, LadderStep):
+        return BACK_ON_TRACK
+    if step is LadderStep.LEADER_ASKED:
+        return ASKED_OF_THE_LEADER
+    return step.words
+
+
+def _system(names: SystemNames, system: str) -> str:
+    """The name people use for a system (from the reference data); its id when unknown."""
+    return names.get(system, system)
+
+
+def _line(item: EscalationItem, names: SystemNames, *, extra: bool = True) -> Line:
+    return Line(title=item.title, system=_system(names, item.system), action_id=item.action_id, why=list(item.why),
+                extra=step_words(item.step).capitalize() + "." if extra else "")
+
+
+def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None,
+            system_names: SystemNames | None = None) -> Letter:
+    """The letter to ``name`` about a notice's items (a notice holds one kind of item).
+    ``system_names`` turns system ids into the names people use (from the reference data)."""
+    names = system_names or {}
+    match items[0] if items else None:
+        case DeadlineReminderItem() as reminder:
+            return compose_deadline_reminder(reminder, name, names)
+        case AgendaNoticeItem() as agenda:
+            return compose_agenda(agenda, name, names)
+    escalations = [i for i in items if isinstance(i, EscalationItem)]
+    if len(escalations) != len(items):
+        raise ValueError("a notice holds one kind of item")
+    return compose_escalation(escalations, name, ack_url, names)
+
+
+def compose_deadline_reminder(item: DeadlineReminderItem, name: str, names: SystemNames) -> Letter:
+    deadline = date_in_words(item.submission_deadline)
+    return Letter(
+        subject=f"Reminder: progress for {item.cycle_id} is due by {deadline}",
+        greeting=f"Dear {name},",
+        opening=(f"We have not yet received this cycle's progress update from {_system(names, item.system)}. "
+                 f"The submission deadline for cycle {item.cycle_id} is {deadline}."),
+        ask="Please post progress for each of your system's actions: percent complete, milestones, "
+            "measures, and what is working, what is stopping progress and what is not working.",
+        by_when=deadline,
+        how_to_answer="Post the update from your system's usual reporting tool. "
+                      "If you have already posted, thank you: this reminder crossed with it.",
+    )
+
+
+def compose_agenda(item: AgendaNoticeItem, name: str, names: SystemNames) -> Letter:
+    meets = date_in_words(item.meets_on)
+    return Letter(
+        subject=f"Panel agenda for {meets}: {len(item.items)} slipping action(s)",
+        greeting=f"Dear {name},",
+        opening=f"The agenda for the Panel meeting on {meets} lists these actions, worst first.",
+        items_heading="On the agenda",
+        items=[Line(title=i.title, system=_system(names, i.system), action_id=i.action_id, why=list(i.why),
+                    extra=(f"Leader's response: {i.leader_response}" if i.leader_response
+                           else "No response from the leader yet.")) for i in item.items],
+        ask="Please review the actions before the meeting and decide on challenge, support or penalty.",
+        by_when=meets,
+        how_to_answer="Record the Panel's decisions in the Panel's decision log after the meeting.",
+    )
+
+
+def compose_escalation(items: Sequence[EscalationItem], name: str, ack_url: str | None,
+                       names: SystemNames) -> Letter:
+    """A leader's own notice (or its reminder) asks them to act; everyone else's is a digest."""
+    resolved = all(i.resolved for i in items)
+    if len(items) == 1 and items[0].role == "leader" and not resolved:
+        if isinstance(items[0], EscalationReminderItem):
+            return compose_ack_reminder(items[0], name, ack_url, names)
+        return compose_leader_notice(items[0], name, ack_url, names)
+    if resolved:
+        return compose_back_on_track(items, name, names)
+    return compose_digest(items, name, names)
+
+
+def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, names: SystemNames,
+                          subject_prefix: str = "") -> Letter:
+    if item.step is LadderStep.LEADER_ASKED:
+        ask = "Please either explain why progress has slipped, or send a recovery plan with a date."
+    else:
+        ask = ("Please send the Panel an explanation or a recovery plan before it meets, "
+               "so your response is on the agenda.")
+    return Letter(
+        subject=f"{subject_prefix}Action needs your attention: {item.title}", greeting=f"Dear {name},",
+        opening=(f"An action you are accountable for in {_system(names, item.system)} "
+                 + ("has improved and stepped back down the escalation ladder: "
+                    if item.stepped_down else "has slipped, and ")
+                 + f"{step_words(item.step)}."),
+        items=[_line(item, names, extra=False)], ask=ask,
+        by_when=date_in_words(item.respond_by) or "within 14 days",
+        how_to_answer="Post your explanation or recovery plan through your system's reporting tool, "
+                      "as you post progress updates.",
+        ack_url=ack_url,
+    )
+
+
+def compose_ack_reminder(item: EscalationReminderItem, name: str, ack_url: str | None,
+                         names: SystemNames) -> Letter:
+    """The leader's notice again, numbered, while it waits for an acknowledgement."""
+    prefix = f"Reminder {item.reminder_number}: " if item.reminder_number else ""
+    return compose_leader_notice(item, name, ack_url, names, subject_prefix=prefix)
+
+
+def compose_back_on_track(items: Sequence[EscalationItem], name: str, names: SystemNames) -> Letter:
+    return Letter(
+        subject=(f"Back on track: {items[0].title}" if len(items) == 1
+                 else f"{len(items)} actions are back on track"),
+        greeting=f"Dear {name},",
+        opening="Good news: the following no longer need escalation.", items_heading="Back on track",
+        items=[_line(i, names) for i in items], how_to_answer="Nothing is needed from you.",
+    )
+
+
+def compose_digest(items: Sequence[EscalationItem], name: str, names: SystemNames) -> Letter:
+    """For the system's SRO, the Panel chair or the Board secretary: every action at once."""
+    count = len(items)
+    systems = sorted({_system(names, i.system) for i in items})
+    where = systems[0] if len(systems) == 1 else f"{len(systems)} systems"
+    if items[0].role == PANEL_CHAIR:
+        subject = f"{count} action(s) added to the Panel's agenda ({where})"
+        ask = "Please consider them for the next Panel meeting."
+    elif items[0].role == BOARD_SECRETARY:
+        subject = f"{count} action(s) referred to the People Board ({where})"
+        ask = "Please add them to the next People Board papers."
+    else:
+        subject = f"{count} escalated action(s) in {where}"
+        ask = "Please make sure each accountable leader responds in time."
+    return Letter(subject=subject, greeting=f"Dear {name},",
+                  opening=f"For your information, {count} action(s) in {where} have been escalated.",
+                  items=[_line(i, names) for i in items], ask=ask, how_to_answer="No reply to this notice is needed.")
