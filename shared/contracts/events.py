@@ -9,7 +9,9 @@ from uuid import UUID
 from pydantic import Field, HttpUrl
 
 from .envelope import Event, Payload, register
-from .vocabulary import DecisionKind, LadderStep, Status
+from .vocabulary import DecisionKind as DecisionKind  # re-exported: the events speak this vocabulary
+from .vocabulary import LadderStep as LadderStep
+from .vocabulary import Status as Status
 
 Channel = Literal["email", "webhook"]
 PersonId = str  # an opaque id from the notifications directory, never an email address
