@@ -26,17 +26,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
 
 import asyncpg
 import httpx
+from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
-from shared.service import ServiceRuntime
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -482,7 +483,7 @@ async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
                cycle_id: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """What ``fetch`` gets from the read API, read from the service's own database instead:
     the summaries of the given (default: latest) cycle and the ones before it, and every action's status."""
-    from . import picture  # the service's queries; the pure report and the CLI do not need them
+    from .persistence import reading  # the service's queries; the pure report and the CLI do not need them
 
     if cycle_id is not None and not await conn.fetchval("SELECT 1 FROM cycles WHERE cycle_id = $1", cycle_id):
         known = [r["cycle_id"] for r in await conn.fetch("SELECT cycle_id FROM cycles ORDER BY opens_on DESC")]
@@ -492,28 +493,30 @@ async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
            WHERE $1::text IS NULL OR opens_on <= (SELECT opens_on FROM cycles WHERE cycle_id = $1)
            ORDER BY opens_on DESC LIMIT $2""", cycle_id, TREND_CYCLES)
     summaries = [json.loads(r["summary"]) if r["summary"] is not None
-                 else await picture.cycle_summary(conn, r["cycle_id"], reference, final=False) for r in rows]
+                 else await reading.cycle_summary(conn, r["cycle_id"], reference, final=False) for r in rows]
     actions = await conn.fetch(
         "SELECT action_id, system, action_point, title, status FROM actions ORDER BY system, action_point, action_id")
     today = await conn.fetchval("SELECT today FROM clock")
     return summaries, {"as_of": today.isoformat() if today else None, "actions": [dict(a) for a in actions]}
 
 
-def routes(runtime: ServiceRuntime, reference: ReferenceData) -> list[tuple[str, Any]]:
-    """``GET /board-report?cycle_id=``: the report as an HTML page (default: the latest cycle)."""
-    @get
-    async def board_report(request: Request) -> AsgiResponse:
-        """The People Board's report for a cycle, as one self-contained HTML page."""
-        wanted = query_param(request, "cycle_id")
-        try:
-            async with runtime.pool.acquire() as conn:
-                summaries, status = await load(conn, reference, cycle_id=wanted)
-            data = build_report_data(summaries, status, cycle_id=wanted, reference=reference)
-        except ReportError as e:
-            return json_response({"error": str(e)}, 404)
-        return AsgiResponse(render_html(data).encode(), 200, headers={"content-type": "text/html; charset=utf-8"})
+async def board_report(request: Request, database: Annotated[Database, Context()],
+                       reference: Annotated[ReferenceData, Context()]) -> AsgiResponse:
+    """The People Board's report for a cycle, as one self-contained HTML page."""
+    wanted = query_param(request, "cycle_id")
+    try:
+        async with database.pool.acquire() as conn:
+            summaries, status = await load(conn, reference, cycle_id=wanted)
+        data = build_report_data(summaries, status, cycle_id=wanted, reference=reference)
+    except ReportError as e:
+        return json_response({"error": str(e)}, 404)
+    return AsgiResponse(render_html(data).encode(), 200, headers={"content-type": "text/html; charset=utf-8"})
 
-    return [("/board-report", board_report)]
+
+def routes() -> list[tuple[str, Any]]:
+    """``GET /board-report?cycle_id=``: the report as an HTML page (default: the latest cycle).
+    A new route object for each app: FastStream binds a route to the app it is added to."""
+    return [("/board-report", get(board_report))]
 
 
 def chromium() -> str:
