@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -25,6 +24,7 @@ import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 
+from services.accountability.app import MIGRATIONS
 from services.accountability.board_report import (
     CELL_FILL,
     build_report_data,
@@ -33,8 +33,7 @@ from services.accountability.board_report import (
     write_pdf,
 )
 from services.accountability.board_report import routes as board_report_routes
-from services.accountability.bootstrap import MIGRATIONS
-from shared.db import create_pool
+from shared.db import Database
 from shared.reference import ReferenceData
 from tests.unit.test_board_report import sample_status, sample_summaries
 
@@ -206,9 +205,10 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
                                                                       reference: ReferenceData) -> None:
     """The /board-report route reads what the read API would serve: a closed cycle's stored
     summary, the open cycle's live picture, every action's status."""
-    pool = await create_pool(database_url, MIGRATIONS)
+    database = Database(database_url, [MIGRATIONS])
+    await database.open()
     try:
-        async with pool.acquire() as conn:
+        async with database.pool.acquire() as conn:
             closed = sample_summaries()[1]
             await conn.execute(
                 """INSERT INTO cycles (cycle_id, opens_on, submission_deadline, closes_on, meeting_on, agenda_on,
@@ -230,14 +230,15 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
                                   ('route-1', '2026-Q2', 'off_track'), ('route-2', '2026-Q2', 'on_track')""")
             await conn.execute("UPDATE clock SET today = '2026-05-10', cycle_id = '2026-Q2'")
 
-        runtime = SimpleNamespace(pool=pool)  # the route needs only the service's pool
-        app = AsgiFastStream(asgi_routes=board_report_routes(runtime, reference))  # type: ignore[arg-type]
+        app = AsgiFastStream(asgi_routes=board_report_routes())  # the route needs only these two
+        app.context.set_global("database", database)
+        app.context.set_global("reference", reference)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://report") as client:
             page = await client.get("/board-report")
             earlier = await client.get("/board-report", params={"cycle_id": "2026-Q1"})
             unknown = await client.get("/board-report", params={"cycle_id": "2019-Q1"})
     finally:
-        await pool.close()
+        await database.close()
 
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
