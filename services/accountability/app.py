@@ -1,17 +1,45 @@
-"""Entry point: ``faststream run services.accountability.app:create_app --factory --port 8002``."""
+"""The accountability service, wired in one step.
+
+    faststream run services.accountability.app:create_app --factory --port 8002
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
 from shared.contracts.topics import Groups
+from shared.db import Database
 from shared.logging import configure_logging
+from shared.messaging import DeadLetterPolicy, make_broker
+from shared.outbox import OutboxRelay
+from shared.reference import ReferenceData
+from shared.service import service_app
 
-from .bootstrap import build
+from . import api, board_report, handlers
+from .engine import Engine
 from .settings import AccountabilitySettings
 
+NAME = Groups.ACCOUNTABILITY
+MIGRATIONS = Path(__file__).with_name("migrations")
 
-def create_app(settings: AccountabilitySettings | None = None) -> AsgiFastStream:
-    settings = settings or AccountabilitySettings()
-    configure_logging(Groups.ACCOUNTABILITY, settings.log_level)
-    return build(settings).app
+
+def build(settings: AccountabilitySettings) -> AsgiFastStream:
+    """Reference data, database, the engine, broker (input that is not a valid event is
+    dead-lettered), the handler, outbox relay, read API and the Board's report."""
+    reference = ReferenceData.load(settings.reference_data_path)
+    database = Database(settings.database_url, [MIGRATIONS])
+    broker = make_broker(settings, client_id=NAME, middlewares=(DeadLetterPolicy(NAME),))
+    broker.include_router(handlers.router(settings))
+    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)],
+                       routes=[*api.routes(), *board_report.routes()],
+                       context={"settings": settings, "reference": reference,
+                                "engine": Engine(database, settings, reference)})
+
+
+def create_app() -> AsgiFastStream:
+    """The process entry point: settings from the environment, JSON logs."""
+    settings = AccountabilitySettings()
+    configure_logging(NAME, settings.log_level)
+    return build(settings)

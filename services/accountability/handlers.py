@@ -6,15 +6,18 @@ rebalance quickly; each action's events stay in order because they share a parti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Union
+from typing import Annotated
+
+from faststream import Context
+from faststream.kafka import KafkaRouter
 
 from shared.contracts import Event
+from shared.contracts import events as ev
 from shared.contracts.topics import ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
-from shared.service import ServiceRuntime
 
 from .engine import Engine
+from .settings import AccountabilitySettings
 
 # What each input topic carries that this service takes; anything else there is dead-lettered.
 INPUTS: dict[str, tuple[type[Event], ...]] = {
@@ -23,13 +26,22 @@ INPUTS: dict[str, tuple[type[Event], ...]] = {
     CLOCK.name: CLOCK.events,
     NOTICES.name: NOTICES.events,
 }
-AccountabilityInput = Union[tuple(t for types in INPUTS.values() for t in types)]  # noqa: UP007
+# The same types in the same order, spelled out for the handler's signature (and so for the
+# AsyncAPI document); the decoder has already parsed the event by its topic and type.
+AccountabilityInput = (
+    ev.ActionChanged | ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.PanelDecisionRecorded
+    | ev.ClockTicked | ev.NoticeSent | ev.NoticeFailed | ev.NoticeAcknowledged | ev.NoticeUnacknowledged
+)
 
 
-def register_handlers(runtime: ServiceRuntime, engine: Callable[[], Engine], consumer_group: str) -> None:
-    @runtime.broker.subscriber(*INPUTS, group_id=consumer_group, decoder=decoder_by_topic(INPUTS),
-                               **SUBSCRIBER_DEFAULTS)
-    async def on_event(event: AccountabilityInput) -> None:
-        """An action changed, a leader or the Panel answered, the clock ticked, or a notice's fate is known."""
-        await engine().handle(event)
-        runtime.relay.poke()
+async def on_event(event: AccountabilityInput, engine: Annotated[Engine, Context()]) -> None:
+    """An action changed, a leader or the Panel answered, the clock ticked, or a notice's fate is known."""
+    await engine.handle(event)
+
+
+def router(settings: AccountabilitySettings) -> KafkaRouter:
+    """The four input topics, in the settings' consumer group (a new router for each app)."""
+    kafka = KafkaRouter()
+    kafka.subscriber(*INPUTS, group_id=settings.consumer_group, decoder=decoder_by_topic(INPUTS),
+                     **SUBSCRIBER_DEFAULTS)(on_event)
+    return kafka

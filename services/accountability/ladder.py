@@ -20,12 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from shared.contracts.events import LadderStep, Status
+from shared.contracts.vocabulary import LadderStep, Status
 
 from .settings import AccountabilitySettings
-
-RUNGS = (LadderStep.LEADER_ASKED, LadderStep.PANEL_AGENDA, LadderStep.PEOPLE_BOARD)
-RESOLVING = (Status.ON_TRACK, Status.COMPLETED, Status.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,11 @@ class Grace:
 
     def respond_by(self, step: LadderStep, today: date) -> date:
         return today + timedelta(days=getattr(self, step.value))
+
+
+def one_down(step: LadderStep) -> LadderStep | None:
+    """The rung below ``step``; None below the lowest."""
+    return next((lower for lower in LadderStep if lower.rung == step.rung - 1), None)
 
 
 def escalation_id(action_id: str, episode: int) -> str:
@@ -90,13 +92,12 @@ def decide(esc: Escalation | None, status: Status, today: date | None, grace: Gr
         if status == Status.OFF_TRACK:
             return Move("raised", LadderStep.LEADER_ASKED, None, grace.respond_by(LadderStep.LEADER_ASKED, today))
         return None
-    if status in RESOLVING:
+    if not status.slipping:  # on track, completed or withdrawn
         return Move("resolved", None, esc.step, None)
     if status == Status.AT_RISK:
-        rung = RUNGS.index(esc.step)
-        if rung == 0:
+        lower = one_down(esc.step)
+        if lower is None:
             return None
-        lower = RUNGS[rung - 1]
         return Move("stepped", lower, esc.step, grace.respond_by(lower, today))
     if esc.step == LadderStep.LEADER_ASKED and today > esc.holds_until():
         return Move("stepped", LadderStep.PANEL_AGENDA, esc.step, grace.respond_by(LadderStep.PANEL_AGENDA, today))
@@ -105,7 +106,7 @@ def decide(esc: Escalation | None, status: Status, today: date | None, grace: Gr
 
 def refer_to_board(esc: Escalation | None, status: Status, today: date | None, grace: Grace) -> Move | None:
     """A Panel decision ``referred_to_board`` takes a slipping action straight to the People Board."""
-    if today is None or status in RESOLVING:
+    if today is None or not status.slipping:
         return None
     if esc is None:
         return Move("raised", LadderStep.PEOPLE_BOARD, None, grace.respond_by(LadderStep.PEOPLE_BOARD, today))

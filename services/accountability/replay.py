@@ -18,66 +18,42 @@ Settings (Kafka, tolerances, grace periods) come from the environment, as for th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
+import typer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.contracts import ContractError, parse_event
-from shared.db import create_pool
+from shared.db import Database
 from shared.logging import configure_logging
 from shared.messaging import client_security
 from shared.reference import ReferenceData
 
-from .bootstrap import MIGRATIONS
+from .app import MIGRATIONS
 from .engine import Engine
 from .handlers import INPUTS
+from .persistence import state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability.replay")
 TOPIC_ORDER = {topic: i for i, topic in enumerate(("actions.changes", "governance.responses",
                                                     "notifications.events", "governance.clock"))}
 
-# What is compared, table by table: the columns that identify a row. Columns that only
-# record when a row was written (created_at, published_at, processed_at) or a counter that
-# only orders rows (``happened``: a sequence, with gaps where a transaction rolled back) are
-# left out; the order ``happened`` gives is compared instead, as each action's history.
-TABLES: dict[str, tuple[str, ...]] = {
-    "clock": ("id",),
-    "actions": ("action_id",),
-    "status_changes": ("action_id", "seq"),
-    "responses": ("event_id",),
-    "decisions": ("decision_id",),
-    "escalations": ("escalation_id",),
-    "escalation_events": ("escalation_id", "seq"),
-    "cycles": ("cycle_id",),
-    "action_cycles": ("action_id", "cycle_id"),
-    "reminders": ("cycle_id", "system", "days_before"),
-    "agendas": ("meeting_id",),
-    "outbox": ("event_id",),
-    "processed_events": ("consumer", "event_id"),
-}
+# What is compared: every table (``persistence.state.TABLES``, by the columns that identify a
+# row), less the columns that only record when a row was written (created_at, published_at,
+# processed_at) or a counter that only orders rows (``happened``: a sequence, with gaps where a
+# transaction rolled back); the order ``happened`` gives is compared instead, as each action's history.
 LEFT_OUT = {"outbox": {"id", "created_at", "published_at"}, "processed_events": {"processed_at"},
             "status_changes": {"happened"}, "responses": {"happened"}, "decisions": {"happened"},
             "escalation_events": {"happened"}}
-
-
-HISTORY_ORDER = """
-    SELECT action_id, 'status ' || seq AS what, happened FROM status_changes
-    UNION ALL SELECT e.action_id, 'step ' || ee.escalation_id || ' ' || ee.seq, ee.happened
-              FROM escalation_events ee JOIN escalations e USING (escalation_id)
-    UNION ALL SELECT action_id, 'response ' || event_id, happened FROM responses
-    UNION ALL SELECT action_id, 'decision ' || decision_id, happened FROM decisions
-    ORDER BY happened"""
 
 
 @dataclass
@@ -108,7 +84,7 @@ async def partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[Topi
     for topic in topics:
         numbers = consumer.partitions_for_topic(topic)
         if not numbers:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call for this
+            await consumer._client.force_metadata_update()  # no public call for this
             numbers = consumer.partitions_for_topic(topic) or set()
         found += [TopicPartition(topic, p) for p in sorted(numbers)]
     return found
@@ -154,14 +130,16 @@ async def read_log(settings: AccountabilitySettings, topics: list[str],
 
 async def rebuild(settings: AccountabilitySettings, database_url: str, *,
                   start: dict[TopicPartition, int] | None = None) -> ReplayReport:
-    """Apply the whole log to the fresh database at ``database_url``."""
+    """Apply the whole log to the fresh database at ``database_url``, through an engine built
+    as the service builds its own."""
     report = ReplayReport()
-    pool = await create_pool(database_url, MIGRATIONS)
+    database = Database(database_url, [MIGRATIONS])
+    await database.open()
     try:
-        if await pool.fetchval("SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM outbox)"
-                               " + (SELECT count(*) FROM clock WHERE now IS NOT NULL)"):
-            raise SystemExit(f"{database_url}: not a fresh database; the replay rebuilds into an empty one")
-        engine = Engine(pool, settings, ReferenceData.load(settings.reference_data_path))
+        async with database.pool.acquire() as conn:
+            if not await state.is_empty(conn):
+                raise SystemExit(f"{database_url}: not a fresh database; the replay rebuilds into an empty one")
+        engine = Engine(database, settings, ReferenceData.load(settings.reference_data_path))
         async for record in read_log(settings, list(INPUTS), start):
             try:
                 event = parse_event(record.value, accept=INPUTS[record.topic])
@@ -171,11 +149,11 @@ async def rebuild(settings: AccountabilitySettings, database_url: str, *,
             report.events += 1
             try:
                 await engine.handle(event)
-            except Exception as exc:  # noqa: BLE001 - the live service dead-letters these; so does the replay
+            except Exception as exc:  # the live service dead-letters these; so does the replay
                 report.failed.append(f"{record.topic}/{record.partition}@{record.offset}: {exc!r}")
                 log.error("replay_event_failed", topic=record.topic, offset=record.offset, error=repr(exc))
     finally:
-        await pool.close()
+        await database.close()
     log.info("replay_done", events=report.events, invalid=report.invalid, failed=len(report.failed))
     return report
 
@@ -196,25 +174,25 @@ async def state_of(database_url: str) -> dict[str, dict[str, dict[str, Any]]]:
     """Every compared table as {row key: row}, in plain JSON-able values."""
     conn = await asyncpg.connect(database_url)
     try:
-        state = {}
-        for table, key in TABLES.items():
+        found: dict[str, dict[str, dict[str, Any]]] = {}
+        for table, key in state.TABLES.items():
             rows = {}
-            for row in await conn.fetch(f"SELECT * FROM {table}"):  # noqa: S608 - names from TABLES
+            for row in await state.table_rows(conn, table):
                 plain = {c: _plain(v, c) for c, v in row.items() if c not in LEFT_OUT.get(table, ())}
                 rows["/".join(str(plain[k]) for k in key)] = plain
-            state[table] = rows
+            found[table] = rows
         order: dict[str, dict[str, Any]] = {}
-        for row in await conn.fetch(HISTORY_ORDER):
-            order.setdefault(row["action_id"], {"order": []})["order"].append(row["what"])
-        state["history"] = order
-        return state
+        for action_id, what in await state.history_order(conn):
+            order.setdefault(action_id, {"order": []})["order"].append(what)
+        found["history"] = order
+        return found
     finally:
         await conn.close()
 
 
 def differences(live: dict[str, dict[str, Any]], rebuilt: dict[str, dict[str, Any]], limit: int = 50) -> list[str]:
     found = []
-    for table in [*TABLES, "history"]:
+    for table in [*state.TABLES, "history"]:
         a, b = live.get(table, {}), rebuilt.get(table, {})
         for key in sorted(set(a) | set(b)):
             if key not in b:
@@ -240,18 +218,20 @@ async def replay_and_compare(settings: AccountabilitySettings, into: str, live: 
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.accountability.replay",
-                                     description="Rebuild the accountability state from the log; compare it.")
-    parser.add_argument("--into", required=True, help="DSN of an empty database to rebuild into")
-    parser.add_argument("--compare-with", help="DSN of the live database to compare with")
-    args = parser.parse_args(argv)
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(into: Annotated[str, typer.Option(help="DSN of an empty database to rebuild into")],
+         compare_with: Annotated[str | None, typer.Option(help="DSN of the live database to compare with")] = None,
+         ) -> None:
+    """Rebuild the accountability state from the log; compare it."""
     settings = AccountabilitySettings()
     configure_logging("accountability-replay", settings.log_level)
-    report = asyncio.run(replay_and_compare(settings, args.into, args.compare_with))
+    report = asyncio.run(replay_and_compare(settings, into, compare_with))
     print(json.dumps(report.as_dict(), indent=2))
-    sys.exit(0 if report.same and not report.failed else 1)
+    raise typer.Exit(0 if report.same and not report.failed else 1)
 
 
 if __name__ == "__main__":
-    main()
+    cli(prog_name="python -m services.accountability.replay")

@@ -18,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Literal
 
-from shared.contracts.events import ActionSnapshot, Measure, Reason, Status
+from shared.contracts.events import ActionSnapshot, Measure, MeasureValue, Reason
+from shared.contracts.vocabulary import Status, date_in_words, decision_words
 
 from .settings import AccountabilitySettings
-
-SEVERITY = {Status.COMPLETED: 0, Status.WITHDRAWN: 0, Status.ON_TRACK: 0, Status.AT_RISK: 1, Status.OFF_TRACK: 2}
-SLIPPING = (Status.AT_RISK, Status.OFF_TRACK)
 
 
 @dataclass(frozen=True)
@@ -107,11 +106,7 @@ class Verdict:
         return [f.signature for f in self.findings]
 
 
-# ---- words ------------------------------------------------------------------------
-
-def day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
-
+# ---- words (dates and statuses in words come from the one vocabulary) ----------------
 
 def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
@@ -139,9 +134,11 @@ def milestone_passed(f: Facts) -> Finding | None:
     missed: list[tuple[str, str]] = []
     for m in f.action.milestones:
         if m.state == "missed":
-            missed.append((m.milestone_id, f"Milestone '{m.title}' (due {day(m.due)}) was reported missed"))
+            missed.append((m.milestone_id,
+                           f"Milestone '{m.title}' (due {date_in_words(m.due)}) was reported missed"))
         elif m.state == "open" and f.today is not None and m.due < f.today:
-            missed.append((m.milestone_id, f"Milestone '{m.title}' was due on {day(m.due)} and has not been reached"))
+            missed.append((m.milestone_id,
+                           f"Milestone '{m.title}' was due on {date_in_words(m.due)} and has not been reached"))
     if not missed:
         return None
     return Finding("milestone_passed", Status.OFF_TRACK, "; ".join(text for _, text in missed) + ".",
@@ -153,7 +150,7 @@ def due_date_passed(f: Facts) -> Finding | None:
     if not f.open or f.today is None or f.action.due_date >= f.today:
         return None
     return Finding("due_date_passed", Status.OFF_TRACK,
-                   f"The action was due to be complete by {day(f.action.due_date)} and is "
+                   f"The action was due to be complete by {date_in_words(f.action.due_date)} and is "
                    f"{_pct(f.action.percent_complete)} complete.", "due")
 
 
@@ -171,10 +168,10 @@ def no_update_in_cycle(f: Facts) -> Finding | None:
     last = f.action.last_update_on
     if last is not None and last >= c.opens_on:
         return None
-    since = f"the last was on {day(last)}" if last else "none has been posted since the action was committed"
+    since = f"the last was on {date_in_words(last)}" if last else "none has been posted since the action was committed"
     return Finding("no_update_in_cycle", Status.OFF_TRACK,
-                   f"No progress update in cycle {c.cycle_id}: updates were due by {day(c.submission_deadline)} "
-                   f"and {since}.", c.cycle_id)
+                   f"No progress update in cycle {c.cycle_id}: updates were due by "
+                   f"{date_in_words(c.submission_deadline)} and {since}.", c.cycle_id)
 
 
 def planned_percent(action: ActionSnapshot, on: date) -> float | None:
@@ -190,7 +187,7 @@ def planned_percent(action: ActionSnapshot, on: date) -> float | None:
         points.append((action.due_date, 100.0))
     if on <= points[0][0]:
         return points[0][1]
-    for (d0, p0), (d1, p1) in zip(points, points[1:]):
+    for (d0, p0), (d1, p1) in pairwise(points):
         if on <= d1:
             span = (d1 - d0).days
             return p1 if span == 0 else p0 + (p1 - p0) * (on - d0).days / span
@@ -214,10 +211,11 @@ def behind_trajectory(f: Facts) -> Finding | None:
         return None
     return Finding("behind_trajectory", status,
                    f"{_pct(f.action.percent_complete)} complete against {_pct(planned)} planned by "
-                   f"{day(f.today)}: {_num(gap)} points behind (more than {_num(limit)} allowed).", str(status))
+                   f"{date_in_words(f.today)}: {_num(gap)} points behind (more than {_num(limit)} allowed).",
+                   str(status))
 
 
-def _readings(f: Facts) -> tuple[Measure, list] | None:
+def _readings(f: Facts) -> tuple[Measure, list[MeasureValue]] | None:
     m = f.action.measure
     if m is None or not f.action.measure_values:
         return None
@@ -225,11 +223,13 @@ def _readings(f: Facts) -> tuple[Measure, list] | None:
 
 
 def _range(m: Measure) -> str:
-    if m.range_low is not None and m.range_high is not None:
-        return f"{_num(m.range_low)} to {_num(m.range_high)}"
-    if m.range_low is not None:
-        return f"{_num(m.range_low)} or more"
-    return f"{_num(m.range_high)} or less"
+    """The measure's range in words (it has at least one bound: it was read outside it)."""
+    low, high = m.range_low, m.range_high
+    if low is not None and high is not None:
+        return f"{_num(low)} to {_num(high)}"
+    if low is not None:
+        return f"{_num(low)} or more"
+    return f"{_num(high)} or less" if high is not None else "any value"
 
 
 def measure_out_of_range(f: Facts) -> Finding | None:
@@ -246,7 +246,7 @@ def measure_out_of_range(f: Facts) -> Finding | None:
     else:
         return None
     return Finding("measure_out_of_range", Status.AT_RISK,
-                   f"{m.code} ({m.name}) was {_num(latest.value)} on {day(latest.as_of)}, outside the range "
+                   f"{m.code} ({m.name}) was {_num(latest.value)} on {date_in_words(latest.as_of)}, outside the range "
                    f"{_range(m)}.", f"{m.code}:{side}")
 
 
@@ -272,7 +272,7 @@ def measure_worsening(f: Facts) -> Finding | None:
     latest = readings[-1]
     tolerance = f.tolerances.measure_worsening_tolerance
     if len(readings) > 1:
-        previous, label = readings[-2].value, f"on {day(readings[-2].as_of)}"
+        previous, label = readings[-2].value, f"on {date_in_words(readings[-2].as_of)}"
     else:
         previous, label = m.baseline, "at baseline"
     if not worse(m, latest.value, previous, tolerance):
@@ -280,7 +280,7 @@ def measure_worsening(f: Facts) -> Finding | None:
     below_baseline = worse(m, latest.value, m.baseline, tolerance)
     status = Status.OFF_TRACK if below_baseline else Status.AT_RISK
     direction = _DIRECTION[m.direction].format(target=_num(m.target))
-    message = (f"{m.code} ({m.name}) got worse: {_num(latest.value)} on {day(latest.as_of)} against "
+    message = (f"{m.code} ({m.name}) got worse: {_num(latest.value)} on {date_in_words(latest.as_of)} against "
                f"{_num(previous)} {label} ({direction})")
     if below_baseline and len(readings) > 1:
         message += f"; it is now worse than the baseline of {_num(m.baseline)}"
@@ -288,11 +288,6 @@ def measure_worsening(f: Facts) -> Finding | None:
 
 
 ANSWERS = {"recovery_plan_due": ("recovery_plan",)}
-DECISION_WORDS = {
-    "challenge_issued": "challenged the action", "support_offered": "offered support",
-    "recovery_plan_due": "asked for a recovery plan", "penalty_agreed": "agreed a penalty",
-    "referred_to_board": "referred the action to the People Board",
-}
 
 
 def panel_date_missed(f: Facts) -> Finding | None:
@@ -315,8 +310,8 @@ def panel_date_missed(f: Facts) -> Finding | None:
             missed.append(d)
     if not missed:
         return None
-    parts = [f"At meeting {d.meeting_id} the Panel {DECISION_WORDS.get(d.kind, d.kind)} with a date of "
-             f"{day(d.due_date)}; "
+    parts = [f"At meeting {d.meeting_id} the Panel {decision_words(d.kind)} with a date of "
+             f"{date_in_words(d.due_date)}; "
              + ("no recovery plan has arrived" if d.kind == "recovery_plan_due" else "no response has arrived")
              for d in missed]
     return Finding("panel_date_missed", Status.OFF_TRACK, "; ".join(parts) + ".",
@@ -332,7 +327,7 @@ RULES: tuple[Callable[[Facts], Finding | None], ...] = (
 def repeated_slip(f: Facts, status: Status) -> Finding | None:
     """Slipping now and in each of the cycles just closed (``repeat_slip_cycles`` in a row
     counting this one): off track, however mild this cycle's slip."""
-    if not f.open or status not in SLIPPING:
+    if not f.open or not status.slipping:
         return None
     run = []
     for cycle_id, slipped in f.previous_cycles:
@@ -347,7 +342,8 @@ def repeated_slip(f: Facts, status: Status) -> Finding | None:
 
 
 def worst(statuses: list[Status]) -> Status:
-    return max(statuses, key=SEVERITY.__getitem__, default=Status.ON_TRACK)
+    """The worst of the findings' statuses (each at risk or off track); on track for none."""
+    return Status.worst(statuses) or Status.ON_TRACK
 
 
 def judge(f: Facts) -> Verdict:
@@ -360,5 +356,5 @@ def judge(f: Facts) -> Verdict:
     if (again := repeated_slip(f, status)) is not None:
         findings.append(again)
         status = Status.OFF_TRACK
-    findings.sort(key=lambda x: -SEVERITY[x.status])  # worst first, then in rule order
+    findings.sort(key=lambda x: -x.status.severity)  # worst first, then in rule order
     return Verdict(status, tuple(findings))

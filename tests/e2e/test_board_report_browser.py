@@ -24,6 +24,7 @@ import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 
+from services.accountability.app import MIGRATIONS
 from services.accountability.board_report import (
     CELL_FILL,
     build_report_data,
@@ -42,7 +43,6 @@ needs_chromium = pytest.mark.skipif(
     reason="Debian's chromium package is not installed (deploy/setup.sh installs it)")
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = ROOT / "services" / "accountability" / "migrations"
 
 # Added to a copy of the report only: the report itself has no script. It writes what the
 # browser laid out (the visible text, the size of each chart, the cells' painted colours)
@@ -231,9 +231,9 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
                                   ('route-1', '2026-Q2', 'off_track'), ('route-2', '2026-Q2', 'on_track')""")
             await conn.execute("UPDATE clock SET today = '2026-05-10', cycle_id = '2026-Q2'")
 
-        app = AsgiFastStream(asgi_routes=board_report_routes())
-        for name, value in {"database": database, "reference": reference}.items():  # as service_app gives them
-            app.context.set_global(name, value)
+        app = AsgiFastStream(asgi_routes=board_report_routes())  # the route needs only these two
+        app.context.set_global("database", database)
+        app.context.set_global("reference", reference)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://report") as client:
             page = await client.get("/board-report")
             earlier = await client.get("/board-report", params={"cycle_id": "2026-Q1"})

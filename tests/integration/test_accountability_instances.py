@@ -18,7 +18,7 @@ import httpx
 import pytest
 from faststream import TestApp
 
-from services.accountability.bootstrap import build
+from services.accountability.app import build
 from services.accountability.handlers import INPUTS
 from services.accountability.replay import replay_and_compare
 from shared.contracts import events as ev
@@ -201,9 +201,9 @@ async def _equals(value, expected) -> bool:
 @asynccontextmanager
 async def in_process(kafka: str, database_url: str, group: str, start):
     await asyncio.to_thread(commit_group, kafka, group, start)
-    service = build(settings_for(kafka, database_url, group))
-    async with TestApp(service.app):
-        yield service
+    app = build(settings_for(kafka, database_url, group))
+    async with TestApp(app):
+        yield app
 
 
 async def test_two_instances_that_each_get_every_event_still_take_each_step_once(kafka, topics, database_url):

@@ -22,7 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import TestApp
 
-from services.accountability.bootstrap import build
+from services.accountability.app import build
 from services.accountability.handlers import INPUTS
 from services.accountability.replay import partitions, replay_and_compare
 from services.accountability.settings import AccountabilitySettings
@@ -211,10 +211,10 @@ async def harness(kafka: str, database_url: str, **over: Any):
     await asyncio.to_thread(commit_group, kafka, group, start)
     out_start = await end_offsets(kafka, [ACCOUNTABILITY.name])
     settings = settings_for(kafka, database_url, group, **over)
-    service = build(settings)
+    app = build(settings)
     h = Harness(kafka, database_url, settings, start, out_start)
-    async with TestApp(service.app), httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app),
-                                                       base_url="http://accountability") as http:
+    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                               base_url="http://accountability") as http:
         h.http = http
         yield h
 

@@ -13,7 +13,7 @@ from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
 
-from .. import persistence
+from ..persistence import reading
 from .data import TREND_CYCLES, ReportError, build_report_data
 from .render import render_html
 
@@ -22,17 +22,16 @@ async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
                cycle_id: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The summaries of the given (default: latest) cycle and the ones before it, latest first
     (a closed cycle's as stored when it closed, the open one's as it stands), and every action's status."""
-    from .. import picture  # the open cycle's live summary; only the service's route needs it
-
-    if cycle_id is not None and not await persistence.report_cycle_exists(conn, cycle_id):
-        known = await persistence.report_cycle_ids(conn)
+    known = [c["cycle_id"] for c in await reading.all_cycles(conn)]
+    if cycle_id is not None and cycle_id not in known:
         raise ReportError(f"no cycle {cycle_id!r}; the cycles are {', '.join(known) or 'none yet'}")
-    stored = await persistence.report_stored_summaries(conn, cycle_id, TREND_CYCLES)
+    stored = await reading.stored_summaries(conn, cycle_id, TREND_CYCLES)
     summaries = [summary if summary is not None
-                 else await picture.cycle_summary(conn, cid, reference, final=False) for cid, summary in stored]
-    today = await persistence.report_today(conn)
+                 else await reading.cycle_summary(conn, cid, reference, final=False) for cid, summary in stored]
+    today = await reading.today(conn)
+    # the same rows as the read API's /status, which the command-line report reads
     return summaries, {"as_of": today.isoformat() if today else None,
-                       "actions": await persistence.report_action_statuses(conn)}
+                       "actions": await reading.statuses(conn, None, None, None)}
 
 
 async def board_report(request: Request, database: Annotated[Database, Context()],

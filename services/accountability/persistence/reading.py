@@ -1,0 +1,162 @@
+"""What people read, from the tables: an action's history, the Panel's agenda (live), the
+Board's picture of a cycle, every action's status and every cycle. A constant number of
+queries each, however many actions there are; ``picture`` assembles what they return.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from shared.reference import ReferenceData
+
+from .. import picture
+
+
+async def today(conn: asyncpg.Connection) -> date | None:
+    found: date | None = await conn.fetchval("SELECT today FROM clock")
+    return found
+
+
+async def histories(conn: asyncpg.Connection, action_ids: list[str],
+                    cycle_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Everything that happened to each action here, in the order it happened (one cycle's, if
+    given): four queries for any number of actions."""
+    scope = "AND cycle_id = $2" if cycle_id else ""
+    args = (action_ids, cycle_id) if cycle_id else (action_ids,)
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {a: [] for a in action_ids}
+    for r in await conn.fetch(f"SELECT * FROM status_changes WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["on_date"]), "what": "status", "status": r["status"], "previous": r["previous"],
+            "reasons": json.loads(r["reasons"])}))
+    for r in await conn.fetch(
+            f"""SELECT ee.*, e.action_id FROM escalation_events ee JOIN escalations e USING (escalation_id)
+                WHERE e.action_id = ANY($1::text[]) {scope.replace('cycle_id', 'ee.cycle_id')}""", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["on_date"]), "what": f"escalation {r['kind']}", "escalation_id": r["escalation_id"],
+            "step": r["step"], "previous_step": r["previous_step"], "respond_by": picture.iso(r["respond_by"])}))
+    for r in await conn.fetch(f"SELECT * FROM responses WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["received_on"]), "what": r["kind"].replace("_", " "), "from": r["from_person"],
+            "text": r["text"], "recover_by": picture.iso(r["recover_by"])}))
+    for r in await conn.fetch(f"SELECT * FROM decisions WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["recorded_on"]), "what": "panel decision", "decision_id": r["decision_id"],
+            "meeting_id": r["meeting_id"], "kind": r["kind"], "note": r["note"],
+            "due_date": picture.iso(r["due_date"])}))
+    return {a: [entry for _, entry in sorted(entries, key=lambda e: e[0])] for a, entries in found.items()}
+
+
+async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, Any]]:
+    return (await histories(conn, [action_id]))[action_id]
+
+
+async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """The Panel's agenda, live: each action escalated to the Panel or the Board with the leader's
+    latest answer since its episode opened, and its history (five queries in all), worst first."""
+    rows = await conn.fetch(
+        """SELECT e.escalation_id, e.step, e.opened_on, e.step_on, e.respond_by, a.action_id, a.system,
+                  a.action_point, a.title, a.status, a.reasons, a.signature, a.accountable_leader,
+                  r.kind AS response_kind, r.text AS response_text, r.recover_by AS response_recover_by
+           FROM escalations e JOIN actions a USING (action_id)
+           LEFT JOIN LATERAL (SELECT kind, text, recover_by FROM responses
+                              WHERE action_id = a.action_id AND coalesce(received_on, e.opened_on) >= e.opened_on
+                              ORDER BY happened DESC LIMIT 1) r ON true
+           WHERE e.resolved_on IS NULL AND e.step IN ('panel_agenda', 'people_board')""")
+    items = [{**dict(r), "reasons": json.loads(r["reasons"]), "signature": json.loads(r["signature"]),
+              "latest_response": {"kind": r["response_kind"], "text": r["response_text"],
+                                  "recover_by": r["response_recover_by"]} if r["response_kind"] else None}
+             for r in rows]
+    return picture.agenda_items(items, await histories(conn, [r["action_id"] for r in rows]) if rows else {})
+
+
+async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
+                        final: bool) -> dict[str, Any]:
+    """The Board's picture of a cycle, from what the tables hold now (nine queries, however many actions)."""
+    cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
+    rows = await conn.fetch(
+        """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
+                  a.action_point, a.title, a.reasons, a.snapshot->'narrative'->>'working' AS working
+           FROM action_cycles ac JOIN actions a USING (action_id)
+           WHERE ac.cycle_id = $1 ORDER BY ac.action_id""", cycle_id)
+    completed = await conn.fetch(
+        "SELECT DISTINCT action_id FROM status_changes WHERE cycle_id = $1 AND status = 'completed'", cycle_id)
+    resolved = await conn.fetch(
+        """SELECT DISTINCT e.action_id FROM escalation_events ee JOIN escalations e USING (escalation_id)
+           WHERE ee.cycle_id = $1 AND ee.kind = 'resolved'""", cycle_id)
+    record = picture.CycleRecord(
+        cycle_id=cycle_id, opens_on=cycle["opens_on"], submission_deadline=cycle["submission_deadline"],
+        closes_on=cycle["closes_on"], as_of=await today(conn),
+        actions=[{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows],
+        completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
+        histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
+    return picture.cycle_summary(record, reference, final=final)
+
+
+async def summary_of(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData) -> dict[str, Any] | None:
+    """A cycle's picture: as stored when it closed, else live (provisional); None: no such cycle."""
+    row = await conn.fetchrow("SELECT summary FROM cycles WHERE cycle_id = $1", cycle_id)
+    if row is None:
+        return None
+    if row["summary"] is not None:
+        stored: dict[str, Any] = json.loads(row["summary"])
+        return stored
+    return await cycle_summary(conn, cycle_id, reference, final=False)
+
+
+async def stored_summaries(conn: asyncpg.Connection, cycle_id: str | None,
+                           limit: int) -> list[tuple[str, dict[str, Any] | None]]:
+    """Up to ``limit`` cycles, latest first, from ``cycle_id`` back (default: the latest), each
+    with the summary stored when it closed (None while it is open)."""
+    rows = await conn.fetch(
+        """SELECT cycle_id, summary FROM cycles
+           WHERE $1::text IS NULL OR opens_on <= (SELECT opens_on FROM cycles WHERE cycle_id = $1)
+           ORDER BY opens_on DESC LIMIT $2""", cycle_id, limit)
+    return [(r["cycle_id"], json.loads(r["summary"]) if r["summary"] is not None else None) for r in rows]
+
+
+async def statuses(conn: asyncpg.Connection, system: str | None, action_point: str | None,
+                   status: str | None) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT action_id, system, action_point, title, accountable_leader, status, status_since,
+                  reasons, version FROM actions
+           WHERE ($1::text IS NULL OR system = $1) AND ($2::text IS NULL OR action_point = $2)
+             AND ($3::text IS NULL OR status = $3)
+           ORDER BY system, action_point, action_id""", system, action_point, status)
+    return [{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows]
+
+
+async def action_status(conn: asyncpg.Connection, action_id: str) -> dict[str, Any] | None:
+    """One action: its status, reasons, open escalation and history; None: no such action."""
+    row = await conn.fetchrow(
+        """SELECT action_id, system, action_point, title, accountable_leader, lifecycle, status,
+                  status_since, reasons, version FROM actions WHERE action_id = $1""", action_id)
+    if row is None:
+        return None
+    escalation = await conn.fetchrow(
+        """SELECT escalation_id, step, opened_on, step_on, respond_by, paused_until, hurry_by
+           FROM escalations WHERE action_id = $1 AND resolved_on IS NULL""", action_id)
+    return {**dict(row), "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
+            "history": await history(conn, action_id)}
+
+
+async def published_agenda(conn: asyncpg.Connection, meeting_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT agenda, published_on FROM agendas WHERE meeting_id = $1", meeting_id)
+    return {**json.loads(row["agenda"]), "published_on": row["published_on"]} if row is not None else None
+
+
+async def agenda_published_on(conn: asyncpg.Connection, meeting_id: str) -> date | None:
+    published: date | None = await conn.fetchval("SELECT published_on FROM agendas WHERE meeting_id = $1",
+                                                  meeting_id)
+    return published
+
+
+async def all_cycles(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """Every cycle the service has opened, latest first."""
+    rows = await conn.fetch(
+        """SELECT cycle_id, opens_on, submission_deadline, closes_on, meeting_on, agenda_on, opened_on, closed_on
+           FROM cycles ORDER BY opens_on DESC""")
+    return [{**dict(r), "open": r["closed_on"] is None} for r in rows]
