@@ -4,6 +4,7 @@ disagrees with the live state says where."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -138,7 +139,7 @@ async def each_step_once(h: Harness, names: list[str], *, crashed: bool) -> None
     for escalation_id, walk in walks.items():
         assert [r["kind"] for r in walk][:1] == ["raised"], escalation_id
         assert [r["seq"] for r in walk] == list(range(1, len(walk) + 1))
-        for before, after in zip(walk, walk[1:]):
+        for before, after in itertools.pairwise(walk):
             assert after["previous_step"] == before["step"] != after["step"], escalation_id
     assert await h.val("SELECT count(*) FROM escalations") == len(names)  # one episode each
     assert {e.data.action_id for e in records if e.type == "escalation.raised"} == set(names)  # not vacuous

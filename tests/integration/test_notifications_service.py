@@ -48,7 +48,7 @@ class Mailbox:
     received: list[email.message.EmailMessage] = field(default_factory=list)
     port: int = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.replies:
             return self.replies.pop(0)
         self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
@@ -87,7 +87,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server hook
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             timestamp = self.headers["x-governance-timestamp"]
             verified = self.headers["x-governance-signature"] == webhook_signature(WEBHOOK_SECRET, timestamp, body)
