@@ -45,7 +45,7 @@ def operational_routes(broker: KafkaBroker, database: Database, loops: Sequence[
             problems.append("broker unreachable")
         try:
             await database.pool.fetchval("SELECT 1", timeout=2)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
             problems.append(f"database: {type(exc).__name__}")
         problems += [f"{loop.name} stopped" for loop in loops if not loop.running]
         return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
