@@ -19,3 +19,4 @@ fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
 .venv/bin/python -c "from tools.kafka import ensure_jars, kafka_version; ensure_jars(); print('setup: Kafka', kafka_version(), 'jars ready')"
+.venv/bin/python -c "from tools.oidc import ensure_jars, server_version; ensure_jars(); print('setup: OpenID Connect server (mock-oauth2-server)', server_version(), 'jars ready')"
