@@ -1,0 +1,224 @@
+"""The portal in a real browser: people sign in through the real identity server (OpenID
+Connect, code flow with PKCE), the pages read what the events said, and what a leader sends
+reaches governance.responses on the real broker, bound to them. Every page is screenshotted
+into test-logs/portal/ and checked by axe-core."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, expect
+
+from shared.contracts.topics import RESPONSES
+from shared.reference import ReferenceData
+from tests.infra import create_database, drop_database
+from tests.kafka_tools import collect, eventually
+from tests.portal_rig import (
+    AXE,
+    RunningPortal,
+    add_people,
+    chromium,
+    clock_at,
+    look_at,
+    publish,
+    read_model_has,
+    running_portal,
+    sign_in,
+    slipped_action,
+)
+from tools.cycle_cast import leader
+from tools.oidc import OidcServer
+from tools.portal_cast import portal_people
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("chromium") is None or not AXE.exists(),
+                       reason="Debian's chromium and axe-core are installed by deploy/setup.sh"),
+]
+
+TODAY = date(2026, 2, 20)  # the governance clock's date in these tests
+MINE, THEIRS = "black-country-ap4", "lincolnshire-ap4"
+LEADER, OTHER_LEADER = leader("black-country", 1), leader("lincolnshire", 1)
+
+
+@pytest.fixture(scope="module")
+async def portal(kafka: str, topics: list[str], postgres_admin: str, oidc: OidcServer,
+                 reference: ReferenceData) -> AsyncIterator[RunningPortal]:
+    database_url = await create_database(postgres_admin)
+    async with running_portal(kafka, database_url, oidc) as running:
+        await add_people(database_url, portal_people(list(reference.systems)))
+        await publish(kafka, [clock_at(TODAY),
+                              *slipped_action(MINE, "black-country", LEADER, "Fair interviews for band 8a+", TODAY),
+                              *slipped_action(THEIRS, "lincolnshire", OTHER_LEADER, "Diverse panels", TODAY)])
+        await eventually(lambda: read_model_has(database_url, MINE), timeout=60)
+        await eventually(lambda: read_model_has(database_url, THEIRS), timeout=60)
+        yield running
+    await drop_database(postgres_admin, database_url)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as found:
+        yield found
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    # axe-core is injected as an inline script, which the portal's content security policy forbids.
+    found = await browser.new_context(bypass_csp=True, locale="en-GB")
+    yield found
+    await found.close()
+
+
+async def test_a_leader_signs_in_sees_the_slipped_action_and_sends_a_recovery_plan_bound_to_them(
+    portal: RunningPortal, context: BrowserContext, kafka: str,
+):
+    page = await context.new_page()
+    await page.goto(portal.url + "/my-actions")
+    await expect(page.get_by_label("Username")).to_be_visible()
+    assert await look_at(page, "00-identity-server-sign-in") == []
+    await page.get_by_label("Username").fill("lead1.black-country")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(portal.url + "/my-actions")
+
+    await expect(page.get_by_role("heading", name="Your actions")).to_be_visible()
+    await expect(page.get_by_text("Fair interviews for band 8a+")).to_be_visible()
+    await expect(page.get_by_text("Diverse panels")).to_have_count(0)
+    await expect(page.get_by_text("Off track").first).to_be_visible()
+    await expect(page.get_by_text("Milestone 'Plan agreed with the staff network' was missed").first).to_be_visible()
+    assert await look_at(page, "01-my-actions") == []
+
+    await page.get_by_role("link", name="Fair interviews for band 8a+").click()
+    await expect(page.get_by_text("Leader asked")).to_be_visible()
+    assert await look_at(page, "02-action") == []
+
+    await page.get_by_role("link", name="Send a recovery plan with dated steps").click()
+    assert await look_at(page, "03-recovery-plan-form") == []
+    await page.get_by_label("What will the plan do?").fill("Recruit and train a diverse pool of panel members.")
+    await page.locator("#step-1-what").fill("Recruit twelve panel members")
+    await page.locator("#step-1-by").fill((TODAY + timedelta(days=20)).isoformat())
+    await page.locator("#step-2-what").fill("Every band 8a+ panel diverse")
+    await page.locator("#step-2-by").fill((TODAY + timedelta(days=60)).isoformat())
+    await page.get_by_role("button", name="Send the recovery plan").click()
+
+    await expect(page.get_by_text("Your recovery plan was sent to the Panel.")).to_be_visible()
+    await expect(page.get_by_text("Recruit twelve panel members, by 12 March 2026")).to_be_visible()
+    assert await look_at(page, "04-recovery-plan-sent") == []
+
+    records = await collect(kafka, RESPONSES.name, until=lambda rs: any(
+        json.loads(r.value)["subject"] == MINE for r in rs), timeout=30)
+    sent = [json.loads(r.value) for r in records if json.loads(r.value)["subject"] == MINE]
+    assert [e["type"] for e in sent] == ["recovery_plan.sent"]
+    plan = sent[0]["data"]
+    assert (plan["acting_person"], plan["acting_role"]) == (LEADER, "leader")
+    assert [s["what"] for s in plan["steps"]] == ["Recruit twelve panel members", "Every band 8a+ panel diverse"]
+    assert plan["recover_by"] == (TODAY + timedelta(days=60)).isoformat()
+    assert sent[0]["source"] == "portal"
+
+
+# ---- refusals: each with a clear message on the page, and nothing recorded ----------------------
+
+async def answers_recorded(portal: RunningPortal, action_id: str) -> int:
+    conn = await asyncpg.connect(portal.database_url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM answers WHERE action_id = $1", action_id))
+    finally:
+        await conn.close()
+
+
+async def test_signed_out_a_page_sends_the_person_to_sign_in_at_the_identity_server(portal: RunningPortal,
+                                                                                     oidc: OidcServer):
+    async with httpx.AsyncClient(base_url=portal.url) as client:
+        first = await client.get("/my-actions")
+        assert first.status_code == 303 and first.headers["location"] == "/sign-in?next=%2Fmy-actions"
+        second = await client.get(first.headers["location"])
+    assert second.status_code == 302
+    assert second.headers["location"].startswith(f"{oidc.issuer}/authorize?")
+    assert "code_challenge_method=S256" in second.headers["location"]
+
+
+async def test_signed_out_a_form_records_nothing_and_sends_the_person_to_sign_in(portal: RunningPortal):
+    before = await answers_recorded(portal, MINE)
+    async with httpx.AsyncClient(base_url=portal.url) as client:
+        sent = await client.post(f"/actions/{MINE}/answer/explanation", data={"explanation": "x"})
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/sign-in")
+    assert await answers_recorded(portal, MINE) == before
+
+
+async def test_a_form_without_its_token_is_refused_and_records_nothing(portal: RunningPortal,
+                                                                       context: BrowserContext):
+    page = await context.new_page()
+    await sign_in(page, portal, "lead1.black-country", f"/actions/{MINE}/answer/explanation")
+    before = await answers_recorded(portal, MINE)
+    for token in ({}, {"csrf_token": "forged"}):
+        answer = await context.request.post(f"{portal.url}/actions/{MINE}/answer/explanation",
+                                            form={"explanation": "Sent from another site", **token},
+                                            max_redirects=0)
+        assert answer.status == 403
+        assert "This form has expired" in await answer.text()
+    assert await answers_recorded(portal, MINE) == before
+
+
+async def test_a_tampered_session_is_no_session(portal: RunningPortal, context: BrowserContext, oidc: OidcServer):
+    page = await context.new_page()
+    await sign_in(page, portal, "lead1.black-country", "/my-actions")
+    cookie = next(c for c in await context.cookies() if c["name"] == "portal_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+    payload, _, signature = cookie["value"].partition(".")
+    forged = base64.b64encode(json.dumps({"person_id": "p-panel-chair", "subject": "panel.chair"}).encode())
+    for value in (forged.decode() + "." + signature, payload[:-4] + "AAAA." + signature):
+        await context.add_cookies([{**cookie, "value": value}])
+        await page.goto(portal.url + "/my-actions")
+        assert page.url.startswith(f"{oidc.issuer}/authorize"), "a tampered cookie must not sign anyone in"
+
+
+async def test_a_recovery_plan_dated_in_the_past_is_refused_with_a_message(portal: RunningPortal,
+                                                                           context: BrowserContext):
+    page = await context.new_page()
+    await sign_in(page, portal, "lead1.black-country", f"/actions/{MINE}/answer/recovery-plan")
+    before = await answers_recorded(portal, MINE)
+    await page.get_by_label("What will the plan do?").fill("Catch up")
+    await page.locator("#step-1-what").fill("Recruit")
+    await page.locator("#step-1-by").fill((TODAY - timedelta(days=1)).isoformat())
+    await page.get_by_role("button", name="Send the recovery plan").click()
+    await expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    in_the_past = "Step 1 is dated in the past: give a date from today on"
+    await expect(page.get_by_role("link", name=in_the_past)).to_be_visible()
+    await expect(page.locator("#step-1-what")).to_have_value("Recruit")
+    assert await look_at(page, "05-recovery-plan-in-the-past") == []
+    assert await answers_recorded(portal, MINE) == before
+
+
+async def test_an_empty_explanation_is_refused_with_a_message(portal: RunningPortal, context: BrowserContext):
+    page = await context.new_page()
+    await sign_in(page, portal, "lead1.black-country", f"/actions/{MINE}/answer/explanation")
+    before = await answers_recorded(portal, MINE)
+    await page.get_by_role("button", name="Send the explanation").click()
+    await expect(page.get_by_role("link", name="Enter your explanation: why the action slipped")).to_be_visible()
+    assert await page.title() == "Error: Explain why the action slipped - Midlands People Board"
+    assert await look_at(page, "06-empty-explanation") == []
+    assert await answers_recorded(portal, MINE) == before
+
+
+async def test_a_leader_answering_for_another_leaders_action_is_refused_403(portal: RunningPortal,
+                                                                             context: BrowserContext):
+    page = await context.new_page()
+    await sign_in(page, portal, "lead1.black-country", "/my-actions")
+    shown = await page.goto(f"{portal.url}/actions/{THEIRS}/answer/explanation")
+    assert shown is not None and shown.status == 403
+    await expect(page.get_by_role("heading", name="You cannot answer for this action")).to_be_visible()
+    assert await look_at(page, "07-another-leaders-action") == []
+    await page.goto(f"{portal.url}/my-actions")
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    sent = await context.request.post(f"{portal.url}/actions/{THEIRS}/answer/explanation",
+                                      form={"explanation": "I answer for them", "csrf_token": token},
+                                      max_redirects=0)
+    assert sent.status == 403
+    assert await answers_recorded(portal, THEIRS) == 0
