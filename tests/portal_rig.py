@@ -24,10 +24,11 @@ from services.portal.app import build
 from services.portal.domain import PersonForm, Role
 from services.portal.settings import PortalSettings
 from shared.contracts import events as ev
-from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, Groups, dead_letter
+from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, Groups, dead_letter
 from shared.contracts.vocabulary import LadderStep, Status
 from shared.outbox import add_to_outbox
 from tests.kafka_tools import eventually, produce
+from tools.cycle_cast import leader
 from tools.oidc import OidcServer
 from tools.portal_cast import CastMember
 from tools.ports import free_port
@@ -41,6 +42,11 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--lang=en-GB", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SESSION_SECRET = "a-test-session-secret-of-forty-characters!"
+
+TODAY = date(2026, 2, 20)  # the governance clock's date in the browser tests
+MINE, THEIRS = "black-country-ap4", "lincolnshire-ap4"
+LEADER, OTHER_LEADER = leader("black-country", 1), leader("lincolnshire", 1)
+NOTICE = "n-black-country-ap4-1"
 
 
 @dataclass
@@ -111,6 +117,13 @@ def slipped_action(action_id: str, system: str, leader: str, title: str, today: 
             step=LadderStep.LEADER_ASKED, previous_step=None, reasons=[reason], recipients=[leader],
             respond_by=date(today.year, today.month, min(today.day + 14, 28))))),
     ]
+
+
+def notice_to(recipient: str, action_id: str) -> tuple[str, ev.Event]:
+    """The notice notifications sent the leader about the escalation of ``action_id``."""
+    about = f"esc-{action_id}"
+    return NOTICES.name, ev.NoticeSent.new(source="notifications", subject=about, data=ev.NoticeOutcome(
+        notice_id=NOTICE, recipient=recipient, channel="email", about=about))
 
 
 def clock_at(today: date) -> tuple[str, ev.Event]:
