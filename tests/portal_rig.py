@@ -126,6 +126,18 @@ def notice_to(recipient: str, action_id: str) -> tuple[str, ev.Event]:
         notice_id=NOTICE, recipient=recipient, channel="email", about=about))
 
 
+MEETING = "2026-Q1-panel"
+
+
+def agenda_with(action_id: str, system: str, title: str, today: date) -> tuple[str, ev.Event]:
+    """The Panel's next agenda as accountability publishes it, with one slipping action."""
+    reason = ev.Reason(rule="milestone_missed", status=Status.OFF_TRACK, message="A milestone was missed.")
+    return ACCOUNTABILITY.name, ev.AgendaPublished.new(source="accountability", subject=MEETING, data=ev.Agenda(
+        meeting_id=MEETING, meets_on=date(today.year, today.month + 1, 5), chair="p-panel-chair", items=[
+            ev.AgendaItem(action_id=action_id, system=system, title=title, status=Status.OFF_TRACK,
+                          reasons=[reason], leader_response=None)]))
+
+
 def clock_at(today: date) -> tuple[str, ev.Event]:
     return CLOCK.name, ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(
         now=datetime(today.year, today.month, today.day, 9, tzinfo=UTC)))
@@ -140,8 +152,8 @@ async def read_model_has(database_url: str, action_id: str) -> bool:
     conn = await asyncpg.connect(database_url)
     try:
         return bool(await conn.fetchval(
-            "SELECT title IS NOT NULL AND status IS NOT NULL AND step IS NOT NULL FROM actions WHERE action_id = $1",
-            action_id))
+            """SELECT title IS NOT NULL AND status IS NOT NULL AND step IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM agendas) FROM actions WHERE action_id = $1""", action_id))
     finally:
         await conn.close()
 

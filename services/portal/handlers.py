@@ -54,8 +54,10 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
             await persistence.apply_notice_acknowledged(conn, event.data, event.occurred_at)
         case ev.ClockTicked():
             await persistence.set_today(conn, event.data.now.date())
+        case ev.AgendaPublished():
+            await persistence.apply_agenda(conn, event.data, event.occurred_at)
         case _:
-            pass  # cycles, reminders, agendas and failed notices are not shown yet
+            pass  # cycles, reminders and failed notices are not shown
 
 
 async def on_event(event: PortalInput, database: Annotated[Database, Context()]) -> None:

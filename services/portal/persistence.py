@@ -201,3 +201,65 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, who: str, at: da
         """UPDATE notices SET acknowledged_at = $3, acknowledged_by = $2
            WHERE notice_id = $1 AND acknowledged_at IS NULL""", notice_id, who, at)
     return status == "UPDATE 1"
+
+
+# ---- the Panel's agenda, staff networks and the Board ---------------------------------------
+
+async def apply_agenda(conn: asyncpg.Connection, agenda: ev.Agenda, at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO agendas (meeting_id, meets_on, chair, items, published_at) VALUES ($1, $2, $3, $4::jsonb, $5)
+           ON CONFLICT (meeting_id) DO UPDATE SET meets_on = EXCLUDED.meets_on, chair = EXCLUDED.chair,
+               items = EXCLUDED.items, published_at = EXCLUDED.published_at""",
+        agenda.meeting_id, agenda.meets_on, agenda.chair,
+        json.dumps([i.model_dump(mode="json") for i in agenda.items]), at)
+
+
+async def next_agenda(conn: asyncpg.Connection, today: date) -> dict[str, Any] | None:
+    """The agenda of the Panel's next meeting (today's counts), else the latest published."""
+    row = await conn.fetchrow(
+        """SELECT meeting_id, meets_on, chair, items, published_at FROM agendas
+           ORDER BY (meets_on >= $1) DESC, CASE WHEN meets_on >= $1 THEN meets_on END ASC, meets_on DESC
+           LIMIT 1""", today)
+    return {**dict(row), "items": json.loads(row["items"])} if row else None
+
+
+async def actions_named(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await conn.fetch(f"SELECT {_ACTION} FROM actions WHERE action_id = ANY($1::text[])", action_ids)
+    return {r["action_id"]: _action(r) for r in rows}
+
+
+async def answers_about_each(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """What was sent about each of ``action_ids``, latest first, in one query."""
+    rows = await conn.fetch(
+        """SELECT a.answer_id, a.action_id, a.type, a.person_id, p.name AS person_name, a.role, a.payload, a.sent_at
+           FROM answers a LEFT JOIN people p USING (person_id)
+           WHERE a.action_id = ANY($1::text[]) ORDER BY a.sent_at DESC""", action_ids)
+    found: dict[str, list[dict[str, Any]]] = {a: [] for a in action_ids}
+    for r in rows:
+        found[r["action_id"]].append({**dict(r), "payload": json.loads(r["payload"])})
+    return found
+
+
+async def decisions_on(conn: asyncpg.Connection, meeting_id: str, action_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT payload FROM answers WHERE type = 'panel.decision_recorded' AND action_id = $2
+               AND payload->>'meeting_id' = $1 ORDER BY sent_at""", meeting_id, action_id)
+    return [json.loads(r["payload"]) for r in rows]
+
+
+async def actions_of_systems(conn: asyncpg.Connection, systems: list[str]) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        f"""SELECT {_ACTION} FROM actions WHERE system = ANY($1::text[]) AND title IS NOT NULL
+            ORDER BY CASE status WHEN 'off_track' THEN 0 WHEN 'at_risk' THEN 1 ELSE 2 END, action_id""", systems)
+    return [_action(r) for r in rows]
+
+
+async def referred_to_the_board(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """Actions on the ladder's top rung, or that a Panel decision referred to the Board."""
+    rows = await conn.fetch(
+        f"""SELECT {_ACTION} FROM actions
+            WHERE title IS NOT NULL AND (step = 'people_board' OR action_id IN (
+                SELECT action_id FROM answers WHERE type = 'panel.decision_recorded'
+                    AND payload->>'kind' = 'referred_to_board'))
+            ORDER BY action_id""")
+    return [_action(r) for r in rows]

@@ -307,6 +307,7 @@ class PanelDecision(Payload):
     due_date: date | None = None
     acting_person: PersonId | None = Field(default=None, description="the Panel member who recorded it (portal)")
     acting_role: ActingRole | None = Field(default=None, description="panel_chair or panel_member")
+    replaces: str | None = Field(default=None, description="the decision_id of an earlier decision this one replaces")
 
 
 @register

@@ -4,7 +4,7 @@ and one chromium."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from playwright.async_api import Browser, BrowserContext
@@ -20,6 +20,7 @@ from tests.portal_rig import (
     TODAY,
     RunningPortal,
     add_people,
+    agenda_with,
     chromium,
     clock_at,
     notice_to,
@@ -41,7 +42,8 @@ async def portal(kafka: str, topics: list[str], postgres_admin: str, oidc: OidcS
         await publish(kafka, [clock_at(TODAY),
                               *slipped_action(MINE, "black-country", LEADER, "Fair interviews for band 8a+", TODAY),
                               *slipped_action(THEIRS, "lincolnshire", OTHER_LEADER, "Diverse panels", TODAY),
-                              notice_to(LEADER, MINE)])
+                              notice_to(LEADER, MINE),
+                              agenda_with(MINE, "black-country", "Fair interviews for band 8a+", TODAY)])
         await eventually(lambda: read_model_has(database_url, MINE), timeout=60)
         await eventually(lambda: read_model_has(database_url, THEIRS), timeout=60)
         yield running
@@ -60,3 +62,17 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     found = await browser.new_context(bypass_csp=True, locale="en-GB")
     yield found
     await found.close()
+
+
+@pytest.fixture
+async def browser_contexts(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
+    """New browser contexts on demand (one per person signed in), closed after the test."""
+    made: list[BrowserContext] = []
+
+    async def new() -> BrowserContext:
+        made.append(await browser.new_context(bypass_csp=True, locale="en-GB"))
+        return made[-1]
+
+    yield new
+    for context in made:
+        await context.close()

@@ -8,6 +8,7 @@ import pytest
 
 from services.portal.domain import (
     ActionFacts,
+    EarlierDecision,
     FormProblems,
     Person,
     Role,
@@ -18,7 +19,10 @@ from services.portal.domain import (
     may_acknowledge,
     may_administer,
     may_see_action,
+    read_concern,
+    read_consequence,
     read_contest,
+    read_decision,
     read_explanation,
     read_extension,
     read_person,
@@ -204,3 +208,65 @@ def test_an_email_address_must_look_like_one():
     wrong = problems_of(read_person, {"person-id": ["p"], "name": ["n"], "roles": ["leader"], "email": ["nope"]},
                         SYSTEMS, [])
     assert wrong == {"email": "Enter an e-mail address like name@nhs.net"}
+
+
+# ---- the Panel, staff networks and the Board ------------------------------------------------
+
+KINDS = ["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed", "referred_to_board",
+         "extension_granted", "extension_refused", "flag_upheld", "flag_withdrawn"]
+GRANTED = EarlierDecision("d-1", "extension_granted", "granted more time")
+
+
+def test_a_decision_needs_its_kind():
+    assert problems_of(read_decision, {}, KINDS, TODAY, []) == {"kind": "Choose what the Panel decided"}
+    assert problems_of(read_decision, {"kind": "sacked"}, KINDS, TODAY, []) == {
+        "kind": "Choose what the Panel decided"}
+
+
+def test_a_decision_that_sets_a_date_needs_one_from_today_on():
+    assert problems_of(read_decision, {"kind": "recovery_plan_due"}, KINDS, TODAY, []) == {
+        "due-date": "Enter the date the recovery plan is due"}
+    assert problems_of(read_decision, {"kind": "extension_granted", "due-date": "2026-02-01"}, KINDS, TODAY, []) == {
+        "due-date": "The date is in the past: give a date from today on"}
+    assert read_decision({"kind": "recovery_plan_due", "due-date": "2026-04-20"}, KINDS, TODAY, []).due_date == date(
+        2026, 4, 20)
+
+
+def test_a_challenge_or_a_penalty_says_what_it_is():
+    assert problems_of(read_decision, {"kind": "penalty_agreed"}, KINDS, TODAY, []) == {
+        "note": "Say what the penalty is"}
+
+
+def test_a_decision_contradicting_an_earlier_one_must_say_it_replaces_it():
+    wrong = problems_of(read_decision, {"kind": "extension_refused"}, KINDS, TODAY, [GRANTED])
+    assert wrong == {"replaces": "The Panel already granted more time on this item: say that this decision "
+                                 "replaces it, or record nothing"}
+    assert read_decision({"kind": "extension_refused", "replaces": "d-1"}, KINDS, TODAY, [GRANTED]).replaces == "d-1"
+
+
+def test_the_same_decision_twice_must_say_it_replaces_the_first():
+    assert "replaces" in problems_of(read_decision, {"kind": "extension_granted", "due-date": "2026-05-01"}, KINDS,
+                                     TODAY, [GRANTED])
+
+
+def test_a_further_decision_that_does_not_contradict_needs_no_replacing():
+    assert read_decision({"kind": "challenge_issued", "note": "Why so slow?"}, KINDS, TODAY, [GRANTED]).replaces is None
+
+
+def test_only_an_earlier_decision_on_the_item_can_be_replaced():
+    assert problems_of(read_decision, {"kind": "flag_upheld", "replaces": "d-9"}, KINDS, TODAY, [GRANTED]) == {
+        "replaces": "There is no earlier decision on this item to replace"}
+
+
+def test_a_staff_network_says_which_kind_of_word_and_what_it_is():
+    assert problems_of(read_concern, {}) == {"kind": "Choose a concern, a challenge or support",
+                                             "text": "Enter what the staff network wants the Panel to hear"}
+    assert read_concern({"kind": "support", "text": " We back the plan. "}) == ("support", "We back the plan.")
+
+
+def test_a_consequence_names_what_who_and_a_follow_up_date_from_today_on():
+    assert problems_of(read_consequence, {"owner": "p-nobody", "follow-up-by": "2026-01-01"}, TODAY, ["p-sro"]) == {
+        "consequence": "Enter the consequence the Board agreed", "owner": "No one has the id p-nobody",
+        "follow-up-by": "The follow-up date is in the past: give a date from today on"}
+    assert read_consequence({"consequence": "Report monthly", "owner": "p-sro", "follow-up-by": "2026-03-31"}, TODAY,
+                            ["p-sro"]) == ("Report monthly", "p-sro", date(2026, 3, 31))

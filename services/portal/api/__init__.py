@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from .. import auth
-from . import home, leaders, notices, people
+from . import board, home, leaders, network, notices, panel, people
 
 
 def routes() -> list[BaseRoute]:
@@ -22,6 +22,15 @@ def routes() -> list[BaseRoute]:
         Route("/notices", notices.my_notices, methods=["GET"]),
         Route("/notices/{notice_id}", notices.notice_page, methods=["GET"]),
         Route("/notices/{notice_id}/acknowledge", notices.acknowledge, methods=["POST"]),
+        Route("/panel", panel.agenda_page, methods=["GET"]),
+        Route("/panel/items/{action_id}", panel.decision_form, methods=["GET"]),
+        Route("/panel/items/{action_id}", panel.record_decision, methods=["POST"]),
+        Route("/network", network.network_page, methods=["GET"]),
+        Route("/actions/{action_id}/concern", network.concern_form, methods=["GET"]),
+        Route("/actions/{action_id}/concern", network.raise_concern, methods=["POST"]),
+        Route("/board", board.board_page, methods=["GET"]),
+        Route("/board/actions/{action_id}", board.consequence_form, methods=["GET"]),
+        Route("/board/actions/{action_id}", board.record_consequence, methods=["POST"]),
         Route("/people", people.people, methods=["GET"]),
         Route("/people/new", people.person_form, methods=["GET"]),
         Route("/people/new", people.save_person, methods=["POST"]),

@@ -1,139 +1,14 @@
-"""The portal's rules, without I/O: who is who, who may do what, and what a form must say.
-
-Every act names the role the person acted in. Nobody acts for anyone else unless named as
-their delegate; a system's senior responsible owner answers for every action of that system.
-"""
+"""What each form must say (no I/O): every problem found at once, each tied to its field,
+in words that say what to do."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 
+from .rights import Role
 
-class Role(StrEnum):
-    """The roles the portal keeps (the directory's words: notifications addresses ``sro``,
-    ``panel_chair`` and ``board_secretary`` by them)."""
-
-    LEADER = "leader"
-    SRO = "sro"
-    DELEGATE = "delegate"
-    PANEL_CHAIR = "panel_chair"
-    PANEL_MEMBER = "panel_member"
-    BOARD_MEMBER = "board_member"
-    BOARD_SECRETARY = "board_secretary"
-    STAFF_NETWORK_LEAD = "staff_network_lead"
-    SYSTEM_REPORTER = "system_reporter"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def words(self) -> str:
-        return _ROLE_WORDS[self]
-
-    @property
-    def per_system(self) -> bool:
-        """Held for particular systems (the SRO of Black Country), not region-wide."""
-        return self in (Role.SRO, Role.STAFF_NETWORK_LEAD, Role.SYSTEM_REPORTER)
-
-
-_ROLE_WORDS = {
-    Role.LEADER: "Accountable leader", Role.SRO: "Senior responsible owner", Role.DELEGATE: "Delegate",
-    Role.PANEL_CHAIR: "Chair of the Panel", Role.PANEL_MEMBER: "Panel member",
-    Role.BOARD_MEMBER: "People Board member", Role.BOARD_SECRETARY: "People Board secretary",
-    Role.STAFF_NETWORK_LEAD: "Staff network lead", Role.SYSTEM_REPORTER: "System reporter",
-    Role.ADMINISTRATOR: "Administrator",
-}
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone the portal knows, and the identity provider's subject they sign in as."""
-
-    person_id: str
-    name: str
-    subject: str | None = None
-    email: str | None = None
-    roles: frozenset[Role] = frozenset()
-    systems: tuple[str, ...] = ()
-    delegate_for: tuple[str, ...] = ()  # the leaders (person ids) this person may act for
-    active: bool = True
-
-    def holds(self, *roles: Role) -> bool:
-        return self.active and any(role in self.roles for role in roles)
-
-    @property
-    def delegate_for_text(self) -> str:
-        return ", ".join(self.delegate_for)
-
-
-@dataclass(frozen=True)
-class ActionFacts:
-    """What the rules need to know about an action."""
-
-    action_id: str
-    system: str
-    accountable_leader: str
-
-
-# ---- who may do what ------------------------------------------------------------------
-
-def answering_role(person: Person, action: ActionFacts) -> Role | None:
-    """The role in which ``person`` may answer for ``action`` (explain, send a recovery plan,
-    ask for more time, contest a flag), or None when they may not."""
-    if not person.active:
-        return None
-    if person.person_id == action.accountable_leader:
-        return Role.LEADER
-    if Role.DELEGATE in person.roles and action.accountable_leader in person.delegate_for:
-        return Role.DELEGATE
-    if Role.SRO in person.roles and action.system in person.systems:
-        return Role.SRO
-    return None
-
-
-def may_see_action(person: Person, action: ActionFacts) -> bool:
-    """Those who answer for it, the Panel, the Board, and its system's staff network and reporters."""
-    if answering_role(person, action) is not None:
-        return True
-    if person.holds(Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.BOARD_MEMBER, Role.BOARD_SECRETARY,
-                    Role.ADMINISTRATOR):
-        return True
-    return person.holds(Role.STAFF_NETWORK_LEAD, Role.SYSTEM_REPORTER) and action.system in person.systems
-
-
-def deciding_role(person: Person) -> Role | None:
-    """The role in which ``person`` may record a Panel decision."""
-    return next((r for r in (Role.PANEL_CHAIR, Role.PANEL_MEMBER) if person.holds(r)), None)
-
-
-def consequence_role(person: Person) -> Role | None:
-    """The role in which ``person`` may record a consequence the People Board agreed."""
-    return next((r for r in (Role.BOARD_MEMBER, Role.BOARD_SECRETARY) if person.holds(r)), None)
-
-
-def concern_role(person: Person, action: ActionFacts) -> Role | None:
-    """A staff network lead of the action's system may raise a concern about it."""
-    if person.holds(Role.STAFF_NETWORK_LEAD) and action.system in person.systems:
-        return Role.STAFF_NETWORK_LEAD
-    return None
-
-
-def may_administer(person: Person) -> bool:
-    return person.holds(Role.ADMINISTRATOR)
-
-
-def may_acknowledge(person: Person, recipient: str) -> bool:
-    """Only the person a notice was sent to acknowledges it."""
-    return person.active and person.person_id == recipient
-
-
-def leaders_actions(person: Person, actions: Iterable[ActionFacts]) -> list[ActionFacts]:
-    """The actions ``person`` answers for, in any role."""
-    return [a for a in actions if answering_role(person, a) is not None]
-
-
-# ---- what a form must say -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Problem:
@@ -284,3 +159,93 @@ def read_person(form: dict[str, list[str]], systems: Iterable[str], person_ids: 
         raise FormProblems(problems)
     return PersonForm(person_id, name, one.get("subject", "").strip() or None, email, roles, chosen,
                       delegate_for, one.get("active", "") == "yes")
+
+
+# ---- the Panel, staff networks and the Board ----------------------------------------------------
+
+DECISIONS_WITH_A_DATE = {"recovery_plan_due": "the date the recovery plan is due",
+                         "extension_granted": "the new due date"}
+DECISIONS_WITH_WORDS = {"challenge_issued": "Say what the Panel challenges",
+                        "penalty_agreed": "Say what the penalty is",
+                        "support_offered": "Say what support the Panel offers"}
+CONTRADICTS = {"extension_granted": "extension_refused", "extension_refused": "extension_granted",
+               "flag_upheld": "flag_withdrawn", "flag_withdrawn": "flag_upheld"}
+
+
+@dataclass(frozen=True)
+class EarlierDecision:
+    decision_id: str
+    kind: str
+    words: str
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    kind: str
+    note: str
+    due_date: date | None
+    replaces: str | None
+
+
+def read_decision(form: dict[str, str], kinds: Iterable[str], today: date,
+                  earlier: list[EarlierDecision]) -> DecisionForm:
+    """A decision on an agenda item: its kind, the words the kind needs, the date it sets (not in
+    the past), and, when it contradicts or repeats one already recorded on the item, that it
+    replaces it."""
+    kind = (form.get("kind") or "").strip()
+    problems: list[Problem] = []
+    if kind not in set(kinds):
+        raise FormProblems([Problem("kind", "Choose what the Panel decided")])
+    note = (form.get("note") or "").strip()
+    if kind in DECISIONS_WITH_WORDS and not note:
+        problems.append(Problem("note", DECISIONS_WITH_WORDS[kind]))
+    if len(note) > 5000:
+        problems.append(Problem("note", "Keep this to 5,000 characters or fewer"))
+    due: date | None = None
+    if kind in DECISIONS_WITH_A_DATE:
+        due, wrong = a_date(form, "due-date", DECISIONS_WITH_A_DATE[kind])
+        problems += wrong
+        if due is not None and due < today:
+            problems.append(Problem("due-date", "The date is in the past: give a date from today on"))
+    replaces = (form.get("replaces") or "").strip() or None
+    clash = next((d for d in earlier if d.kind in (kind, CONTRADICTS.get(kind))), None)
+    if clash is not None and replaces != clash.decision_id:
+        problems.append(Problem("replaces", f"The Panel already {clash.words} on this item: say that this "
+                                            "decision replaces it, or record nothing"))
+    if replaces is not None and replaces not in {d.decision_id for d in earlier}:
+        problems.append(Problem("replaces", "There is no earlier decision on this item to replace"))
+    if problems:
+        raise FormProblems(problems)
+    return DecisionForm(kind, note, due, replaces)
+
+
+CONCERN_KINDS = {"concern": "a concern", "challenge": "a challenge", "support": "support for the recovery plan"}
+
+
+def read_concern(form: dict[str, str]) -> tuple[str, str]:
+    """A staff network's concern, challenge or support, in their words."""
+    kind = (form.get("kind") or "").strip()
+    problems = [] if kind in CONCERN_KINDS else [Problem("kind", "Choose a concern, a challenge or support")]
+    words, wrong = text(form, "text", "Enter what the staff network wants the Panel to hear")
+    problems += wrong
+    if problems:
+        raise FormProblems(problems)
+    return kind, words
+
+
+def read_consequence(form: dict[str, str], today: date, person_ids: Iterable[str]) -> tuple[str, str, date]:
+    """A consequence the People Board agreed: what it is, who carries it out, and when the Board
+    follows it up (a date from today on)."""
+    consequence, problems = text(form, "consequence", "Enter the consequence the Board agreed", limit=5000)
+    owner = (form.get("owner") or "").strip()
+    if not owner:
+        problems.append(Problem("owner", "Enter who carries the consequence out (their id)"))
+    elif owner not in set(person_ids):
+        problems.append(Problem("owner", f"No one has the id {owner}"))
+    when, wrong = a_date(form, "follow-up-by", "the date the Board follows it up")
+    problems += wrong
+    if when is not None and when < today:
+        problems.append(Problem("follow-up-by", "The follow-up date is in the past: give a date from today on"))
+    if problems or when is None:
+        raise FormProblems(problems)
+    return consequence, owner, when
