@@ -74,7 +74,7 @@ def dead_letter(service: str) -> str:
     return f"{service}.deadletter"
 
 
-SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS)
+SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS, Groups.PORTAL)
 SHARED_TOPICS = (ACTION_CHANGES, ACCOUNTABILITY, RESPONSES, CLOCK, NOTICES, DIRECTORY)
 
 
