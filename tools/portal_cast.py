@@ -58,3 +58,9 @@ def demo_users(cast: list[CastMember]) -> list[DemoUser]:
     return [DemoUser(c.username, c.name, ", ".join(
         ROLE_WORDS.get(r, r) + (f" ({', '.join(c.systems)})" if c.systems else "") for r in c.roles))
         for c in cast]
+
+
+def as_json(cast: list[CastMember]) -> list[dict[str, object]]:
+    """The cast as ``python -m services.portal.cli people load`` reads it."""
+    return [{"id": c.person_id, "name": c.name, "subject": c.username, "email": c.email, "roles": list(c.roles),
+             "systems": list(c.systems)} for c in cast]
