@@ -5,6 +5,7 @@ and one chromium."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext
@@ -65,12 +66,12 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
 
 
 @pytest.fixture
-async def browser_contexts(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
-    """New browser contexts on demand (one per person signed in), closed after the test."""
+async def browser_contexts(browser: Browser) -> AsyncIterator[Callable[..., Awaitable[BrowserContext]]]:
+    """New browser contexts on demand (one per person signed in, or a phone), closed after the test."""
     made: list[BrowserContext] = []
 
-    async def new() -> BrowserContext:
-        made.append(await browser.new_context(bypass_csp=True, locale="en-GB"))
+    async def new(**options: Any) -> BrowserContext:
+        made.append(await browser.new_context(bypass_csp=True, locale="en-GB", **options))
         return made[-1]
 
     yield new

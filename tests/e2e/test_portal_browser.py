@@ -176,3 +176,16 @@ async def test_a_leader_answering_for_another_leaders_action_is_refused_403(port
                                       max_redirects=0)
     assert sent.status == 403
     assert await answers_recorded(portal, THEIRS) == 0
+
+
+async def test_pages_are_readable_on_a_phone(portal: RunningPortal, browser_contexts: Any):
+    phone = await browser_contexts(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = await phone.new_page()
+    await sign_in(page, portal, "lead1.black-country", "/my-actions")
+    await expect(page.get_by_text("Fair interviews for band 8a+")).to_be_visible()
+    for path, name in (("/my-actions", "22-phone-my-actions"), (f"/actions/{MINE}", "23-phone-action"),
+                       (f"/actions/{MINE}/answer/recovery-plan", "24-phone-recovery-plan-form")):
+        await page.goto(portal.url + path)
+        fits = await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{path} scrolls sideways on a phone"
+        assert await look_at(page, name) == []
