@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
+from pydantic import SecretStr
 
 from services.platform.topics import ensure_topics
 from services.portal import persistence
@@ -23,6 +24,7 @@ from services.portal.api.people import directory_entry
 from services.portal.app import build
 from services.portal.domain import PersonForm, Role
 from services.portal.settings import PortalSettings
+from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, Groups, dead_letter
 from shared.contracts.vocabulary import LadderStep, Status
@@ -63,7 +65,8 @@ async def running_portal(kafka: str, database_url: str, oidc: OidcServer) -> Asy
     port = free_port()
     settings = PortalSettings(kafka_bootstrap_servers=kafka, database_url=database_url,
                               public_url=f"http://127.0.0.1:{port}", oidc_discovery_url=oidc.discovery_url,
-                              oidc_client_secret="portal-test-client-secret", session_secret=SESSION_SECRET)
+                              oidc_client_secret=SecretStr("portal-test-client-secret"),
+                              session_secret=SecretStr(SESSION_SECRET))
     server = uvicorn.Server(uvicorn.Config(build(settings), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -92,7 +95,7 @@ async def add_people(database_url: str, cast: list[CastMember]) -> None:
         await conn.close()
 
 
-def slipped_action(action_id: str, system: str, leader: str, title: str, today: date) -> list[tuple[str, ev.Event]]:
+def slipped_action(action_id: str, system: str, leader: str, title: str, today: date) -> list[tuple[str, Event]]:
     """An action as the actions service describes it, judged off track by accountability, its
     leader asked to answer: what the portal's read model is made of."""
     snapshot = ev.ActionSnapshot(
@@ -119,7 +122,7 @@ def slipped_action(action_id: str, system: str, leader: str, title: str, today: 
     ]
 
 
-def notice_to(recipient: str, action_id: str) -> tuple[str, ev.Event]:
+def notice_to(recipient: str, action_id: str) -> tuple[str, Event]:
     """The notice notifications sent the leader about the escalation of ``action_id``."""
     about = f"esc-{action_id}"
     return NOTICES.name, ev.NoticeSent.new(source="notifications", subject=about, data=ev.NoticeOutcome(
@@ -129,7 +132,7 @@ def notice_to(recipient: str, action_id: str) -> tuple[str, ev.Event]:
 MEETING = "2026-Q1-panel"
 
 
-def agenda_with(action_id: str, system: str, title: str, today: date) -> tuple[str, ev.Event]:
+def agenda_with(action_id: str, system: str, title: str, today: date) -> tuple[str, Event]:
     """The Panel's next agenda as accountability publishes it, with one slipping action."""
     reason = ev.Reason(rule="milestone_missed", status=Status.OFF_TRACK, message="A milestone was missed.")
     return ACCOUNTABILITY.name, ev.AgendaPublished.new(source="accountability", subject=MEETING, data=ev.Agenda(
@@ -138,12 +141,12 @@ def agenda_with(action_id: str, system: str, title: str, today: date) -> tuple[s
                           reasons=[reason], leader_response=None)]))
 
 
-def clock_at(today: date) -> tuple[str, ev.Event]:
+def clock_at(today: date) -> tuple[str, Event]:
     return CLOCK.name, ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(
         now=datetime(today.year, today.month, today.day, 9, tzinfo=UTC)))
 
 
-async def publish(kafka: str, events: list[tuple[str, ev.Event]]) -> None:
+async def publish(kafka: str, events: list[tuple[str, Event]]) -> None:
     for topic, event in events:
         await produce(kafka, topic, [event.to_bytes()], key=event.subject.encode())
 
