@@ -79,7 +79,8 @@ async def fill(conn: asyncpg.Connection, actions: int) -> None:
 
 def session_cookie(person_id: str) -> str:
     """What Starlette's SessionMiddleware would have set after this person signed in."""
-    data = base64.b64encode(json.dumps({"person_id": person_id, "subject": person_id, "csrf": "x"}).encode())
+    data = base64.b64encode(json.dumps({"person_id": person_id, "subject": person_id, "csrf": "x",
+                                        "since": int(time.time())}).encode())
     return TimestampSigner(SECRET).sign(data).decode()
 
 

@@ -11,6 +11,7 @@ know is not signed in.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,18 @@ from starlette.responses import RedirectResponse, Response
 
 from . import persistence
 from .settings import PortalSettings
-from .web import SESSION_PERSON, SESSION_SUBJECT, csrf_token, form, log, portal_of, refused, render, signed_in
+from .web import (
+    SESSION_PERSON,
+    SESSION_SINCE,
+    SESSION_SUBJECT,
+    csrf_token,
+    form,
+    log,
+    portal_of,
+    refused,
+    render,
+    signed_in,
+)
 
 NEXT = "next"
 
@@ -84,7 +96,7 @@ async def signed_in_callback(request: Request) -> Response:
         return refused(request, None, "You do not have access to this service",
                        "The identity provider signed you in, but the People Board's portal has no active "
                        "record of you. Ask the portal's administrator to add you.", 403)
-    request.session.update({SESSION_PERSON: person.person_id, SESSION_SUBJECT: subject,
+    request.session.update({SESSION_PERSON: person.person_id, SESSION_SUBJECT: subject, SESSION_SINCE: int(time.time()),
                             "id_token": token.get("id_token", "")})
     csrf_token(request)
     log.info("signed_in", person_id=person.person_id)

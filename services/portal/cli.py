@@ -63,6 +63,12 @@ async def save_all(people: list[dict[str, Any]], database_url: str, reference: P
                     forms.append(read_person(as_form(person), systems, known))
                 except FormProblems as wrong:
                     return [f"{person.get('id', '?')}: {p.field}: {p.message}" for p in wrong.problems]
+            subjects = [f.subject for f in forms if f.subject]
+            twice = sorted({x for x in subjects if subjects.count(x) > 1})
+            taken = [f"{f.person_id}: subject: {other} already signs in as {f.subject}" for f in forms
+                     if f.subject and (other := await persistence.subject_taken_by(conn, f.subject, f.person_id))]
+            if twice or taken:
+                return [f"subject {x} is given to more than one person" for x in twice] + taken
             for form in forms:
                 saved = await persistence.save_person(conn, form, by=BY)
                 await add_to_outbox(conn, DIRECTORY.name, directory_entry(saved))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +37,7 @@ from .settings import PortalSettings
 log = structlog.get_logger("portal")
 TEMPLATES = Path(__file__).with_name("templates")
 CSRF_FIELD = "csrf_token"
-SESSION_PERSON, SESSION_SUBJECT, SESSION_CSRF = "person_id", "subject", "csrf"
+SESSION_PERSON, SESSION_SUBJECT, SESSION_CSRF, SESSION_SINCE = "person_id", "subject", "csrf", "since"
 
 PageHandler = Callable[[Request, Person], Awaitable[Response]]
 FormHandler = Callable[[Request, Person, FormData], Awaitable[Response]]
@@ -101,11 +102,22 @@ def refused(request: Request, person: Person | None, title: str, message: str, s
     return render(request, "refused.html.j2", person, status=status, title=title, message=message)
 
 
+def outlived(session: dict[str, Any], hours: float, now: float) -> bool:
+    """A sign-in lasts ``hours`` from the moment it happened, however busy the session since
+    (the cookie itself is renewed on every page, so it alone would never end an active one)."""
+    since = session.get(SESSION_SINCE)
+    return not isinstance(since, int | float) or now - since > hours * 3600
+
+
 async def signed_in(request: Request) -> Person | None:
-    """The person of this session, if it is still theirs: they exist, are active and still sign
-    in as the subject they signed in as (an administrator's change ends older sessions)."""
+    """The person of this session, if it is still theirs: signed in less than the session's hours
+    ago, and they exist, are active and still sign in as the subject they signed in as (an
+    administrator's change ends older sessions)."""
     person_id = request.session.get(SESSION_PERSON)
     if not person_id:
+        return None
+    if outlived(request.session, portal_of(request).settings.session_hours, time.time()):
+        request.session.clear()
         return None
     async with portal_of(request).database.pool.acquire() as conn:
         found = await persistence.person(conn, person_id)

@@ -60,3 +60,14 @@ async def test_a_person_is_added_with_the_command(database_url: str):
                       "--role", "panel_chair", database_url=database_url)
     assert done.returncode == 0, done.stderr
     assert await counts(database_url) == (1, 1)
+
+
+async def test_a_subject_names_one_person_only(database_url: str, tmp_path: Path):
+    (tmp_path / "people.json").write_text(json.dumps([
+        {"id": "p-a", "name": "A", "subject": "same", "roles": ["leader"]},
+        {"id": "p-b", "name": "B", "subject": "same", "roles": ["leader"]},
+    ]))
+    done = portal_cli("people", "load", str(tmp_path / "people.json"), database_url=database_url)
+    assert done.returncode == 2
+    assert "subject same is given to more than one person" in done.stderr
+    assert await counts(database_url) == (0, 0)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from services.portal import api, handlers
 from services.portal.auth import safe_next
 from services.portal.settings import PortalSettings
-from services.portal.web import next_step
+from services.portal.web import next_step, outlived
 
 
 def test_every_route_that_takes_a_post_checks_the_form_token():
@@ -70,3 +70,9 @@ def test_what_follows_each_rung_is_said_in_words():
     assert next_step("leader_asked").startswith("it is on the agenda of the")
     assert next_step("people_board") == "the People Board decides what follows"
     assert next_step(None) == ""
+
+
+def test_a_sign_in_ends_after_its_hours_however_busy_the_session():
+    assert not outlived({"since": 1_000}, hours=8, now=1_000 + 8 * 3600)
+    assert outlived({"since": 1_000}, hours=8, now=1_000 + 8 * 3600 + 1)
+    assert outlived({}, hours=8, now=1_000), "a session without its sign-in time is no session"
