@@ -59,7 +59,7 @@ RESPONSES = Topic(
     writers=("portal",), readers=("accountability",),
 )
 CLOCK = Topic("governance.clock", "'clock'", (ev.ClockTicked,), writers=("clock",),
-              readers=("accountability", "notifications"), partitions=1)
+              readers=("accountability", "notifications", "portal"), partitions=1)
 NOTICES = Topic(
     "notifications.events", "escalation, reminder or agenda id",
     (ev.NoticeSent, ev.NoticeFailed, ev.NoticeAcknowledged, ev.NoticeUnacknowledged, ev.NoticeAcknowledgementGiven),
