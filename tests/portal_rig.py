@@ -59,14 +59,18 @@ class RunningPortal:
 
 
 @asynccontextmanager
-async def running_portal(kafka: str, database_url: str, oidc: OidcServer) -> AsyncIterator[RunningPortal]:
-    """The portal as it runs in production mode (a session secret, Secure cookies), on loopback."""
-    await ensure_topics(kafka, [dead_letter(Groups.PORTAL)])
+async def running_portal(kafka: str, database_url: str, oidc: OidcServer,
+                         **login: Any) -> AsyncIterator[RunningPortal]:
+    """The portal as it runs in production mode (a session secret, Secure cookies), on loopback;
+    ``login`` (kafka_sasl_username, kafka_sasl_password) for the secured broker, whose topics
+    the caller made."""
+    if not login:
+        await ensure_topics(kafka, [dead_letter(Groups.PORTAL)])
     port = free_port()
     settings = PortalSettings(kafka_bootstrap_servers=kafka, database_url=database_url,
                               public_url=f"http://127.0.0.1:{port}", oidc_discovery_url=oidc.discovery_url,
                               oidc_client_secret=SecretStr("portal-test-client-secret"),
-                              session_secret=SecretStr(SESSION_SECRET))
+                              session_secret=SecretStr(SESSION_SECRET), **login)
     server = uvicorn.Server(uvicorn.Config(build(settings), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     task = asyncio.create_task(server.serve())
