@@ -544,6 +544,8 @@ class Person(Payload):
     roles: list[str] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
     systems: list[SystemId] = Field(default_factory=list)
+    delegate_for: list[PersonId] = Field(default_factory=list,
+                                         description="the leaders this person may act for, as their delegate")
 
 
 @register

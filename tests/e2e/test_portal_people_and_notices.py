@@ -63,6 +63,7 @@ async def test_an_administrator_adds_a_delegate_who_is_published_and_answers_for
 
     published = await events_on(kafka, DIRECTORY.name, "p-delegate-bc", "directory.person_updated")
     assert published[-1]["data"]["roles"] == ["delegate"]  # type: ignore[index]
+    assert published[-1]["data"]["delegate_for"] == [LEADER]  # type: ignore[index]
     assert published[-1]["data"]["email"] == "dee.legate@example.org"  # type: ignore[index]
 
     delegate = await context.browser.new_context(bypass_csp=True, locale="en-GB")  # type: ignore[union-attr]

@@ -23,7 +23,8 @@ def directory_entry(person: Person) -> ev.PersonUpdated:
     """What notifications needs to know of a person: how to reach them, their roles and systems."""
     return ev.PersonUpdated.new(source=Groups.PORTAL, subject=person.person_id, data=ev.Person(
         person_id=person.person_id, name=person.name, email=person.email,
-        roles=sorted(r.value for r in person.roles) if person.active else [], systems=list(person.systems)))
+        roles=sorted(r.value for r in person.roles) if person.active else [], systems=list(person.systems),
+        delegate_for=list(person.delegate_for) if person.active else []))
 
 
 def _not_allowed(request: Request, person: Person) -> Response:
