@@ -10,6 +10,8 @@ command -v mvn >/dev/null || need+=(maven)
 command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the People Board's report is printed to PDF (and tested) with headless Chromium
 command -v chromium >/dev/null || need+=(chromium)
+# the portal's browser tests inject axe-core, installed with npm
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"
@@ -19,3 +21,9 @@ fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
 .venv/bin/python -c "from tools.kafka import ensure_jars, kafka_version; ensure_jars(); print('setup: Kafka', kafka_version(), 'jars ready')"
+.venv/bin/python -c "from tools.oidc import ensure_jars, server_version; ensure_jars(); print('setup: OpenID Connect server (mock-oauth2-server)', server_version(), 'jars ready')"
+# the portal's browser tests inject axe-core (accessibility) from the npm registry
+if [ ! -f deploy/browser-tests/node_modules/axe-core/axe.min.js ]; then
+  (cd deploy/browser-tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: axe-core $(node -p "require('./deploy/browser-tests/node_modules/axe-core/package.json').version") ready"

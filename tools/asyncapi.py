@@ -24,8 +24,10 @@ def generate(service: str) -> str:
     build = importlib.import_module(f"services.{service}.app").build
     settings_class = getattr(importlib.import_module(f"services.{service}.settings"),
                              f"{service.capitalize()}Settings")
-    # Fixed settings, so the document does not depend on who generates it where.
-    settings = settings_class(kafka_bootstrap_servers="kafka:9092", database_url="postgresql://unused/x")
+    # Fixed settings, so the document does not depend on who generates it where (nor on secrets
+    # a service needs to run, such as the portal's session secret: nothing is validated or read).
+    settings = settings_class.model_construct(kafka_bootstrap_servers="kafka:9092",
+                                              database_url="postgresql://unused/x")
     app = build(settings)
     return json.dumps(json.loads(app.schema.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
 

@@ -28,6 +28,7 @@ class Groups:
     ACTIONS = "actions"
     ACCOUNTABILITY = "accountability"
     NOTIFICATIONS = "notifications"
+    PORTAL = "portal"
 
 
 def system_inbound(system: str) -> str:
@@ -44,28 +45,28 @@ SYSTEM_INBOUND_PATTERN = r"actions\.inbound\..+"
 
 ACTION_CHANGES = Topic(
     "actions.changes", "action id", (ev.ActionChanged,),
-    writers=("actions",), readers=("accountability",),
+    writers=("actions",), readers=("accountability", "portal"),
 )
 ACCOUNTABILITY = Topic(
     "accountability.events", "action id (cycle id for cycle events)",
     (ev.ActionStatusChanged, ev.EscalationRaised, ev.EscalationStepped, ev.EscalationResolved,
      ev.CycleOpened, ev.CycleClosed, ev.ReminderDue, ev.AgendaPublished),
-    writers=("accountability",), readers=("notifications",),
+    writers=("accountability",), readers=("notifications", "portal"),
 )
 RESPONSES = Topic(
     "governance.responses", "action id",
-    (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded),
-    writers=("leaders", "panel"), readers=("accountability",),
+    (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded, *ev.PEOPLES_ANSWERS),
+    writers=("portal",), readers=("accountability",),
 )
 CLOCK = Topic("governance.clock", "'clock'", (ev.ClockTicked,), writers=("clock",),
-              readers=("accountability", "notifications"), partitions=1)
+              readers=("accountability", "notifications", "portal"), partitions=1)
 NOTICES = Topic(
     "notifications.events", "escalation, reminder or agenda id",
-    (ev.NoticeSent, ev.NoticeFailed, ev.NoticeAcknowledged, ev.NoticeUnacknowledged),
-    writers=("notifications", "leaders"), readers=("accountability", "notifications"),
+    (ev.NoticeSent, ev.NoticeFailed, ev.NoticeAcknowledged, ev.NoticeUnacknowledged, ev.NoticeAcknowledgementGiven),
+    writers=("notifications", "portal"), readers=("accountability", "notifications", "portal"),
 )
 DIRECTORY = Topic("notifications.directory", "person id", (ev.PersonUpdated,),
-                  writers=("admin",), readers=("notifications",))
+                  writers=("portal", "admin"), readers=("notifications",))
 
 
 def dead_letter(service: str) -> str:
@@ -73,7 +74,7 @@ def dead_letter(service: str) -> str:
     return f"{service}.deadletter"
 
 
-SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS)
+SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS, Groups.PORTAL)
 SHARED_TOPICS = (ACTION_CHANGES, ACCOUNTABILITY, RESPONSES, CLOCK, NOTICES, DIRECTORY)
 
 
