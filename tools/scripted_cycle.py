@@ -37,7 +37,7 @@ from shared.contracts.envelope import Event
 from shared.contracts.topics import CLOCK, DIRECTORY, RESPONSES, system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
-from tools.cycle_cast import YEAR, Cast, commitments, people
+from tools.cycle_cast import CHAIR, YEAR, Cast, commitments, people
 from tools.ports import free_port
 from tools.stack import Stack, running_stack
 
@@ -236,7 +236,7 @@ class Cycle:
             source="panel", subject=c.ignores, data=ev.PanelDecision(
                 decision_id=f"d-{c.ignores}", meeting_id=agenda.get("meeting_id", "panel"), action_id=c.ignores,
                 kind="recovery_plan_due", note="The Panel asks for a recovery plan with named owners.",
-                due_date=date(YEAR, 4, 20))))
+                due_date=date(YEAR, 4, 20), acting_person=CHAIR, acting_role="panel_chair")))
         await self.days(date(YEAR, 3, 26), date(YEAR, 4, 1))
 
     async def respond(self, kind: type[Event], action_id: str, text: str, recover_by: date | None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
 
 from shared.contracts import Event
 from shared.contracts import events as ev
@@ -52,11 +51,6 @@ def moves_time(clock: Clock, now: datetime) -> bool:
 def judged_already(judged_on: date | None, today: date | None) -> bool:
     """The rules work in days: an action judged on the clock's date (or later) is not judged again."""
     return judged_on is not None and today is not None and judged_on >= today
-
-
-def response_kind(event: ev.ExplanationReceived | ev.RecoveryPlanReceived) -> Literal["explanation",
-                                                                                   "recovery_plan"]:
-    return "explanation" if isinstance(event, ev.ExplanationReceived) else "recovery_plan"
 
 
 # ---- an action's status ------------------------------------------------------------------

@@ -40,6 +40,7 @@ from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
 from . import domain, ladder, picture, rules
+from .acting import PeopleActing
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
 from .domain import Clock, derived_id
 from .persistence import reading, state
@@ -58,6 +59,7 @@ class Engine:
         self.zone = ZoneInfo(settings.timezone)
         self.tolerances = rules.Tolerances.from_settings(settings)
         self.grace = ladder.Grace.from_settings(settings)
+        self.people = PeopleActing(self)
 
     # ---- input events ------------------------------------------------------------------
 
@@ -66,16 +68,18 @@ class Engine:
         match event:
             case ev.ActionChanged():
                 await self.action_changed(event)
-            case ev.ExplanationReceived() | ev.RecoveryPlanReceived():
-                await self.response_received(event)
-            case ev.PanelDecisionRecorded():
-                await self.decision_recorded(event)
+            case (ev.ExplanationReceived() | ev.RecoveryPlanReceived() | ev.ExplanationGiven() | ev.RecoveryPlanSent()
+                  | ev.ExtensionRequested() | ev.FlagContested() | ev.ConcernRaised() | ev.PanelDecisionRecorded()
+                  | ev.ConsequenceAgreed()):
+                await self.people.act(event)
+            case ev.PersonUpdated():
+                await self.people.person_updated(event)
             case ev.ClockTicked():
                 await self.tick(event)
             case ev.NoticeUnacknowledged():
                 await self.notice_unacknowledged(event)
             case _:
-                pass  # other notices (sent, failed, acknowledged) change nothing here
+                pass  # other notices (sent, failed, acknowledged, acknowledgements given) change nothing here
 
     async def action_changed(self, event: ev.ActionChanged) -> None:
         snap = event.data.snapshot
@@ -88,33 +92,7 @@ class Engine:
                 log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
                 return
             await state.save_snapshot(conn, snap)
-            await self._judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
-
-    async def response_received(self, event: ev.ExplanationReceived | ev.RecoveryPlanReceived) -> None:
-        kind, r = domain.response_kind(event), event.data
-        async with self.database.transaction() as conn:
-            clock = await state.read_clock(conn, lock="FOR SHARE")
-            if not await first_time(conn, CONSUMER, event.event_id):
-                return
-            await state.add_response(conn, event.event_id, kind, r, clock)
-            if not await state.lock_action(conn, r.action_id):
-                return  # kept: it counts once the action's snapshot arrives
-            esc = await state.open_escalation(conn, r.action_id)
-            if esc is not None and clock.today is not None:
-                await state.save_pause(conn, ladder.on_response(esc, kind, clock.today, self.grace))
-            await self._judge(conn, r.action_id, clock, event)
-
-    async def decision_recorded(self, event: ev.PanelDecisionRecorded) -> None:
-        d = event.data
-        async with self.database.transaction() as conn:
-            clock = await state.read_clock(conn, lock="FOR SHARE")
-            if not await first_time(conn, CONSUMER, event.event_id):
-                return
-            if not await state.add_decision(conn, event.event_id, d, clock):
-                log.info("decision_already_recorded", decision_id=d.decision_id)
-                return
-            if await state.lock_action(conn, d.action_id):
-                await self._judge(conn, d.action_id, clock, event, board_referral=d.kind == "referred_to_board")
+            await self.judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
 
     async def notice_unacknowledged(self, event: ev.NoticeUnacknowledged) -> None:
         async with self.database.transaction() as conn:
@@ -127,7 +105,7 @@ class Engine:
             esc = await state.open_escalation(conn, action_id)
             if esc is not None and esc.escalation_id == event.data.about:
                 await state.save_pause(conn, ladder.on_unacknowledged(esc, clock.today, self.grace))
-                await self._judge(conn, action_id, clock, event)
+                await self.judge(conn, action_id, clock, event)
 
     async def tick(self, event: ev.ClockTicked) -> None:
         now = domain.instant(event.data.now)
@@ -143,7 +121,7 @@ class Engine:
         for action_id in behind:
             async with self.database.transaction() as conn:
                 clock = await state.read_clock(conn, lock="FOR SHARE")
-                await self._judge(conn, action_id, clock, event, only_if_behind=True)
+                await self.judge(conn, action_id, clock, event, only_if_behind=True)
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR SHARE")
             await self._remind(conn, clock, event)
@@ -154,10 +132,11 @@ class Engine:
 
     # ---- judging -----------------------------------------------------------------------
 
-    async def _judge(self, conn: asyncpg.Connection, action_id: str, clock: Clock, cause: Event, *,
+    async def judge(self, conn: asyncpg.Connection, action_id: str, clock: Clock, cause: Event, *,
                      progress: float | None = None, board_referral: bool = False,
                      only_if_behind: bool = False) -> None:
-        """Judge one action at the clock's time, announce a changed status, move the ladder."""
+        """Judge one action at the clock's time, announce a changed status, move the ladder (in the
+        caller's transaction; people's acts come through here too)."""
         stored = await state.judged_for_update(conn, action_id)
         if stored is None:
             return

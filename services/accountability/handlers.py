@@ -1,6 +1,6 @@
-"""Binds the accountability service's four input topics to the engine.
+"""Binds the accountability service's five input topics to the engine.
 
-One subscriber (one group member per instance) for all four, so instances join and
+One subscriber (one group member per instance) for all five, so instances join and
 rebalance quickly; each action's events stay in order because they share a partition key.
 """
 
@@ -13,7 +13,7 @@ from faststream.kafka import KafkaRouter
 
 from shared.contracts import Event
 from shared.contracts import events as ev
-from shared.contracts.topics import ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
+from shared.contracts.topics import ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, RESPONSES
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 
 from .engine import Engine
@@ -25,6 +25,7 @@ INPUTS: dict[str, tuple[type[Event], ...]] = {
     RESPONSES.name: RESPONSES.events,
     CLOCK.name: CLOCK.events,
     NOTICES.name: NOTICES.events,
+    DIRECTORY.name: DIRECTORY.events,
 }
 # The same types in the same order, spelled out for the handler's signature (and so for the
 # AsyncAPI document); the decoder has already parsed the event by its topic and type.
@@ -34,16 +35,18 @@ AccountabilityInput = (
     | ev.ConsequenceAgreed
     | ev.ClockTicked | ev.NoticeSent | ev.NoticeFailed | ev.NoticeAcknowledged | ev.NoticeUnacknowledged
     | ev.NoticeAcknowledgementGiven
+    | ev.PersonUpdated
 )
 
 
 async def on_event(event: AccountabilityInput, engine: Annotated[Engine, Context()]) -> None:
-    """An action changed, a leader or the Panel answered, the clock ticked, or a notice's fate is known."""
+    """An action changed, someone acted on one (checked first), the clock ticked, a notice's fate is
+    known, or the directory changed who is who."""
     await engine.handle(event)
 
 
 def router(settings: AccountabilitySettings) -> KafkaRouter:
-    """The four input topics, in the settings' consumer group (a new router for each app)."""
+    """The five input topics, in the settings' consumer group (a new router for each app)."""
     kafka = KafkaRouter()
     kafka.subscriber(*INPUTS, group_id=settings.consumer_group, decoder=decoder_by_topic(INPUTS),
                      **SUBSCRIBER_DEFAULTS)(on_event)

@@ -53,6 +53,25 @@ def response_text(kind: str, text: str, recover_by: date | None) -> str:
     return f"Explanation: {text}"
 
 
+def concern_text(kind: str, text: str) -> str:
+    """A staff network's words as the agenda shows them."""
+    return f"{CONCERN_WORDS.get(kind, kind.capitalize())}: {text}"
+
+
+CONCERN_WORDS = {"concern": "Concern", "challenge": "Challenge", "support": "Support for the recovery plan"}
+
+
+def request_entry(r: dict[str, Any]) -> dict[str, Any]:
+    """A request for more time or a contest of the flag, as an action's history shows it."""
+    entry = {"on": iso(r["received_on"]), "what": "more time asked" if r["kind"] == "extension_request"
+             else "flag contested", "from": r["from_person"], "role": r["acting_role"], "text": r["reason"]}
+    if r["new_due_date"] is not None:
+        entry["new_due_date"] = iso(r["new_due_date"])
+    if r["contested_status"] is not None:
+        entry["contested_status"] = r["contested_status"]
+    return entry
+
+
 def _agenda_order(r: dict[str, Any]) -> tuple[Any, ...]:
     """Worst first: higher on the ladder; worse status; more reasons off track; more cycles
     slipping in a row; escalated longest ago. Ties go by action id."""
@@ -74,6 +93,7 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
             "on_this_step_since": iso(r["step_on"]), "respond_by": iso(r["respond_by"]),
             "accountable_leader": r["accountable_leader"],
             "leader_response": response_text(**latest) if latest else None,
+            "concerns": [concern_text(c["kind"], c["text"]) for c in r.get("concerns", [])],
             "history": histories.get(r["action_id"], []),
         })
     return [item | {"rank": rank} for rank, item in enumerate(ranked, 1)]
@@ -82,7 +102,7 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
 def agenda_item(item: dict[str, Any]) -> ev.AgendaItem:
     return ev.AgendaItem(action_id=item["action_id"], system=item["system"], title=item["title"],
                          status=item["status"], reasons=[ev.Reason(**r) for r in item["reasons"]],
-                         leader_response=item["leader_response"])
+                         leader_response=item["leader_response"], concerns=item.get("concerns", []))
 
 
 # ---- the Board's picture of a cycle -------------------------------------------------------------

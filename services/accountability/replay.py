@@ -4,9 +4,11 @@
         [--compare-with postgresql://.../accountability]
 
 Reads the input topics (``actions.changes``, ``governance.responses``,
-``governance.clock``, ``notifications.events``) from the beginning up to their current
-ends, merged into one stream by record timestamp (each partition keeps its own order; on
-equal timestamps actions before responses before notices before ticks), and applies every
+``governance.clock``, ``notifications.events``, ``notifications.directory``) from the
+beginning up to their current ends, merged into one stream by record timestamp (each
+partition keeps its own order; on equal timestamps the directory before actions before
+responses before notices before ticks), so each act's right is checked against who was who
+when it was made, and applies every
 event through the same ``Engine`` the live service uses, into a fresh database. Nothing is
 published: the events the replay causes stay in that database's outbox, where they are
 compared with the live outbox.
@@ -44,8 +46,9 @@ from .persistence import state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability.replay")
-TOPIC_ORDER = {topic: i for i, topic in enumerate(("actions.changes", "governance.responses",
-                                                    "notifications.events", "governance.clock"))}
+TOPIC_ORDER = {topic: i for i, topic in enumerate(("notifications.directory", "actions.changes",
+                                                    "governance.responses", "notifications.events",
+                                                    "governance.clock"))}
 
 # What is compared: every table (``persistence.state.TABLES``, by the columns that identify a
 # row), less the columns that only record when a row was written (created_at, published_at,
@@ -53,7 +56,8 @@ TOPIC_ORDER = {topic: i for i, topic in enumerate(("actions.changes", "governanc
 # transaction rolled back); the order ``happened`` gives is compared instead, as each action's history.
 LEFT_OUT = {"outbox": {"id", "created_at", "published_at"}, "processed_events": {"processed_at"},
             "status_changes": {"happened"}, "responses": {"happened"}, "decisions": {"happened"},
-            "escalation_events": {"happened"}}
+            "escalation_events": {"happened"}, "requests": {"happened"}, "concerns": {"happened"},
+            "consequences": {"happened"}}
 
 
 @dataclass
@@ -163,7 +167,8 @@ def _plain(value: Any, column: str) -> Any:
         return value.isoformat()
     if isinstance(value, bytes):  # the outbox payload: an event's JSON
         return json.loads(value)
-    if isinstance(value, str) and column in {"snapshot", "reasons", "signature", "summary", "agenda", "recipients"}:
+    if isinstance(value, str) and column in {"snapshot", "reasons", "signature", "summary", "agenda", "recipients",
+                                             "steps"}:
         return json.loads(value)
     if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
         return str(value)

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Literal
 
 from shared.contracts.events import ActionSnapshot, Measure, MeasureValue, Reason
-from shared.contracts.vocabulary import Status, date_in_words, decision_words
+from shared.contracts.vocabulary import BOARD, Status, date_in_words, decision_words
 
 from .settings import AccountabilitySettings
 
@@ -72,6 +72,13 @@ class DecisionFacts:
 
 
 @dataclass(frozen=True)
+class ConsequenceFacts:
+    consequence_id: str
+    follow_up_by: date
+    agreed_on: date | None
+
+
+@dataclass(frozen=True)
 class ResponseFacts:
     kind: Literal["explanation", "recovery_plan"]
     received_on: date | None
@@ -84,6 +91,7 @@ class Facts:
     cycle: CycleFacts | None = None  # the cycle whose deadline passed last, else the current one
     decisions: tuple[DecisionFacts, ...] = ()
     responses: tuple[ResponseFacts, ...] = ()
+    consequences: tuple[ConsequenceFacts, ...] = ()  # what the People Board agreed, with follow-up dates
     previous_cycles: tuple[tuple[str, bool], ...] = ()  # closed cycles, latest first: (cycle id, slipped)
     tolerances: Tolerances = field(default_factory=Tolerances)
 
@@ -299,15 +307,8 @@ def panel_date_missed(f: Facts) -> Finding | None:
     """
     if not f.open or f.today is None:
         return None
-    missed = []
-    for d in f.decisions:
-        if d.due_date is None or d.due_date >= f.today:
-            continue
-        wanted = ANSWERS.get(d.kind, ("explanation", "recovery_plan"))
-        answered = any(r.kind in wanted and (r.received_on or date.min) >= (d.recorded_on or date.min)
-                       for r in f.responses)
-        if not answered:
-            missed.append(d)
+    missed = [d for d in f.decisions if d.due_date is not None and d.due_date < f.today
+              and not _answered_since(f, ANSWERS.get(d.kind, ("explanation", "recovery_plan")), d.recorded_on)]
     if not missed:
         return None
     parts = [f"At meeting {d.meeting_id} the Panel {decision_words(d.kind)} with a date of "
@@ -318,9 +319,29 @@ def panel_date_missed(f: Facts) -> Finding | None:
                    ",".join(sorted(d.decision_id for d in missed)))
 
 
+def board_follow_up_missed(f: Facts) -> Finding | None:
+    """A consequence the People Board agreed reached its follow-up date with no explanation or
+    recovery plan received on or after the day it was agreed: off track (a late answer clears it)."""
+    if not f.open or f.today is None:
+        return None
+    missed = [c for c in f.consequences
+              if c.follow_up_by < f.today and not _answered_since(f, ("explanation", "recovery_plan"), c.agreed_on)]
+    if not missed:
+        return None
+    parts = [f"On {date_in_words(c.agreed_on) or 'an unknown date'} the {BOARD} agreed a consequence to be followed "
+             f"up by {date_in_words(c.follow_up_by)}; no response has arrived" for c in missed]
+    return Finding("board_follow_up_missed", Status.OFF_TRACK, "; ".join(parts) + ".",
+                   ",".join(sorted(c.consequence_id for c in missed)))
+
+
+def _answered_since(f: Facts, kinds: tuple[str, ...], since: date | None) -> bool:
+    """Whether an answer of one of ``kinds`` arrived on or after ``since``."""
+    return any(r.kind in kinds and (r.received_on or date.min) >= (since or date.min) for r in f.responses)
+
+
 RULES: tuple[Callable[[Facts], Finding | None], ...] = (
     milestone_passed, due_date_passed, no_update_in_cycle, behind_trajectory,
-    measure_out_of_range, measure_worsening, panel_date_missed,
+    measure_out_of_range, measure_worsening, panel_date_missed, board_follow_up_missed,
 )
 
 

@@ -476,6 +476,7 @@ class AgendaItem(Payload):
     status: Status
     reasons: list[Reason]
     leader_response: str | None = None
+    concerns: list[str] = Field(default_factory=list, description="what staff networks raised, in their words")
 
 
 class Agenda(Payload):

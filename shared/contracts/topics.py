@@ -66,7 +66,7 @@ NOTICES = Topic(
     writers=("notifications", "portal"), readers=("accountability", "notifications", "portal"),
 )
 DIRECTORY = Topic("notifications.directory", "person id", (ev.PersonUpdated,),
-                  writers=("portal", "admin"), readers=("notifications",))
+                  writers=("portal", "admin"), readers=("notifications", "accountability"))
 
 
 def dead_letter(service: str) -> str:

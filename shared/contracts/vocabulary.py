@@ -116,6 +116,13 @@ DECISION_WORDS: dict[str, str] = {
 }
 
 
+# Decisions that undo each other: one recorded after the other on the same agenda item must say
+# it replaces it (as must one repeating an earlier decision's kind). The portal's form and the
+# accountability service both hold the Panel to this.
+CONTRADICTS: dict[str, str] = {"extension_granted": "extension_refused", "extension_refused": "extension_granted",
+                               "flag_upheld": "flag_withdrawn", "flag_withdrawn": "flag_upheld"}
+
+
 def decision_words(kind: str) -> str:
     return DECISION_WORDS.get(kind, kind.replace("_", " "))
 

@@ -28,7 +28,7 @@ from services.accountability.replay import partitions, replay_and_compare
 from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
-from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, NOTICES, RESPONSES
+from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, RESPONSES
 from tests.infra import create_database
 from tests.kafka_tools import eventually, header, produce
 from tests.unit.test_accountability_rules import snapshot
@@ -103,6 +103,7 @@ class Harness:
         self.actions: dict[str, ev.ActionSnapshot] = {}
         self.prefix = uuid.uuid4().hex[:6]
         self.http: httpx.AsyncClient | None = None
+        self.chair_known = False
 
     # the other parties
 
@@ -144,11 +145,24 @@ class Harness:
                                  text=text, recover_by=recover_by)
         return await self.publish(RESPONSES.name, kind.new(source="leaders", subject=action_id, data=data))
 
-    async def decide(self, name: str, kind: str, due: date | None = None, note: str = "") -> Event:
+    async def person(self, person_id: str, *roles: str, systems: tuple[str, ...] = ()) -> Event:
+        """Someone in the directory, as the portal publishes them."""
+        return await self.publish(DIRECTORY.name, ev.PersonUpdated.new(source="portal", subject=person_id,
+                                                                       data=ev.Person(
+            person_id=person_id, name=person_id, email=f"{person_id}@example.org", roles=list(roles),
+            systems=list(systems))))
+
+    async def decide(self, name: str, kind: str, due: date | None = None, note: str = "", *,
+                     by: str = "p-panel-chair", role: str = "panel_chair") -> Event:
+        """A Panel decision on an item of the published agenda of 26 March (the chair in the directory)."""
+        if by == "p-panel-chair" and not self.chair_known:
+            await self.person(by, "panel_chair")
+            self.chair_known = True
         action_id = self.aid(name)
         data = ev.PanelDecision(decision_id=f"d-{uuid.uuid4().hex[:8]}", meeting_id="panel-2026-Q1",
-                                action_id=action_id, kind=kind, due_date=due, note=note)
-        return await self.publish(RESPONSES.name, ev.PanelDecisionRecorded.new(source="panel", subject=action_id,
+                                action_id=action_id, kind=kind, due_date=due, note=note, acting_person=by,
+                                acting_role=role)
+        return await self.publish(RESPONSES.name, ev.PanelDecisionRecorded.new(source="portal", subject=action_id,
                                                                                data=data))
 
     # what the service made of it
@@ -272,22 +286,18 @@ async def test_each_rule_fires_and_does_not_fire(acc: Harness):
                   "measure_values": [reading(1.0, date(2026, 1, 15)), reading(1.2, date(2026, 2, 15))]},
         "worse-ok": {"measure": range_measure,
                      "measure_values": [reading(1.2, date(2026, 1, 15)), reading(1.0, date(2026, 2, 15))]},
-        "decided": {}, "decided-ok": {}, "ok": {},
+        "ok": {},
     }
     for name, over in pairs.items():
         await h.post(name, **BARE | over)
     await h.tick(date(2026, 3, 1))
-    await h.decide("decided", "recovery_plan_due", due=date(2026, 3, 15))
-    await h.decide("decided-ok", "recovery_plan_due", due=date(2026, 3, 15))
     await h.tick(date(2026, 3, 10))
-    await h.respond("decided-ok", ev.RecoveryPlanReceived, "Interim chair appointed; panel resumes in April",
-                    recover_by=date(2026, 4, 30))
     await h.tick(date(2026, 3, 23))
 
     expected = {
         "ms": ["milestone_passed"], "due": ["due_date_passed"], "silent": ["no_update_in_cycle"],
         "behind": ["behind_trajectory"], "range": ["measure_out_of_range"], "worse": ["measure_worsening"],
-        "decided": ["panel_date_missed"], "rep": ["repeated_slip", "behind_trajectory"],
+        "rep": ["repeated_slip", "behind_trajectory"],
         "rep-ok": ["behind_trajectory"],
     }
     for name in [*pairs, "rep", "rep-ok"]:
@@ -302,8 +312,8 @@ async def test_each_rule_fires_and_does_not_fire(acc: Harness):
     assert by_id[h.aid("silent")]["reasons"][0]["message"] == (
         "No progress update in cycle 2026-Q1: updates were due by 21 March 2026 and the last was on "
         "15 December 2025.")
-    assert body["by_system"] == [{"id": "black-country", "name": "Black Country", "actions": 17, "status": {
-        "on_track": 8, "at_risk": 3, "off_track": 6, "completed": 0, "withdrawn": 0}}]
+    assert body["by_system"] == [{"id": "black-country", "name": "Black Country", "actions": 15, "status": {
+        "on_track": 7, "at_risk": 3, "off_track": 5, "completed": 0, "withdrawn": 0}}]
     assert body["by_action_point"][0]["id"] == "AP3"
     assert (await h.get("/status?status=at_risk"))["count"] == 3
 
@@ -404,29 +414,31 @@ async def test_the_agenda_puts_the_worst_first_with_reasons_history_and_the_lead
     await h.post("fine", **BARE)
     for day in (date(2026, 2, 16), date(2026, 2, 21), date(2026, 3, 3), date(2026, 3, 8)):
         await h.tick(day)
-    await h.decide("board", "referred_to_board", note="Third quarter without a review panel")
     await h.respond("early", ev.ExplanationReceived, "Recruitment to the panel restarted in March")
     await h.tick(date(2026, 3, 16))
     assert [await h.step(n) for n in ("board", "two-reasons", "early", "late", "only-asked", "fine")] == [
-        "people_board", "panel_agenda", "panel_agenda", "panel_agenda", "leader_asked", None]
+        "panel_agenda", "panel_agenda", "panel_agenda", "panel_agenda", "leader_asked", None]
 
     await h.tick(date(2026, 3, 23))  # the agenda day: three days before the meeting on the 26th
     [published] = await h.outputs(ev.AgendaPublished)
     agenda = published.data
     assert (agenda.meeting_id, agenda.meets_on, agenda.chair) == ("panel-2026-Q1", date(2026, 3, 26),
                                                                   "p-panel-chair")
-    assert [i.action_id for i in agenda.items] == [h.aid(n) for n in ("board", "two-reasons", "early", "late")]
-    assert [r.rule for r in agenda.items[1].reasons] == ["milestone_passed", "due_date_passed"]
+    assert [i.action_id for i in agenda.items] == [h.aid(n) for n in ("two-reasons", "board", "early", "late")]
+    assert [r.rule for r in agenda.items[0].reasons] == ["milestone_passed", "due_date_passed"]
     assert agenda.items[2].leader_response == "Explanation: Recruitment to the panel restarted in March"
     assert agenda.items[3].leader_response is None
 
+    # The Panel refers an item of its agenda to the Board: it goes first on the live agenda.
+    await h.decide("board", "referred_to_board", note="Third quarter without a review panel")
+    assert await h.step("board") == "people_board"
     live = await h.get("/agenda")
-    assert [i["action_id"] for i in live["items"]] == [i.action_id for i in agenda.items]
+    assert [i["action_id"] for i in live["items"]] == [h.aid(n) for n in ("board", "two-reasons", "early", "late")]
     assert live["published_on"] == "2026-03-23"
     history = [entry["what"] for entry in live["items"][0]["history"]]
     assert history == ["status", "status", "escalation raised", "escalation stepped", "panel decision",
                        "escalation stepped"]
-    assert (await h.get("/agenda?meeting_id=panel-2026-Q1"))["items"][0]["action_id"] == h.aid("board")
+    assert (await h.get("/agenda?meeting_id=panel-2026-Q1"))["items"][0]["action_id"] == h.aid("two-reasons")
     await h.tick(date(2026, 3, 24))
     assert len(await h.outputs(ev.AgendaPublished)) == 1  # published once
     await h.replays_the_same(postgres_admin)
@@ -434,13 +446,17 @@ async def test_the_agenda_puts_the_worst_first_with_reasons_history_and_the_lead
 
 async def test_a_date_set_by_a_panel_decision_is_tracked_and_can_slip(acc: Harness):
     h = acc
-    await h.tick(date(2026, 3, 1))
-    await h.post("challenged", **BARE)
-    await h.decide("challenged", "challenge_issued", due=date(2026, 3, 20),
+    await h.tick(date(2026, 2, 1))
+    await h.post("challenged", **BARE | {"milestones": [milestone(date(2026, 2, 15))]})
+    for day in (date(2026, 2, 16), date(2026, 3, 3), date(2026, 3, 23)):  # asked, on the agenda, published
+        await h.tick(day)
+    await h.decide("challenged", "challenge_issued", due=date(2026, 3, 28),
                    note="Explain why BME staff are twice as likely to be disciplined")
-    await h.tick(date(2026, 3, 20))
+    await h.post("challenged", milestones=[milestone(date(2026, 2, 15), "reached", date(2026, 3, 24))])
+    assert (await h.verdict("challenged"), await h.step("challenged")) == (("on_track", []), None)
+    await h.tick(date(2026, 3, 28))
     assert await h.verdict("challenged") == ("on_track", [])
-    await h.tick(date(2026, 3, 21))  # the date passed with no answer
+    await h.tick(date(2026, 3, 29))  # the date passed with no answer
     assert await h.verdict("challenged") == ("off_track", ["panel_date_missed"])
     assert await h.step("challenged") == "leader_asked"
     await h.respond("challenged", ev.ExplanationReceived, "Case review published; training starts in April")
@@ -449,11 +465,12 @@ async def test_a_date_set_by_a_panel_decision_is_tracked_and_can_slip(acc: Harne
 
     changed = await h.for_action("challenged", ev.ActionStatusChanged)
     assert changed[-2].data.reasons[0].message == (
-        "At meeting panel-2026-Q1 the Panel challenged the action with a date of 20 March 2026; "
+        "At meeting panel-2026-Q1 the Panel challenged the action with a date of 28 March 2026; "
         "no response has arrived.")
     detail = await h.get(f"/status/action?id={h.aid('challenged')}")
     assert [e["what"] for e in detail["history"]] == [
-        "status", "panel decision", "status", "escalation raised", "explanation", "status", "escalation resolved"]
+        "status", "status", "escalation raised", "escalation stepped", "panel decision", "status",
+        "escalation resolved", "status", "escalation raised", "explanation", "status", "escalation resolved"]
 
 
 # ---- the cycle ----------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from services.accountability import rules
-from services.accountability.rules import CycleFacts, DecisionFacts, Facts, ResponseFacts, Tolerances
+from services.accountability.rules import (
+    ConsequenceFacts,
+    CycleFacts,
+    DecisionFacts,
+    Facts,
+    ResponseFacts,
+    Tolerances,
+)
 from shared.contracts import events as ev
 
 Q1 = CycleFacts("2026-Q1", date(2026, 1, 1), date(2026, 3, 21))
@@ -234,6 +241,24 @@ def test_only_the_answer_the_panel_asked_for_and_given_after_its_decision_counts
 def test_a_decision_without_a_date_is_never_missed():
     support = DecisionFacts("d-3", "panel-2026-Q1", "support_offered", None, date(2026, 3, 26))
     assert rules.panel_date_missed(facts(date(2027, 1, 1), decisions=(support,))) is None
+
+
+AGREED = ConsequenceFacts("c-1", follow_up_by=date(2026, 5, 15), agreed_on=date(2026, 4, 10))
+
+
+def test_a_board_consequence_whose_follow_up_date_passed_without_an_answer_is_off_track():
+    assert rules.board_follow_up_missed(facts(date(2026, 5, 15), consequences=(AGREED,))) is None  # the day itself
+    found = rules.board_follow_up_missed(facts(date(2026, 5, 16), consequences=(AGREED,)))
+    assert found is not None and (found.status, found.key) == ("off_track", "c-1")
+    assert found.message == ("On 10 April 2026 the People Board agreed a consequence to be followed up by "
+                             "15 May 2026; no response has arrived.")
+
+
+def test_an_answer_after_the_board_agreed_its_consequence_clears_the_follow_up_and_one_before_does_not():
+    late = (ResponseFacts("recovery_plan", date(2026, 5, 20)),)
+    before = (ResponseFacts("explanation", date(2026, 4, 1)),)
+    assert rules.board_follow_up_missed(facts(date(2026, 5, 21), consequences=(AGREED,), responses=late)) is None
+    assert rules.board_follow_up_missed(facts(date(2026, 5, 21), consequences=(AGREED,), responses=before))
 
 
 # ---- slipping cycle after cycle -------------------------------------------------------

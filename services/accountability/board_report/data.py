@@ -223,6 +223,12 @@ def describe(entry: dict[str, Any]) -> DoneEntry:
         return DoneEntry(on, "response", f"Recovery plan received{by}: {entry.get('text', '')}")
     if what == "explanation":
         return DoneEntry(on, "response", f"Explanation received: {entry.get('text', '')}")
+    if what == "board consequence":
+        by = date_in_words(entry.get("follow_up_by"))
+        return DoneEntry(on, "decision", f"The People Board agreed a consequence, followed up by {by}: "
+                                         f"{entry.get('consequence', '')}")
+    if what.startswith("staff network") or what in ("more time asked", "flag contested"):
+        return DoneEntry(on, "response", f"{what.capitalize()}: {entry.get('text', '')}")
     return DoneEntry(on, "other", what)
 
 

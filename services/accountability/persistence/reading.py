@@ -24,7 +24,7 @@ async def today(conn: asyncpg.Connection) -> date | None:
 async def histories(conn: asyncpg.Connection, action_ids: list[str],
                     cycle_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything that happened to each action here, in the order it happened (one cycle's, if
-    given): four queries for any number of actions."""
+    given): seven queries for any number of actions."""
     scope = "AND cycle_id = $2" if cycle_id else ""
     args = (action_ids, cycle_id) if cycle_id else (action_ids,)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {a: [] for a in action_ids}
@@ -41,12 +41,25 @@ async def histories(conn: asyncpg.Connection, action_ids: list[str],
     for r in await conn.fetch(f"SELECT * FROM responses WHERE action_id = ANY($1::text[]) {scope}", *args):
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["received_on"]), "what": r["kind"].replace("_", " "), "from": r["from_person"],
-            "text": r["text"], "recover_by": picture.iso(r["recover_by"])}))
+            "role": r["acting_role"], "text": r["text"], "recover_by": picture.iso(r["recover_by"]),
+            **({"steps": json.loads(r["steps"])} if r["steps"] else {})}))
     for r in await conn.fetch(f"SELECT * FROM decisions WHERE action_id = ANY($1::text[]) {scope}", *args):
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["recorded_on"]), "what": "panel decision", "decision_id": r["decision_id"],
             "meeting_id": r["meeting_id"], "kind": r["kind"], "note": r["note"],
-            "due_date": picture.iso(r["due_date"])}))
+            "due_date": picture.iso(r["due_date"]), "by": r["acting_person"], "role": r["acting_role"],
+            "replaces": r["replaces"], "replaced_by": r["replaced_by"]}))
+    for r in await conn.fetch(f"SELECT * FROM requests WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], picture.request_entry(dict(r))))
+    for r in await conn.fetch(f"SELECT * FROM concerns WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["raised_on"]), "what": "staff network " + r["kind"], "from": r["from_person"],
+            "role": r["acting_role"], "text": r["text"]}))
+    for r in await conn.fetch(f"SELECT * FROM consequences WHERE action_id = ANY($1::text[]) {scope}", *args):
+        found[r["action_id"]].append((r["happened"], {
+            "on": picture.iso(r["agreed_on"]), "what": "board consequence", "consequence_id": r["consequence_id"],
+            "consequence": r["consequence"], "owner": r["owner"], "follow_up_by": picture.iso(r["follow_up_by"]),
+            "by": r["acting_person"], "role": r["acting_role"]}))
     return {a: [entry for _, entry in sorted(entries, key=lambda e: e[0])] for a, entries in found.items()}
 
 
@@ -56,17 +69,23 @@ async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, An
 
 async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """The Panel's agenda, live: each action escalated to the Panel or the Board with the leader's
-    latest answer since its episode opened, and its history (five queries in all), worst first."""
+    latest answer and the staff networks' concerns since its episode opened, and its history (eight
+    queries in all), worst first."""
     rows = await conn.fetch(
         """SELECT e.escalation_id, e.step, e.opened_on, e.step_on, e.respond_by, a.action_id, a.system,
-                  a.action_point, a.title, a.status, a.reasons, a.signature, a.accountable_leader,
+                  a.action_point, a.title, a.status, a.reasons, a.signature, a.accountable_leader, c.concerns,
                   r.kind AS response_kind, r.text AS response_text, r.recover_by AS response_recover_by
            FROM escalations e JOIN actions a USING (action_id)
            LEFT JOIN LATERAL (SELECT kind, text, recover_by FROM responses
                               WHERE action_id = a.action_id AND coalesce(received_on, e.opened_on) >= e.opened_on
                               ORDER BY happened DESC LIMIT 1) r ON true
+           LEFT JOIN LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'text', text)
+                                                        ORDER BY happened), '[]') AS concerns FROM concerns
+                              WHERE action_id = a.action_id AND coalesce(raised_on, e.opened_on) >= e.opened_on) c
+                             ON true
            WHERE e.resolved_on IS NULL AND e.step IN ('panel_agenda', 'people_board')""")
     items = [{**dict(r), "reasons": json.loads(r["reasons"]), "signature": json.loads(r["signature"]),
+              "concerns": json.loads(r["concerns"]),
               "latest_response": {"kind": r["response_kind"], "text": r["response_text"],
                                   "recover_by": r["response_recover_by"]} if r["response_kind"] else None}
              for r in rows]
@@ -75,7 +94,7 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (nine queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (twelve queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,

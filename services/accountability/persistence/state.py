@@ -1,6 +1,6 @@
 """The state the engine keeps, in the caller's connection: the clock, each action and its
-verdict, answers and decisions, escalations, cycles, reminders and agendas; and the whole
-state as rows, for the replay to compare.
+verdict, escalations, cycles, reminders and agendas (people's acts are in ``acting``); and the
+whole state as rows, for the replay to compare.
 
 Each function takes the caller's connection, so the engine decides what commits together
 and which rows are locked (``FOR UPDATE``) in which order. JSONB columns come back as text
@@ -116,7 +116,10 @@ async def facts(conn: asyncpg.Connection, snap: ev.ActionSnapshot, today: date |
     cycle = rules.CycleFacts(row["cycle_id"], row["opens_on"], row["submission_deadline"]) if row else None
     decisions = await conn.fetch(
         "SELECT decision_id, meeting_id, kind, due_date, recorded_on FROM decisions WHERE action_id = $1"
-        " ORDER BY decision_id", snap.action_id)
+        " AND replaced_by IS NULL ORDER BY decision_id", snap.action_id)
+    consequences = await conn.fetch(
+        "SELECT consequence_id, follow_up_by, agreed_on FROM consequences WHERE action_id = $1 ORDER BY consequence_id",
+        snap.action_id)
     responses = await conn.fetch("SELECT kind, received_on FROM responses WHERE action_id = $1", snap.action_id)
     previous = await conn.fetch(
         """SELECT c.cycle_id, coalesce(ac.worst_status = ANY($2::text[]), false) AS slipped
@@ -126,30 +129,10 @@ async def facts(conn: asyncpg.Connection, snap: ev.ActionSnapshot, today: date |
         action=snap, today=today, cycle=cycle,
         decisions=tuple(rules.DecisionFacts(**dict(d)) for d in decisions),
         responses=tuple(rules.ResponseFacts(**dict(r)) for r in responses),
+        consequences=tuple(rules.ConsequenceFacts(**dict(c)) for c in consequences),
         previous_cycles=tuple((p["cycle_id"], p["slipped"]) for p in previous),
         tolerances=tolerances,
     )
-
-
-# ---- answers and decisions ----------------------------------------------------------------------
-
-async def add_response(conn: asyncpg.Connection, event_id: uuid.UUID, kind: str, r: ev.LeaderResponse,
-                       clock: Clock) -> None:
-    await conn.execute(
-        """INSERT INTO responses (event_id, action_id, kind, from_person, text, recover_by, received_on, cycle_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        event_id, r.action_id, kind, r.from_person, r.text, r.recover_by, clock.today, clock.cycle_id)
-
-
-async def add_decision(conn: asyncpg.Connection, event_id: uuid.UUID, d: ev.PanelDecision, clock: Clock) -> bool:
-    """False when the decision was already recorded."""
-    added = await conn.fetchval(
-        """INSERT INTO decisions (decision_id, event_id, meeting_id, action_id, kind, note, due_date,
-                                  recorded_on, cycle_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id""",
-        d.decision_id, event_id, d.meeting_id, d.action_id, d.kind, d.note, d.due_date, clock.today, clock.cycle_id)
-    return added is not None
 
 
 # ---- escalations --------------------------------------------------------------------------------
@@ -312,6 +295,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "escalation_events": ("escalation_id", "seq"), "cycles": ("cycle_id",),
     "action_cycles": ("action_id", "cycle_id"), "reminders": ("cycle_id", "system", "days_before"),
     "agendas": ("meeting_id",), "outbox": ("event_id",), "processed_events": ("consumer", "event_id"),
+    "people": ("person_id",), "requests": ("event_id",), "concerns": ("event_id",),
+    "consequences": ("consequence_id",), "security_events": ("event_id",),
 }
 
 
@@ -335,5 +320,8 @@ async def history_order(conn: asyncpg.Connection) -> list[tuple[str, str]]:
                      FROM escalation_events ee JOIN escalations e USING (escalation_id)
            UNION ALL SELECT action_id, 'response ' || event_id, happened FROM responses
            UNION ALL SELECT action_id, 'decision ' || decision_id, happened FROM decisions
+           UNION ALL SELECT action_id, 'request ' || event_id, happened FROM requests
+           UNION ALL SELECT action_id, 'concern ' || event_id, happened FROM concerns
+           UNION ALL SELECT action_id, 'consequence ' || consequence_id, happened FROM consequences
            ORDER BY happened""")
     return [(r["action_id"], r["what"]) for r in rows]

@@ -74,8 +74,10 @@ async def _decidable(request: Request, person: Person) -> tuple[Role, dict[str, 
                        "This action is not on the agenda of the Panel's next meeting, so no decision can be "
                        "recorded on it. Nothing was recorded.", 409)
     async with portal_of(request).database.pool.acquire() as conn:
-        earlier = [EarlierDecision(d["decision_id"], d["kind"], decision_words(d["kind"]))
-                   for d in await persistence.decisions_on(conn, agenda["meeting_id"], action_id)]
+        recorded = await persistence.decisions_on(conn, agenda["meeting_id"], action_id)
+    replaced = {d.get("replaces") for d in recorded}  # a replaced decision is no longer in force
+    earlier = [EarlierDecision(d["decision_id"], d["kind"], decision_words(d["kind"]))
+               for d in recorded if d["decision_id"] not in replaced]
     return role, agenda, item, earlier
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from shared.contracts import vocabulary
+
 from .rights import Role
 
 
@@ -168,8 +170,7 @@ DECISIONS_WITH_A_DATE = {"recovery_plan_due": "the date the recovery plan is due
 DECISIONS_WITH_WORDS = {"challenge_issued": "Say what the Panel challenges",
                         "penalty_agreed": "Say what the penalty is",
                         "support_offered": "Say what support the Panel offers"}
-CONTRADICTS = {"extension_granted": "extension_refused", "extension_refused": "extension_granted",
-               "flag_upheld": "flag_withdrawn", "flag_withdrawn": "flag_upheld"}
+CONTRADICTS = vocabulary.CONTRADICTS  # the one list, shared with the accountability service
 
 
 @dataclass(frozen=True)
