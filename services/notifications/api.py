@@ -1,22 +1,19 @@
-"""Read API (notices and their delivery log, for ops) and the signed acknowledgement link."""
+"""Read API (notices and their delivery log, for ops), and the signed link of older notices, which
+now only leads to the notice's page in the portal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
 from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 
-from shared.contracts import events as ev
-from shared.contracts.topics import NOTICES
 from shared.db import Database
 from shared.http import json_response, query_param
-from shared.outbox import add_to_outbox
 
 from . import persistence as db
-from .domain import ack_signature_valid
+from .domain import ack_signature_valid, notice_page
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.api")
@@ -28,33 +25,24 @@ def _page(title: str, message: str, status: int) -> AsgiResponse:
     return AsgiResponse(body.encode(), status, headers={"content-type": "text/html; charset=utf-8"})
 
 
-async def acknowledge_by_link(database: Database, settings: NotificationsSettings, notice_id: str,
-                              signature: str) -> AsgiResponse:
+def acknowledge_by_link(settings: NotificationsSettings, notice_id: str, signature: str) -> AsgiResponse:
+    """The signed link of notices sent before the portal. It changes nothing (mail scanners open every
+    link in an e-mail): it sends the reader on to the notice's page in the portal, where only its
+    recipient, signed in, acknowledges it with a button."""
     secret = settings.ack_link_secret.get_secret_value()
     if not notice_id or not signature:
         return _page("Link incomplete", "This link is missing its notice or signature; "
                      "please use the link exactly as it appears in the email.", 400)
     if not ack_signature_valid(secret, notice_id, signature):
         return _page("Link not valid", "This acknowledgement link has been altered or is not ours.", 403)
-    async with database.transaction() as conn:  # its commit wakes the outbox relay
-        try:
-            notice = await db.acknowledge(conn, notice_id, datetime.now(UTC))
-        except LookupError:
-            return _page("Notice not found", "We have no record of this notice.", 404)
-        if notice is not None:
-            await add_to_outbox(conn, NOTICES.name, ev.NoticeAcknowledged.new(
-                source="notifications", subject=notice["about"],
-                data=ev.NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
-                                      channel=notice["channel"], about=notice["about"], detail="signed link")))
-    log.info("notice_acknowledged_by_link", notice_id=notice_id, new=notice is not None)
-    return _page("Thank you", "We have recorded that you have seen this notice. Reminders about it will stop.", 200)
+    log.info("notice_link_followed", notice_id=notice_id)
+    page = notice_page(settings.portal_public_url, notice_id)
+    return AsgiResponse(b"", 303, headers={"location": page, "cache-control": "no-store"})
 
 
-async def ack(request: Request, database: Annotated[Database, Context()],
-              settings: Annotated[NotificationsSettings, Context()]) -> AsgiResponse:
-    """Acknowledge a notice: /ack?notice=<id>&sig=<hmac>, the link in every leader's notice."""
-    return await acknowledge_by_link(database, settings, query_param(request, "notice") or "",
-                                     query_param(request, "sig") or "")
+async def ack(request: Request, settings: Annotated[NotificationsSettings, Context()]) -> AsgiResponse:
+    """/ack?notice=<id>&sig=<hmac>: on to the notice's page in the portal (nothing is acknowledged here)."""
+    return acknowledge_by_link(settings, query_param(request, "notice") or "", query_param(request, "sig") or "")
 
 
 async def notices(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from urllib.parse import urlencode
 
 import aiosmtplib
 import asyncpg
@@ -28,7 +27,7 @@ from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 
 from . import persistence as db
-from .domain import Outcome, Person, ack_signature, http_outcome, retry_delay, smtp_outcome, webhook_signature
+from .domain import Outcome, Person, http_outcome, notice_page, retry_delay, smtp_outcome, webhook_signature
 from .items import NoticeItem
 from .letters import Letter, compose
 from .settings import NotificationsSettings
@@ -48,8 +47,8 @@ def render(letter: Letter, notice_id: str) -> tuple[str, str]:
 
 
 def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
-    sig = ack_signature(settings.ack_link_secret.get_secret_value(), notice_id)
-    return f"{settings.public_base_url.rstrip('/')}/ack?{urlencode({'notice': notice_id, 'sig': sig})}"
+    """The notice's own page in the portal: opening it acknowledges nothing; its recipient's button does."""
+    return notice_page(settings.portal_public_url, notice_id)
 
 
 def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: Sequence[NoticeItem], person: Person,

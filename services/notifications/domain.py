@@ -8,6 +8,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
+from urllib.parse import quote
 
 from shared.contracts import events as ev
 from shared.contracts.events import EscalationStep
@@ -16,11 +17,13 @@ from shared.contracts.vocabulary import LadderStep
 Channel = Literal["email", "webhook"]
 CHANNELS: tuple[Channel, ...] = ("email", "webhook")
 
-Role = Literal["leader", "sro", "panel_chair", "board_secretary"]
+Role = Literal["leader", "sro", "panel_chair", "board_secretary", "staff_network_lead"]
 LEADER: Final = "leader"
 SRO: Final = "sro"
 PANEL_CHAIR: Final = "panel_chair"
+PANEL_MEMBER: Final = "panel_member"
 BOARD_SECRETARY: Final = "board_secretary"
+STAFF_NETWORK_LEAD: Final = "staff_network_lead"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,42 @@ def escalation_addressees(step: EscalationStep, directory: list[Person], *, reso
         elif BOARD_SECRETARY in person.roles and step.step == LadderStep.PEOPLE_BOARD:
             out[person.person_id] = Addressee(person.person_id, BOARD_SECRETARY, group_key="people_board")
     return list(out.values())
+
+
+def decision_addressees(leader: str | None, system: str, directory: list[Person],
+                        raised_concerns: list[str]) -> list[Addressee]:
+    """Who hears a Panel decision: the action's accountable leader, its system's SROs, and the staff
+    network leads who raised a concern about it (the Panel's answer goes back to them). One notice
+    each, sent at once: a decision is not grouped, and asks for no acknowledgement."""
+    out: dict[str, Addressee] = {}
+    if leader:
+        out[leader] = Addressee(leader, LEADER)
+    for person in directory:
+        if SRO in person.roles and system in person.systems:
+            out.setdefault(person.person_id, Addressee(person.person_id, SRO))
+    for person_id in raised_concerns:
+        out.setdefault(person_id, Addressee(person_id, STAFF_NETWORK_LEAD))
+    return list(out.values())
+
+
+def may_decide(person: Person | None) -> bool:
+    """Only the Panel's chair or a member records its decisions (the directory says who they are)."""
+    return person is not None and bool({PANEL_CHAIR, PANEL_MEMBER} & set(person.roles))
+
+
+def may_raise_concern(person: Person | None, system: str) -> bool:
+    """A staff network lead of the action's system."""
+    return person is not None and STAFF_NETWORK_LEAD in person.roles and system in person.systems
+
+
+def notice_page(portal_url: str, notice_id: str) -> str:
+    """A notice's page in the portal: where its link goes, and where only its recipient acknowledges it."""
+    return f"{portal_url.rstrip('/')}/notices/{quote(notice_id, safe='')}"
+
+
+def action_page(portal_url: str, action_id: str) -> str:
+    """An action's page in the portal: its status, its history and the answer forms."""
+    return f"{portal_url.rstrip('/')}/actions/{quote(action_id, safe='')}"
 
 
 def person_from_event(data: ev.Person) -> Person:

@@ -13,11 +13,12 @@ from faststream.kafka import KafkaRouter
 
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
-from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, Groups
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, RESPONSES, Groups
 from shared.db import Database, first_time
 from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
 
+from . import acting
 from . import persistence as db
 from .domain import (
     BOARD_SECRETARY,
@@ -35,10 +36,10 @@ from .settings import NotificationsSettings
 log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
-INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES)
+INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES, RESPONSES)
 if TYPE_CHECKING:
     NotificationsInput = Event
-else:  # every event of the four topics, named so the AsyncAPI document lists them
+else:  # every event of the five topics, named so the AsyncAPI document lists them
     NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
 
 
@@ -52,6 +53,8 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     step = event.data
     about = step.escalation_id
     resolved = isinstance(event, ev.EscalationResolved) or step.step is None
+    await db.remember_action(conn, step.action_id, step.system, step.action_title,
+                             step.recipients[0] if step.recipients else None)
     # Whatever happened, earlier notices about this escalation stop waiting for an answer;
     # a new step opens its own.
     await db.close_acknowledgements(conn, about)
@@ -155,20 +158,27 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 await on_tick(conn, settings, event)
             case ev.NoticeAcknowledged():
                 await on_acknowledged(conn, event)
+            case ev.NoticeAcknowledgementGiven():
+                await acting.on_acknowledgement_given(conn, event)
+            case ev.PanelDecisionRecorded():
+                await acting.on_decision(conn, settings, event)
+            case ev.ConcernRaised():
+                await acting.on_concern(conn, event)
             case ev.PersonUpdated():
                 await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
             case _:
-                return  # status changes, cycle windows and our own outcomes need no notice
+                return  # status changes, cycle windows, our own outcomes and the leaders' answers need no notice
 
 
 async def on_event(event: NotificationsInput, database: Annotated[Database, Context()],
                    settings: Annotated[NotificationsSettings, Context()]) -> None:
-    """An escalation, a reminder, an agenda, a clock tick, an acknowledgement or a directory change."""
+    """An escalation, a reminder, an agenda, a clock tick, an acknowledgement, a directory change, a
+    Panel decision or a staff network's concern."""
     await apply(database, settings, event)
 
 
 def router(settings: NotificationsSettings) -> KafkaRouter:
-    """One consumer for the four inputs: one group member per instance, not four, so instances
+    """One consumer for the five inputs: one group member per instance, not five, so instances
     join and rebalance quickly; per-partition order is unchanged."""
     kafka = KafkaRouter()
     kafka.subscriber(*(t.name for t in INPUTS), group_id=CONSUMER,

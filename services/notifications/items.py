@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
-from shared.contracts.events import Agenda, EscalationStep, Reminder
+from shared.contracts.events import Agenda, EscalationStep, PanelDecision, Reminder
 from shared.contracts.vocabulary import LadderStep, Status
 
 from .domain import PANEL_CHAIR, Role, stepped_down
@@ -70,6 +70,9 @@ class AgendaEntry(_Item):
     status: Status
     why: list[str]
     leader_response: str | None = None
+    # What staff networks raised, in their words; left out when there is none, so an item stored
+    # before staff networks were heard is stored again with the same keys.
+    concerns: list[str] = Field(default_factory=list, exclude_if=lambda found: not found)
 
 
 class AgendaNoticeItem(_Item):
@@ -80,6 +83,24 @@ class AgendaNoticeItem(_Item):
     meets_on: date
     items: list[AgendaEntry]
     role: Role = PANEL_CHAIR
+
+
+class PanelDecisionItem(_Item):
+    """What the Panel decided about one action, told to its leader, its system's SRO and the staff
+    network leads who raised a concern about it."""
+
+    kind: Literal["panel_decision"] = "panel_decision"
+    decision_id: str
+    meeting_id: str
+    action_id: str
+    system: str
+    title: str
+    decision: str  # the decision's kind (the vocabulary's DecisionKind)
+    note: str = ""
+    due_date: date | None = None
+    replaces: str | None = None
+    action_url: str | None = None  # the action's page in the portal
+    role: Role = "leader"
 
 
 def _tag(content: Any) -> str:
@@ -95,7 +116,8 @@ def _tag(content: Any) -> str:
 
 NoticeItem = Annotated[
     Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
-    | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")],
+    | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")]
+    | Annotated[PanelDecisionItem, Tag("panel_decision")],
     Discriminator(_tag),
 ]
 NOTICE_ITEM: TypeAdapter[NoticeItem] = TypeAdapter(NoticeItem)
@@ -134,5 +156,12 @@ def deadline_reminder_item(reminder: Reminder) -> DeadlineReminderItem:
 def agenda_item(agenda: Agenda) -> AgendaNoticeItem:
     return AgendaNoticeItem(meeting_id=agenda.meeting_id, meets_on=agenda.meets_on, items=[
         AgendaEntry(title=i.title, system=i.system, action_id=i.action_id, status=i.status,
-                    why=[r.message for r in i.reasons], leader_response=i.leader_response)
+                    why=[r.message for r in i.reasons], leader_response=i.leader_response, concerns=list(i.concerns))
         for i in agenda.items])
+
+
+def panel_decision_item(d: PanelDecision, system: str, title: str, role: Role, action_url: str | None
+                        ) -> PanelDecisionItem:
+    return PanelDecisionItem(decision_id=d.decision_id, meeting_id=d.meeting_id, action_id=d.action_id, system=system,
+                             title=title, decision=d.kind, note=d.note, due_date=d.due_date, replaces=d.replaces,
+                             action_url=action_url, role=role)

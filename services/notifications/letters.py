@@ -8,10 +8,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
-from shared.contracts.vocabulary import LadderStep, date_in_words
+from shared.contracts.vocabulary import PANEL, LadderStep, date_in_words, decision_words
 
-from .domain import BOARD_SECRETARY, PANEL_CHAIR
-from .items import AgendaNoticeItem, DeadlineReminderItem, EscalationItem, EscalationReminderItem, NoticeItem
+from .domain import BOARD_SECRETARY, LEADER, PANEL_CHAIR, STAFF_NETWORK_LEAD
+from .items import (
+    AgendaNoticeItem,
+    DeadlineReminderItem,
+    EscalationItem,
+    EscalationReminderItem,
+    NoticeItem,
+    PanelDecisionItem,
+)
 
 SystemNames = Mapping[str, str]
 
@@ -75,6 +82,8 @@ def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None,
             return compose_deadline_reminder(reminder, name, names)
         case AgendaNoticeItem() as agenda:
             return compose_agenda(agenda, name, names)
+        case PanelDecisionItem() as decision:
+            return compose_panel_decision(decision, name, names)
     escalations = [i for i in items if isinstance(i, EscalationItem)]
     if len(escalations) != len(items):
         raise ValueError("a notice holds one kind of item")
@@ -105,11 +114,46 @@ def compose_agenda(item: AgendaNoticeItem, name: str, names: SystemNames) -> Let
         items_heading="On the agenda",
         items=[Line(title=i.title, system=_system(names, i.system), action_id=i.action_id, why=list(i.why),
                     extra=(f"Leader's response: {i.leader_response}" if i.leader_response
-                           else "No response from the leader yet.")) for i in item.items],
+                           else "No response from the leader yet.")
+                    + "".join(f" Staff network: {c}" for c in i.concerns)) for i in item.items],
         ask="Please review the actions before the meeting and decide on challenge, support or penalty.",
         by_when=meets,
         how_to_answer="Record the Panel's decisions in the Panel's decision log after the meeting.",
     )
+
+
+# What the Panel asks of the leader, by decision, when it sets a date.
+_ASKED_BY = {"recovery_plan_due": "Please send a recovery plan",
+             "challenge_issued": "Please answer the Panel's challenge"}
+
+
+def compose_panel_decision(item: PanelDecisionItem, name: str, names: SystemNames) -> Letter:
+    """The Panel's decision on one action: the leader is asked to act on it, the SRO is kept
+    informed, and the staff network lead who raised a concern hears the Panel's answer."""
+    did = decision_words(item.decision)
+    due = date_in_words(item.due_date)
+    where = _system(names, item.system)
+    replaced = f" This decision replaces the Panel's earlier decision {item.replaces}." if item.replaces else ""
+    line = Line(title=item.title, system=where, action_id=item.action_id,
+                why=[f"The Panel's note: {item.note}"] if item.note else [],
+                extra=f"The Panel {did}" + (f", with a date of {due}." if due else "."))
+    portal = f"See the action, its history and the forms in the portal: {item.action_url}" if item.action_url else ""
+    if item.role == LEADER:
+        opening = f"The {PANEL} {did} on an action you are accountable for in {where}.{replaced}"
+        ask = f"{_ASKED_BY.get(item.decision, 'Please respond to the Panel')} by {due}." if due else \
+            "Please read the Panel's decision; it is recorded in the action's history."
+        how = portal or "Answer through the portal, signed in as yourself."
+    elif item.role == STAFF_NETWORK_LEAD:
+        opening = (f"You raised a concern about this action in {where}. The Panel has answered: it {did}."
+                   f"{replaced}")
+        ask, how = "No reply is needed.", portal or "You can raise another concern through the portal."
+    else:
+        opening = f"For your information, the {PANEL} {did} on an action in {where}.{replaced}"
+        ask = "Please make sure the accountable leader responds in time." if due else "No reply is needed."
+        how = portal
+    return Letter(subject=f"The Panel's decision on {item.title}: it {did}", greeting=f"Dear {name},",
+                  opening=opening, items=[line], items_heading="The decision", ask=ask, by_when=due,
+                  how_to_answer=how)
 
 
 def compose_escalation(items: Sequence[EscalationItem], name: str, ack_url: str | None,

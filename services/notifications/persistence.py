@@ -270,3 +270,49 @@ async def delivery_log(conn: asyncpg.Connection, notice_id: str) -> list[dict[st
         notice_id,
     )
     return [dict(r) for r in rows]
+
+
+# ---- what the Panel's decisions need -------------------------------------------------------------
+
+
+async def remember_action(conn: asyncpg.Connection, action_id: str, system: str, title: str,
+                          leader: str | None) -> None:
+    """An action as its latest escalation names it: enough to address a Panel decision about it."""
+    await conn.execute(
+        """INSERT INTO actions (action_id, system, title, accountable_leader) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (action_id) DO UPDATE SET system = EXCLUDED.system, title = EXCLUDED.title,
+               accountable_leader = COALESCE(EXCLUDED.accountable_leader, actions.accountable_leader)""",
+        action_id, system, title, leader)
+
+
+async def known_action(conn: asyncpg.Connection, action_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT action_id, system, title, accountable_leader FROM actions WHERE action_id = $1", action_id)
+    return row
+
+
+async def on_published_agenda(conn: asyncpg.Connection, meeting_id: str, action_id: str) -> bool:
+    """Whether the action is an item of the meeting's agenda, as this service was told it."""
+    return bool(await conn.fetchval(
+        """SELECT true FROM notice_items WHERE about = $1 AND step = 'agenda'
+               AND content->'items' @> jsonb_build_array(jsonb_build_object('action_id', $2::text)) LIMIT 1""",
+        meeting_id, action_id))
+
+
+async def remember_concern(conn: asyncpg.Connection, action_id: str, person_id: str, at: datetime) -> None:
+    """A staff network lead raised a concern about the action: they hear the Panel's decisions on it."""
+    await conn.execute(
+        "INSERT INTO concerns_raised (action_id, person_id, raised_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        action_id, person_id, at)
+
+
+async def concerns_raised_by(conn: asyncpg.Connection, action_id: str) -> list[str]:
+    rows = await conn.fetch("SELECT person_id FROM concerns_raised WHERE action_id = $1 ORDER BY raised_at, person_id",
+                            action_id)
+    return [r["person_id"] for r in rows]
+
+
+async def recipient_of(conn: asyncpg.Connection, notice_id: str) -> str | None:
+    """Who a notice was sent to; None: no such notice."""
+    found: str | None = await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)
+    return found

@@ -17,9 +17,12 @@ class NotificationsSettings(ServiceSettings):
     smtp_port: int = 1025
     smtp_sender: str = "governance@midlands-people-board.example"
     webhook_secret: SecretStr = Field(SecretStr("change-me"), description="HMAC key for webhook signatures")
-    ack_link_secret: SecretStr = Field(SecretStr("change-me-too"), description="HMAC key for acknowledgement links")
-    public_base_url: str = Field(
-        "http://localhost:8003", description="where leaders' acknowledgement links point: this service's address")
+    ack_link_secret: SecretStr = Field(
+        SecretStr("change-me-too"),
+        description="HMAC key of the /ack links in notices sent before the portal (they now open its page)")
+    portal_public_url: str = Field(
+        "http://localhost:8004",
+        description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>)")
     group_wait_seconds: float = Field(60.0, description="clock time a group of notices collects before sending")
     ack_grace_hours: float = Field(168.0, description="clock time a leader has to acknowledge a notice")
     reminder_interval_hours: float = Field(48.0, description="clock time between reminders of an unacknowledged notice")

@@ -56,7 +56,7 @@ ACCOUNTABILITY = Topic(
 RESPONSES = Topic(
     "governance.responses", "action id",
     (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded, *ev.PEOPLES_ANSWERS),
-    writers=("portal",), readers=("accountability",),
+    writers=("portal",), readers=("accountability", "notifications"),
 )
 CLOCK = Topic("governance.clock", "'clock'", (ev.ClockTicked,), writers=("clock",),
               readers=("accountability", "notifications", "portal"), partitions=1)

@@ -24,7 +24,7 @@ from faststream import TestApp
 from services.notifications import persistence as db
 from services.notifications.app import MIGRATIONS, build
 from services.notifications.delivery import Dispatcher
-from services.notifications.domain import webhook_signature
+from services.notifications.domain import ack_signature, webhook_signature
 from services.notifications.handlers import apply
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
@@ -117,7 +117,7 @@ def receiver() -> Iterator[Receiver]:
 async def settings(kafka: str, topics: list[str], database_url: str, mailbox: Mailbox) -> NotificationsSettings:
     return NotificationsSettings(
         kafka_bootstrap_servers=kafka, database_url=database_url, smtp_host="127.0.0.1", smtp_port=mailbox.port,
-        webhook_secret=WEBHOOK_SECRET, ack_link_secret="ack-test-secret", public_base_url="http://notices.test",
+        webhook_secret=WEBHOOK_SECRET, ack_link_secret="ack-test-secret", portal_public_url="http://portal.test",
         group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24,
         delivery_retry_base_seconds=0.2, delivery_retry_max_seconds=1.0, delivery_lease_seconds=1.0,
     )
@@ -351,18 +351,28 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
         await produce(kafka, NOTICES.name, [ev.NoticeAcknowledged.new(
             source=by_event, subject=notice["about"], data=ev.NoticeOutcome(
                 notice_id=notice["notice_id"], recipient=by_event, channel="email", about=notice["about"])).to_bytes()])
-        # ... another follows the signed link in the email; a tampered link is refused.
+        # ... another opens the link in the e-mail: the notice's page in the portal, where they press its
+        # button (the portal's event names them). The older signed link only leads there; someone else's
+        # press changes nothing.
         text = mailbox.to(f"{by_link}@example.org")[0].get_body(("plain",)).get_content()
-        link = re.search(r"(http://notices\.test/ack\?\S+)", text).group(1)
+        notice_id = re.search(r"http://portal\.test/notices/(\S+)", text).group(1)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notices.test") as http:
-            assert (await http.get(link.replace("sig=", "sig=0"))).status_code == 403
-            assert (await http.get(link)).status_code == 200
+            signed = {"notice": notice_id, "sig": ack_signature("ack-test-secret", notice_id)}
+            followed = await http.get("/ack", params=signed)
+            assert (followed.status_code, followed.headers["location"]) == (
+                303, f"http://portal.test/notices/{notice_id}")
+            assert (await http.get("/ack", params=signed | {"sig": "0" + signed["sig"]})).status_code == 403
             listed = (await http.get("/notices", params={"recipient": by_link})).json()["notices"]
-            assert [(n["recipient"], n["status"]) for n in listed] == [(by_link, "sent")]
+            assert [(n["recipient"], n["status"], n["acknowledged_at"]) for n in listed] == [(by_link, "sent", None)]
             attempts = (await http.get("/deliveries", params={"notice": listed[0]["notice_id"]})).json()["attempts"]
             assert [a["outcome"] for a in attempts] == ["sending", "sent"]
             refused = await http.get("/notices", params={"status": "lost"})
             assert refused.status_code == 400 and refused.json()["error"] == "bad_status"
+        for who in (by_event, by_link):
+            await produce(kafka, NOTICES.name, [ev.NoticeAcknowledgementGiven.new(
+                source="portal", subject=f"esc-{by_link}", data=ev.NoticeAcknowledgement(
+                    notice_id=notice_id, about=f"esc-{by_link}", acting_person=who)).to_bytes()],
+                key=f"esc-{by_link}".encode())
         async def both_acknowledged() -> bool:  # before the clock moves: ticks travel on another topic
             return await conn.fetchval(
                 "SELECT count(*) FROM notices WHERE recipient = ANY($1::text[]) AND acknowledged_at IS NOT NULL",
@@ -373,7 +383,9 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
         await eventually(lambda: len(mailbox.to(f"{silent}@example.org")) >= 2)
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(hours=73)).to_bytes()])
         reported = await notice_events(kafka, f"esc-{silent}", until=lambda m: len(m) >= 3)
-        acked = await notice_events(kafka, f"esc-{by_link}", until=lambda m: len(m) >= 2)
+        acked = [e for e in await notice_events(
+            kafka, f"esc-{by_link}", until=lambda m: len([e for e in m if e.source == "notifications"]) >= 2)
+            if e.source == "notifications"]
     reminder = mailbox.to(f"{silent}@example.org")[1]
     assert reminder["Subject"].startswith("Reminder 1: Action needs your attention")
     assert len(mailbox.to(f"{by_event}@example.org")) == 1 and len(mailbox.to(f"{by_link}@example.org")) == 1

@@ -44,6 +44,7 @@ from shared.contracts.topics import (
     CLOCK,
     DIRECTORY,
     NOTICES,
+    RESPONSES,
     SHARED_TOPICS,
     Groups,
     dead_letter,
@@ -344,7 +345,7 @@ class Rig:
         return {
             Groups.ACTIONS: [system_inbound(s) for s in self.systems],
             Groups.ACCOUNTABILITY: list(ACCOUNTABILITY_INPUTS),
-            Groups.NOTIFICATIONS: [ACCOUNTABILITY.name, DIRECTORY.name, CLOCK.name, NOTICES.name],
+            Groups.NOTIFICATIONS: [ACCOUNTABILITY.name, DIRECTORY.name, CLOCK.name, NOTICES.name, RESPONSES.name],
         }
 
     async def end_offsets(self, topics: list[str]) -> dict[TopicPartition, int]:

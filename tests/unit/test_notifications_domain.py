@@ -15,8 +15,11 @@ from services.notifications.domain import (
     ack_signature,
     ack_signature_valid,
     channels_for,
+    decision_addressees,
     escalation_addressees,
     http_outcome,
+    may_decide,
+    may_raise_concern,
     notice_id_for,
     notice_step,
     retry_delay,
@@ -28,13 +31,16 @@ from services.notifications.items import (
     DeadlineReminderItem,
     EscalationItem,
     EscalationReminderItem,
+    PanelDecisionItem,
     escalation_item,
     item_from_json,
     item_to_json,
+    panel_decision_item,
     reminder_of,
 )
 from services.notifications.letters import compose
 from services.notifications.settings import NotificationsSettings
+from shared.contracts import events as ev
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
 
 SRO_BC = Person("p-sro-bc", "Sam Owner", email="sam@example.org", roles=("sro",), systems=("black-country",))
@@ -157,8 +163,7 @@ def test_systems_are_named_as_people_name_them():
 
 def readme_email() -> str:
     """The email shown in services/notifications/README.md, rendered from the real templates."""
-    settings = NotificationsSettings(public_base_url="https://governance.midlands-people-board.example",
-                                     ack_link_secret="example")
+    settings = NotificationsSettings(portal_public_url="https://portal.midlands-people-board.example")
     notice_id = notice_id_for("esc-bc-ap3-1-1", "leader_asked", "p-leader-1", "email")
     item = escalation_item(step(reasons=[
         Reason(rule="milestone_passed", status=Status.OFF_TRACK,
@@ -215,6 +220,11 @@ STORED = {
             {"title": "Independent review", "system": "black-country", "action_id": "bc-ap3-1",
              "status": "off_track", "why": ["No progress update has been posted this cycle"],
              "leader_response": None}]},
+    PanelDecisionItem: {
+        "kind": "panel_decision", "decision_id": "d-1", "meeting_id": "panel-2026-Q1", "action_id": "bc-ap3-1",
+        "system": "black-country", "title": "Independent review", "decision": "recovery_plan_due",
+        "note": "With named owners", "due_date": "2026-04-20", "replaces": None,
+        "action_url": "https://portal.example/actions/bc-ap3-1", "role": "sro"},
 }
 
 
@@ -241,3 +251,68 @@ def test_a_deadline_reminder_and_an_agenda_give_dates_in_words():
     agenda = item_from_json(json.dumps(STORED[AgendaNoticeItem]))
     assert compose([reminder], "Dana", None).subject == "Reminder: progress for 2026-Q1 is due by 3 April 2026"
     assert compose([agenda], "Pat", None).subject == "Panel agenda for 20 April 2026: 1 slipping action(s)"
+
+
+# ---- the Panel's decisions -----------------------------------------------------------------------
+
+NETWORK_BC = Person("p-network-bc", "Nia Network", roles=("staff_network_lead",), systems=("black-country",))
+CHAIR = Person("p-chair", "Pat Chair", roles=("panel_chair",))
+
+
+def test_a_decision_is_told_to_the_leader_the_systems_sro_and_those_who_raised_a_concern_once_each():
+    sro_li = Person("p-sro-li", "Lee", roles=("sro",), systems=("lincolnshire",))
+    told = decision_addressees("p-leader-1", "black-country", [SRO_BC, sro_li], ["p-network-bc", "p-leader-1"])
+    assert [(a.person_id, a.role, a.needs_ack, a.group_key) for a in told] == [
+        ("p-leader-1", "leader", False, None), ("p-sro-bc", "sro", False, None),
+        ("p-network-bc", "staff_network_lead", False, None)]
+
+
+def test_only_the_panel_decides_and_only_a_lead_of_the_actions_system_raises_a_concern():
+    assert may_decide(CHAIR) and may_decide(Person("p-m", "M", roles=("panel_member",)))
+    assert not may_decide(SRO_BC) and not may_decide(None)
+    assert may_raise_concern(NETWORK_BC, "black-country")
+    assert not may_raise_concern(NETWORK_BC, "lincolnshire") and not may_raise_concern(SRO_BC, "black-country")
+
+
+def decision_letter(role: str, **over) -> str:
+    data = ev.PanelDecision(**({"decision_id": "d-1", "meeting_id": "panel-2026-Q1", "action_id": "bc-ap3-1",
+                                "kind": "recovery_plan_due", "note": "With named owners",
+                                "due_date": date(2026, 4, 20)} | over))
+    item = panel_decision_item(data, "black-country", "Independent review", role,
+                               "https://portal.example/actions/bc-ap3-1")
+    letter = compose([item_from_json(item_to_json(item))], "Dana", None,
+                     system_names={"black-country": "Black Country"})
+    return f"Subject: {letter.subject}\n" + render(letter, "n-1")[0]
+
+
+def test_the_leader_is_told_what_the_panel_decided_what_it_asks_by_when_and_where_to_answer():
+    text = decision_letter("leader")
+    assert "Subject: The Panel's decision on Independent review: it asked for a recovery plan\n" in text
+    assert ("The Race, Equality and Inclusion Panel asked for a recovery plan on an action you are accountable "
+            "for in Black Country.") in text
+    assert "- The Panel's note: With named owners" in text
+    assert "Please send a recovery plan by 20 April 2026." in text and "By when\n  20 April 2026" in text
+    assert "https://portal.example/actions/bc-ap3-1" in text
+    assert "Please confirm you have seen this notice" not in text  # a decision waits for no acknowledgement
+
+
+def test_the_sro_is_kept_informed_and_the_staff_network_lead_hears_the_panels_answer_to_their_concern():
+    sro = decision_letter("sro", kind="support_offered", due_date=None)
+    assert ("For your information, the Race, Equality and Inclusion Panel offered support on an action in "
+            "Black Country.") in sro
+    assert "No reply is needed." in sro
+    network = decision_letter("staff_network_lead", kind="extension_refused", due_date=None, replaces="d-0")
+    assert ("You raised a concern about this action in Black Country. The Panel has answered: it refused more "
+            "time. This decision replaces the Panel's earlier decision d-0.") in network
+
+
+def test_the_link_in_a_notice_opens_its_page_in_the_portal():
+    settings = NotificationsSettings(portal_public_url="https://portal.example/")
+    assert ack_url(settings, "n-1") == "https://portal.example/notices/n-1"
+
+
+def test_the_chairs_agenda_gives_the_staff_networks_words():
+    stored = STORED[AgendaNoticeItem] | {"items": [STORED[AgendaNoticeItem]["items"][0] | {
+        "concerns": ["Challenge: BME staff were not asked"]}]}
+    text, _ = render(compose([item_from_json(json.dumps(stored))], "Pat", None), "n-1")
+    assert "No response from the leader yet. Staff network: Challenge: BME staff were not asked" in text
