@@ -53,7 +53,7 @@ from bench.pipeline_measure import Parameters, measure
 from bench.pipeline_report import DEFINITIONS, machine, table
 from bench.pipeline_rig import Inbox, smtp_server
 from shared.logging import configure_logging
-from tools.stack import running_stack
+from tools.stack import PIPELINE, running_stack
 
 RESULTS = Path(__file__).with_name("results") / "pipeline.json"
 
@@ -87,7 +87,7 @@ def main(
     with smtp_server(inbox) as smtp_port:
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "GROUP_WAIT_SECONDS": "0",
                "LOG_LEVEL": args.log_level, "DELIVERY_RETRY_BASE_SECONDS": "0.2"}
-        with running_stack(with_clock=False, extra_env=env) as stack:
+        with running_stack(PIPELINE, with_clock=False, extra_env=env) as stack:
             result["stack_ready_seconds"] = round(stack.timings.get("ready", 0), 1)
             result["service_settings"] = {**env, "SMTP_PORT": "(free port)",
                                           "clock": "no clock process; the bench sends one tick"}

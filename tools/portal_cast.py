@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tools.cycle_cast import people as cycle_people
-from tools.oidc import DemoUser
+from tools.oidc import DemoUser, OidcServer
 
 ADMINISTRATOR = "p-administrator"
 PANEL_MEMBER = "p-panel-member"
@@ -64,3 +64,8 @@ def as_json(cast: list[CastMember]) -> list[dict[str, object]]:
     """The cast as ``python -m services.portal.cli people load`` reads it."""
     return [{"id": c.person_id, "name": c.name, "subject": c.username, "email": c.email, "roles": list(c.roles),
              "systems": list(c.systems)} for c in cast]
+
+
+def identity_server(systems: list[str], port: int = 0) -> OidcServer:
+    """The development identity server, started, its sign-in page listing the demonstration's people."""
+    return OidcServer(users=demo_users(portal_people(systems)), port=port).start()

@@ -1,12 +1,19 @@
 """The README's first command: a full governance cycle on the real stack, time compressed.
 
-    .venv/bin/python -m tools.scripted_cycle [--out out/cycle]
+    .venv/bin/python -m tools.scripted_cycle [--out out/cycle] [--no-stay]
 
 The 11 systems commit to actions under the five action points and post progress; some
 slip (progress behind plan, a missed milestone, a measure out of range, silence past the
 deadline); leaders are asked to explain; one answers with a recovery plan and recovers,
-one does not and reaches the Panel's agenda; the chair is notified; the Panel records a
-decision; the cycle closes; the Board's report is written.
+one does not and reaches the Panel's agenda, where a staff network's concern joins it; the
+chair is notified; the Panel records a decision, which is e-mailed to the leader, the SRO and
+the staff network lead; the cycle closes; the Board's report is written.
+
+Systems post through Kafka, as systems do. People act through the portal, as people do: every
+human step (the recovery plan, the explanation, the staff network's concern, the Panel's
+decision) is a form sent over HTTP by someone signed in through the identity server as that
+person (``tools.cycle_portal``). Then the stack keeps running (unless ``--no-stay``) so a person
+can sign in to the portal and look, or do the same by hand.
 
 Time: a quarter of simulated days, one clock tick per day, published by this script (the
 stack's own clock is off). E-mails go to an SMTP server this script runs, which writes
@@ -16,14 +23,12 @@ each one to ``<out>/notices/`` as an .eml file.
 from __future__ import annotations
 
 import asyncio
-import email
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,10 +39,12 @@ from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
-from shared.contracts.topics import CLOCK, DIRECTORY, RESPONSES, system_inbound
+from shared.contracts.topics import CLOCK, system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
-from tools.cycle_cast import CHAIR, YEAR, Cast, commitments, people
+from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
+from tools.cycle_portal import NoticeFolder, PortalPeople, until
+from tools.portal_cast import staff_network_lead
 from tools.ports import free_port
 from tools.stack import Stack, running_stack
 
@@ -45,23 +52,6 @@ WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
 
 # ---- the run -------------------------------------------------------------------------
-
-@dataclass
-class NoticeFolder:
-    """An SMTP server that writes every e-mail it receives to a folder."""
-
-    folder: Path
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        n = len(self.received) + 1
-        path = self.folder / f"{n:03d}.eml"
-        path.write_bytes(envelope.content)
-        self.received.append({"file": path.name, "to": list(envelope.rcpt_tos),
-                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"]})
-        return "250 OK"
-
 
 @dataclass
 class Story:
@@ -77,6 +67,9 @@ class Story:
     cycles: list[dict[str, Any]] = field(default_factory=list)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     cast: Cast | None = None
+    portal: str = ""  # where people reach the portal
+    identity: str = ""  # the identity server they sign in at
+    sign_in: list[str] = field(default_factory=list)  # the demonstration's people, how to sign in as each
 
 
 class Cycle:
@@ -88,7 +81,9 @@ class Cycle:
         self.systems = list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems)
         self.made = commitments(self.systems)
         self.cast = Cast.choose(self.made)
-        self.story = Story(cast=self.cast)
+        self.people = PortalPeople(stack.url("portal"), stack.database_urls["portal"], self.systems)
+        self.story = Story(cast=self.cast, portal=stack.url("portal"),
+                           identity=stack.identity.issuer if stack.identity else "")
         self.producer: AIOKafkaProducer | None = None
         self.http = httpx.AsyncClient(timeout=10)
 
@@ -163,10 +158,10 @@ class Cycle:
 
     async def opening(self) -> None:
         """January: the people, the cycle opens, every commitment, the first updates."""
-        self.say("People: registering leaders, SROs, the Panel's chair and the Board's secretary")
-        for person in people(self.systems):
-            await self.send(DIRECTORY.name, ev.PersonUpdated.new(source="admin", subject=person.person_id,
-                                                                 data=person))
+        self.say("People: who is who in the portal (leaders, SROs, the Panel, the Board, staff network leads),"
+                 " published on the directory")
+        await self.people.load()
+        self.story.sign_in = self.people.how_to_sign_in(self.parts())
         self.say("1 January: the cycle opens")
         await self.tick(date(YEAR, 1, 1))
 
@@ -204,15 +199,52 @@ class Cycle:
                 await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
         await self.days(day, date(YEAR, 2, 16))
 
-    async def answering(self) -> None:
-        """17 February to 25 March: leaders answer, one action recovers, the second round of updates."""
+    def leader(self, action_id: str) -> str:
+        return next(c.data.accountable_leader for c in self.made if c.subject == action_id)
+
+    def system(self, action_id: str) -> str:
+        return next(c.data.system for c in self.made if c.subject == action_id)
+
+    def parts(self) -> dict[str, str]:
+        """The people the story has act, and what each does."""
         c = self.cast
-        self.say("17 February: one leader sends a recovery plan, another explains the measure")
-        await self.respond(ev.RecoveryPlanReceived, c.recovers, "We have a new network chair and a "
-                           "weekly working group; we will be back on plan by 10 March.", date(YEAR, 3, 10))
-        await self.respond(ev.ExplanationReceived, c.measure, "Three cases from one ward; an independent "
-                           "review is under way.", None)
-        await self.days(date(YEAR, 2, 17), date(YEAR, 3, 5))
+        return {self.leader(c.recovers): f"sends a recovery plan for {c.recovers}",
+                self.leader(c.measure): f"explains the measure of {c.measure}",
+                self.leader(c.ignores): f"stays silent about {c.ignores}",
+                staff_network_lead(self.system(c.ignores)): f"raises a concern about {c.ignores}",
+                CHAIR: f"receives the agenda; records the Panel's decision on {c.ignores}"}
+
+    async def recorded(self, action_id: str, what: str) -> None:
+        """Wait until accountability has ``what`` in the action's history (it checked the right first)."""
+        url = self.stack.url("accountability") + "/status/action"
+
+        async def there() -> bool:
+            found = (await self.http.get(url, params={"id": action_id})).json()
+            return any(h["what"] == what for h in found.get("history", []))
+
+        await until(there, f"accountability to record the {what} on {action_id} (logs in {self.stack.logs_dir})")
+
+    async def answering(self) -> None:
+        """17 February to 25 March: leaders answer in the portal, a staff network raises a concern there,
+        one action recovers, the second round of updates."""
+        c = self.cast
+        self.say("17 February: in the portal, one leader sends a recovery plan, another explains the measure")
+        await self.people.act(self.leader(c.recovers), f"/actions/{c.recovers}/answer/recovery-plan", {
+            "summary": "We have a new network chair and a weekly working group; we will be back on plan by 10 March.",
+            "step-1-what": "Appoint the new staff network chair", "step-1-by": date(YEAR, 2, 24).isoformat(),
+            "step-2-what": "Weekly working group catches up on the plan", "step-2-by": date(YEAR, 3, 10).isoformat()})
+        await self.people.act(self.leader(c.measure), f"/actions/{c.measure}/answer/explanation", {
+            "explanation": "Three cases from one ward; an independent review is under way."})
+        await self.recorded(c.recovers, "recovery plan")
+        await self.recorded(c.measure, "explanation")
+        await self.days(date(YEAR, 2, 17), date(YEAR, 3, 1))
+
+        self.say("2 March: in the portal, the staff network lead raises a concern about the silent action")
+        await self.people.act(staff_network_lead(self.system(c.ignores)), f"/actions/{c.ignores}/concern", {
+            "kind": "concern", "text": "The plan was never agreed with the staff network, and BME staff have "
+                                       "heard nothing since January."})
+        await self.recorded(c.ignores, "staff network concern")
+        await self.days(date(YEAR, 3, 2), date(YEAR, 3, 5))
 
         self.say("6 March: the recovering action catches up")
         await self.post(self.progress(c.recovers, 32, date(YEAR, 3, 6), milestones_reached=["m1"]))
@@ -227,22 +259,16 @@ class Cycle:
         await self.days(day, date(YEAR, 3, 25))
 
     async def panel(self) -> None:
-        """26 March: the Panel meets and records a decision; the days to the cycle's close."""
+        """26 March: the Panel meets; its chair records the decision in the portal; the days to the close."""
         c = self.cast
-        self.say("26 March: the Panel meets and records a decision")
+        self.say("26 March: the Panel meets; its chair records a decision in the portal")
         agenda = (await self.http.get(self.stack.url("accountability") + "/agenda")).json()
         self.story.agenda = agenda.get("items", [])
-        await self.send(RESPONSES.name, ev.PanelDecisionRecorded.new(
-            source="panel", subject=c.ignores, data=ev.PanelDecision(
-                decision_id=f"d-{c.ignores}", meeting_id=agenda.get("meeting_id", "panel"), action_id=c.ignores,
-                kind="recovery_plan_due", note="The Panel asks for a recovery plan with named owners.",
-                due_date=date(YEAR, 4, 20), acting_person=CHAIR, acting_role="panel_chair")))
+        await self.people.act(CHAIR, f"/panel/items/{c.ignores}", {
+            "kind": "recovery_plan_due", "note": "The Panel asks for a recovery plan with named owners.",
+            "due-date": date(YEAR, 4, 20).isoformat()})
+        await self.recorded(c.ignores, "panel decision")
         await self.days(date(YEAR, 3, 26), date(YEAR, 4, 1))
-
-    async def respond(self, kind: type[Event], action_id: str, text: str, recover_by: date | None) -> None:
-        who = next(c.data.accountable_leader for c in self.made if c.subject == action_id)
-        await self.send(RESPONSES.name, kind.new(source=who, subject=action_id, data=ev.LeaderResponse(
-            action_id=action_id, from_person=who, text=text, recover_by=recover_by)))
 
     async def finish(self) -> None:
         from services.accountability.board_report import build_report_data, fetch, render_html, write_pdf
@@ -268,7 +294,9 @@ class Cycle:
             self.story.pdf = None
 
 
-async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print, **stack_options: Any) -> Story:
+async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
+                             linger: Callable[[Story], Awaitable[None]] | None = None, **stack_options: Any) -> Story:
+    """The cycle on a stack of its own; ``linger`` runs once the story is told, before the stack stops."""
     notices = out / "notices"
     notices.mkdir(parents=True, exist_ok=True)
     for old in notices.glob("*.eml"):
@@ -280,14 +308,17 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print, **st
     env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "GROUP_WAIT_SECONDS": "3600",
            "LOG_LEVEL": "WARNING"} | stack_options.pop("extra_env", {})
     try:
-        say("Starting the stack: Kafka, PostgreSQL and the three services ...")
+        say("Starting the stack: Kafka, PostgreSQL, the identity server and the four services ...")
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         context = running_stack(with_clock=False, extra_env=env, logs_dir=out / "logs", **stack_options)
         stack = await loop.run_in_executor(None, context.__enter__)
         try:
             say(f"Stack ready in {time.monotonic() - started:.1f}s; logs in {stack.logs_dir}")
-            return await Cycle(stack, folder, out, say).run()
+            story = await Cycle(stack, folder, out, say).run()
+            if linger is not None:
+                await linger(story)
+            return story
         finally:
             await loop.run_in_executor(None, context.__exit__, None, None, None)
     finally:
@@ -303,12 +334,8 @@ def _live(message: str) -> None:
     sys.stdout.flush()
 
 
-def main(
-    out: Annotated[Path, typer.Option(help="where notices, the report and logs go")] = Path("out/cycle"),
-) -> None:
-    """Run a full governance cycle on the real stack, time compressed, and show where to look."""
-    out = out.resolve()
-    story = asyncio.run(run_scripted_cycle(out, say=_live))
+def tell(story: Story, out: Path, *, running: bool) -> None:
+    """What happened, where to look, and how to sign in to the portal."""
     print("\n")
     print("What happened")
     for action_id, step in story.escalations.items():
@@ -316,14 +343,41 @@ def main(
             print(f"  {action_id:<45} {story.statuses.get(action_id, '?'):<10} ladder: {step or '-'}")
     print(f"  Panel agenda on 26 March: {', '.join(i['action_id'] for i in story.agenda) or 'empty'}")
     print(f"\nNotices: {len(story.notices)} e-mails in {out / 'notices'}")
-    for n in story.notices[:12]:
+    for n in story.notices[:14]:
         print(f"  {n['file']}  to {len(n['to'])}  {n['subject']}")
     print(f"\nThe Board's report: {story.report}")
     if story.pdf:
         print(f"                and {story.pdf}")
+    print(f"\nThe People Board's portal: {story.portal}" + ("" if running else " (stopped with the stack)"))
+    print(f"Sign in at the development identity server ({story.identity}): the portal sends you there; type a")
+    print("username below (no password: it stands in for an NHS organisation's sign-in and never leaves this")
+    print("machine). Everything the story's people did is there, and you can do it again by hand:")
+    print("\n".join(story.sign_in))
     (out / "story.json").write_text(json.dumps({
         "statuses": story.statuses, "escalations": story.escalations, "agenda": story.agenda,
-        "notices": story.notices, "cycles": story.cycles}, indent=2, default=str))
+        "notices": story.notices, "cycles": story.cycles, "portal": story.portal}, indent=2, default=str))
+
+
+async def _until_interrupted(story: Story, out: Path) -> None:
+    tell(story, out, running=True)
+    print("\nThe stack keeps running for you to look around; Ctrl-C stops everything.")
+    await asyncio.Event().wait()
+
+
+def main(
+    out: Annotated[Path, typer.Option(help="where notices, the report and logs go")] = Path("out/cycle"),
+    stay: Annotated[bool, typer.Option(help="keep the stack running after the story, for people to sign in "
+                                            "to the portal (Ctrl-C stops it)")] = True,
+) -> None:
+    """Run a full governance cycle on the real stack, time compressed, and show where to look."""
+    out = out.resolve()
+    linger = (lambda story: _until_interrupted(story, out)) if stay else None
+    try:
+        story = asyncio.run(run_scripted_cycle(out, say=_live, linger=linger))
+    except KeyboardInterrupt:
+        print("\nstopped")
+        return
+    tell(story, out, running=False)
 
 
 if __name__ == "__main__":

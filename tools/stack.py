@@ -3,8 +3,9 @@
     python -m tools.stack up
 
 starts Kafka and PostgreSQL (or uses ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``),
-creates every topic, runs the three services and the clock as child processes, prints
-where everything is, and stops all of it on Ctrl-C or SIGTERM. ``running_stack()`` is the
+creates every topic, runs the four services (the portal with the development identity server
+it signs people in through) and the clock as child processes, prints where everything is, and
+stops all of it on Ctrl-C or SIGTERM. ``running_stack()`` is the
 same as a context manager, for end-to-end tests and the demo script. This module
 assembles the stack; the servers come from ``tools.servers`` and the child processes are
 ``tools.processes``.
@@ -28,10 +29,13 @@ from typing import Annotated, Any
 import typer
 
 from services.platform.topics import ensure_project_topics
+from services.portal.cli import save_all
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.acls import grant_project_acls, principals, service_principal
 from tools.kafka import KafkaServer, ScramUser
+from tools.oidc import OidcServer
+from tools.portal_cast import as_json, identity_server, portal_people
 from tools.ports import free_port
 from tools.processes import Process, wait_until_ready
 from tools.servers import database_url, run_sync, start_servers
@@ -58,7 +62,10 @@ SERVICES = (
     ServiceSpec("actions", 8001, "ACTIONS_DATABASE_URL"),
     ServiceSpec("accountability", 8002, "ACCOUNTABILITY_DATABASE_URL"),
     ServiceSpec("notifications", 8003, "NOTIFICATIONS_DATABASE_URL"),
+    ServiceSpec("portal", 8004, "PORTAL_DATABASE_URL"),
 )
+PIPELINE = ("actions", "accountability", "notifications")  # the services events flow through, without people
+IDENTITY_PORT = 8090  # the development identity server, with fixed ports (as in docker compose)
 CLOCK_MODULE = "services.platform.clock"
 
 
@@ -82,6 +89,7 @@ class Stack:
     # tests and ops); services, systems and the clock log in on ``sasl_bootstrap``.
     sasl_bootstrap: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)  # principal -> password
+    identity: OidcServer | None = None  # the development identity server, with the portal
 
     def url(self, service: str) -> str:
         process = self.services[service]
@@ -95,6 +103,9 @@ class Stack:
                          f"{len(self.credentials)} principals in {self.logs_dir / 'credentials.env'}")
         lines += [f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
                   f"topics      created at {self.timings.get('topics', 0):.1f}s"]
+        if self.identity is not None:
+            lines.append(f"identity    {self.identity.issuer}  (development sign-in, no passwords; ready at "
+                         f"{self.timings.get('identity', 0):.1f}s)")
         for name, process in self.services.items():
             state = (f"ready at {process.ready_after:.1f}s" if process.ready_after is not None
                      else f"NOT RUNNING: {process.problem}")
@@ -143,21 +154,27 @@ def _prepare_broker(kafka_bootstrap: str, systems: list[str], secured: bool, cre
             "".join(f"{name}={password}\n" for name, password in credentials.items()))
 
 
-def _environment(stack: Stack, reference_data: Path, extra_env: dict[str, str] | None) -> dict[str, str]:
-    """What every child process is started with (before its own port and login)."""
+def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
+                 extra_env: dict[str, str] | None) -> dict[str, str]:
+    """What every child process is started with (before its own port and login). The portal's
+    address is known before it starts: it is where sign-in comes back to, and where notices link."""
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or stack.kafka_bootstrap,
-           "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1"}
+           "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1",
+           "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}"}
     for spec in SERVICES:
         env[spec.database_env] = stack.database_urls[spec.name]
+    if stack.identity is not None:
+        # A developer's stack on plain http: the development identity server, cookies without Secure.
+        env |= {"PORTAL_OIDC_DISCOVERY_URL": stack.identity.discovery_url,
+                "PORTAL_OIDC_CLIENT_SECRET": "development-stack", "PORTAL_DEVELOPMENT_MODE": "1"}
     return env | (extra_env or {})
 
 
 def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...], env: dict[str, str],
-                    fixed_ports: bool) -> None:
+                    ports: dict[str, int]) -> None:
     specs = {s.name: s for s in SERVICES}
     for name in services:
-        spec = specs[name]
-        port = spec.default_port if fixed_ports else free_port()
+        spec, port = specs[name], ports[name]
         process = Process(name, [sys.executable, "-m", "faststream", "run", spec.app, "--factory",
                                  "--host", "127.0.0.1", "--port", str(port)], stack.logs_dir / f"{name}.log", port)
         stack.services[name] = process
@@ -166,6 +183,16 @@ def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...],
             continue
         process.start({**env, **_login(stack, service_principal(name))})
         cleanup.callback(process.stop)
+
+
+def _start_identity(cleanup: ExitStack, systems: list[str], fixed_ports: bool, started: float,
+                    timings: dict[str, float]) -> OidcServer:
+    """The development identity server the portal signs people in through; its sign-in page lists
+    the demonstration's people."""
+    server = identity_server(systems, port=IDENTITY_PORT if fixed_ports else 0)
+    cleanup.callback(server.stop)
+    timings["identity"] = time.monotonic() - started
+    return server
 
 
 def _start_clock(stack: Stack, cleanup: ExitStack, env: dict[str, str]) -> None:
@@ -215,7 +242,8 @@ def running_stack(
 ) -> Iterator[Stack]:
     """Start the stack, yield it, stop everything on the way out (also on errors).
 
-    ``fixed_ports`` uses 8001-8003 (for a person); otherwise free ports (for tests).
+    ``fixed_ports`` uses 8001-8004 and 8090 for the identity server (for a person); otherwise
+    free ports (for tests). The identity server starts when the portal is among ``services``.
     ``kafka_bootstrap`` / ``postgres_url`` (an admin DSN) use servers that already run,
     as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
     keeps several stacks on one PostgreSQL apart.
@@ -242,15 +270,16 @@ def running_stack(
         kafka = kafka or given_broker
         _prepare_broker(kafka_bootstrap, systems, secured, credentials, logs)
         timings["topics"] = time.monotonic() - started
-
         stack = Stack(kafka_bootstrap, admin_url,
                       {s.name: database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
-                      logs, timings=timings, credentials=credentials)
+                      logs, timings=timings, credentials=credentials, identity=_start_identity(
+                          cleanup, systems, fixed_ports, started, timings) if "portal" in services else None)
         if secured:
             assert kafka is not None
             stack.sasl_bootstrap = kafka.sasl_bootstrap
-        env = _environment(stack, reference_data, extra_env)
-        _start_services(stack, cleanup, services, env, fixed_ports)
+        ports = {s.name: s.default_port if fixed_ports else free_port() for s in SERVICES}
+        env = _environment(stack, reference_data, ports, extra_env)
+        _start_services(stack, cleanup, services, env, ports)
         if with_clock:
             _start_clock(stack, cleanup, env)
         _settle(stack, services, started, ready_timeout, strict)
@@ -263,6 +292,18 @@ cli = typer.Typer(help="Run the governance stack on this machine, without Docker
 @cli.callback()
 def _main() -> None:
     """Commands for the native stack."""
+
+
+def _load_demo_people(stack: Stack) -> None:
+    """The scripted cycle's cast in the portal, as its command line loads people; each signs in at the
+    identity server with the username its sign-in page lists."""
+    cast = portal_people(list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems))
+    problems = run_sync(save_all(as_json(cast), stack.database_urls["portal"], DEFAULT_REFERENCE_DATA))
+    if problems:
+        typer.secho("the demonstration's people were not loaded: " + "; ".join(problems), fg="red", err=True)
+        return
+    typer.echo(f"portal      {len(cast)} people of the demonstration; sign in as one of them (for example "
+               f"{cast[0].username}) at {stack.url('portal')}")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -279,7 +320,9 @@ def up(
     strict: Annotated[bool, typer.Option(help="stop everything if any service fails to start")] = False,
     secured: Annotated[bool, typer.Option(
         help="SCRAM-SHA-512 logins and ACLs; one principal per system and service")] = False,
-    free_ports: Annotated[bool, typer.Option(help="any free ports instead of 8001-8003")] = False,
+    free_ports: Annotated[bool, typer.Option(help="any free ports instead of 8001-8004 and 8090")] = False,
+    demo_people: Annotated[bool, typer.Option(
+        help="who is who in the portal: the demonstration's people, published on the directory")] = False,
 ) -> None:
     """Start Kafka, PostgreSQL, the topics, the services and the clock; stop all on Ctrl-C."""
     # SIGTERM (systemd, kill) ends the stack as Ctrl-C does; SIGINT is set explicitly
@@ -292,6 +335,8 @@ def up(
         with running_stack(chosen, fixed_ports=not free_ports, logs_dir=logs, with_clock=not no_clock,
                            strict=strict, secured=secured) as stack:
             typer.echo(stack.describe())
+            if demo_people and "portal" in stack.services:
+                _load_demo_people(stack)
             if stack.problems:
                 typer.secho(f"{len(stack.problems)} part(s) not running; see above", fg="yellow", err=True)
             typer.echo("running; Ctrl-C stops everything")

@@ -152,8 +152,8 @@ def compose_panel_decision(item: PanelDecisionItem, name: str, names: SystemName
         ask = "Please make sure the accountable leader responds in time." if due else "No reply is needed."
         how = portal
     return Letter(subject=f"The Panel's decision on {item.title}: it {did}", greeting=f"Dear {name},",
-                  opening=opening, items=[line], items_heading="The decision", ask=ask, by_when=due,
-                  how_to_answer=how)
+                  opening=opening, items=[line], items_heading="The decision", ask=ask,
+                  by_when=due if item.role != STAFF_NETWORK_LEAD else "", how_to_answer=how)
 
 
 def compose_escalation(items: Sequence[EscalationItem], name: str, ack_url: str | None,

@@ -1,4 +1,5 @@
-"""The whole product: the README's first command's cycle, on the real stack, checked."""
+"""The whole product: the README's first command's cycle, on the real stack, checked. Systems post
+through Kafka; every person acts through the portal, signed in through the identity server."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from tools.cycle_cast import CHAIR
+from tools.cycle_cast import CHAIR, leader
+from tools.portal_cast import staff_network_lead
 from tools.scripted_cycle import run_scripted_cycle
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +37,43 @@ async def test_the_leader_who_does_not_answer_reaches_the_panel_which_records_a_
     assert ignores in [item["action_id"] for item in story.agenda]
     assert story.escalations[ignores] in ("panel_agenda", "people_board")
     assert "panel decision" in whats(story, ignores)
+
+
+def entries(story, action_id: str, what: str) -> list[dict]:
+    return [h for h in story.histories[action_id] if h["what"] == what]
+
+
+async def test_the_leaders_answers_came_through_the_portal_each_naming_who_sent_it_and_in_which_role(story):
+    [plan] = entries(story, story.cast.recovers, "recovery plan")
+    assert plan["role"] == "leader" and plan["from"].startswith("p-lead-")
+    assert [s["what"] for s in plan["steps"]] == ["Appoint the new staff network chair",
+                                                  "Weekly working group catches up on the plan"]
+    [explained] = entries(story, story.cast.measure, "explanation")
+    assert explained["role"] == "leader" and "independent review" in explained["text"]
+
+
+async def test_the_staff_networks_concern_is_on_the_panels_agenda_and_the_chairs_decision_names_the_chair(story):
+    ignores = story.cast.ignores
+    [item] = [i for i in story.agenda if i["action_id"] == ignores]
+    assert item["concerns"] == [("Concern: The plan was never agreed with the staff network, and BME staff have "
+                                "heard nothing since January.")]
+    [decision] = entries(story, ignores, "panel decision")
+    assert (decision["by"], decision["role"], decision["kind"], decision["due_date"]) == (
+        CHAIR, "panel_chair", "recovery_plan_due", "2026-04-20")
+
+
+async def test_the_panels_decision_is_emailed_to_the_leader_the_sro_and_the_staff_network_lead(story):
+    ignores = story.cast.ignores
+    system = next(a["system"] for a in story.agenda if a["action_id"] == ignores)
+    assert leader(system, 1) == f"p-lead-{system}-1" and staff_network_lead(system) == f"p-network-{system}"
+    decided = [n for n in story.notices if n["subject"].startswith("The Panel's decision on")]
+    assert sorted(to for n in decided for to in n["to"]) == [
+        f"lead1.{system}@example.org", f"network.{system}@example.org", f"sro.{system}@example.org"]
+
+
+async def test_the_people_are_told_how_to_sign_in_to_the_portal(story):
+    assert story.portal.startswith("http://127.0.0.1:") and story.identity.endswith("/midlands")
+    assert "panel.chair" in "\n".join(story.sign_in)
 
 
 async def test_the_chair_receives_the_agenda_once(story):

@@ -37,7 +37,7 @@ from tests.resilience.rig import FIRST_DAY, BadInput, Mailbox, Rig, Row, check_e
 from tools.kafka import KafkaServer
 from tools.ports import free_port
 from tools.postgres import PostgresServer
-from tools.stack import running_stack
+from tools.stack import PIPELINE, running_stack
 
 pytestmark = pytest.mark.resilience
 
@@ -63,7 +63,7 @@ def rig_parts() -> Iterator[tuple[KafkaServer, PostgresServer, Any, Mailbox, Pat
                # a claimed but unrecorded send (its instance killed) is retried soon, not in a minute
                "DELIVERY_LEASE_SECONDS": "3", "DELIVERY_RETRY_BASE_SECONDS": "0.2",
                "DELIVERY_RETRY_MAX_SECONDS": "1"}
-        with running_stack(with_clock=False, kafka_bootstrap=kafka.bootstrap, postgres_url=postgres.dsn(),
+        with running_stack(PIPELINE, with_clock=False, kafka_bootstrap=kafka.bootstrap, postgres_url=postgres.dsn(),
                            logs_dir=logs, extra_env=env) as stack:
             yield kafka, postgres, stack, mailbox, logs
     finally:
