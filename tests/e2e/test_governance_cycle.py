@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from tests.e2e.cycle_browser import browser_available, the_people_look
 from tools.cycle_cast import CHAIR, leader
 from tools.portal_cast import staff_network_lead
 from tools.scripted_cycle import run_scripted_cycle
@@ -15,8 +16,28 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-async def story(tmp_path_factory):
-    return await run_scripted_cycle(tmp_path_factory.mktemp("cycle"), say=lambda line: None)
+async def cycle(tmp_path_factory):
+    """The story, and what its people see in a browser at its end, before the stack stops."""
+    out = tmp_path_factory.mktemp("cycle")
+    seen: dict = {}
+
+    async def in_a_browser(story) -> None:
+        if browser_available():
+            seen.update(await the_people_look(story, out))
+
+    return await run_scripted_cycle(out, say=lambda line: None, linger=in_a_browser), seen
+
+
+@pytest.fixture(scope="module")
+def story(cycle):
+    return cycle[0]
+
+
+@pytest.fixture(scope="module")
+def seen(cycle):
+    if not browser_available():
+        pytest.skip("Debian's chromium and axe-core are installed by deploy/setup.sh")
+    return cycle[1]
 
 
 def whats(story, action_id: str) -> list[str]:
@@ -69,6 +90,18 @@ async def test_the_panels_decision_is_emailed_to_the_leader_the_sro_and_the_staf
     decided = [n for n in story.notices if n["subject"].startswith("The Panel's decision on")]
     assert sorted(to for n in decided for to in n["to"]) == [
         f"lead1.{system}@example.org", f"network.{system}@example.org", f"sro.{system}@example.org"]
+
+
+async def test_the_leader_follows_the_decisions_email_to_the_actions_page_which_shows_the_decision(story, seen):
+    assert seen["link"].startswith(story.portal) and seen["link"].endswith(f"/actions/{story.cast.ignores}")
+    assert ("The Panel asked for a recovery plan, by 20 April 2026: The Panel asks for a recovery plan with named "
+            "owners.") in seen["action_page"]
+    assert seen["action_axe"] == []
+
+
+async def test_the_chair_sees_the_staff_networks_concern_on_the_agenda_in_a_browser(seen):
+    assert "The plan was never agreed with the staff network" in seen["agenda_page"]
+    assert seen["agenda_axe"] == []
 
 
 async def test_the_people_are_told_how_to_sign_in_to_the_portal(story):
