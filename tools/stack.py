@@ -160,7 +160,8 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
     address is known before it starts: it is where sign-in comes back to, and where notices link."""
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or stack.kafka_bootstrap,
            "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1",
-           "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}"}
+           "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}",
+           "PORTAL_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}"}
     for spec in SERVICES:
         env[spec.database_env] = stack.database_urls[spec.name]
     if stack.identity is not None:

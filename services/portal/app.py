@@ -59,10 +59,14 @@ def security_headers(settings: PortalSettings) -> list[tuple[bytes, bytes]]:
 
 
 def with_headers(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> ASGIApp:
+    """Every response gets ``headers``, unless it set one of those names itself (the Board's report
+    sets a policy of its own: its styles are inline, and it still runs no script)."""
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *headers]}
+                own = {name.lower() for name, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *((n, v) for n, v in headers if n not in own)]}
             await send(message)
 
         await app(scope, receive, send_with_headers)

@@ -34,6 +34,9 @@ class PortalSettings(ServiceSettings):
         description="a developer's machine: a drawn session secret and cookies without Secure (plain http)")
     session_hours: float = Field(8.0, gt=0, le=24, validation_alias="PORTAL_SESSION_HOURS",
                                  description="how long a sign-in lasts")
+    accountability_url: str = Field(
+        "http://localhost:8002", validation_alias="PORTAL_ACCOUNTABILITY_URL",
+        description="the accountability service's read API: the People Board's report comes from there")
 
     @model_validator(mode="after")
     def _a_session_secret_outside_development(self) -> PortalSettings:

@@ -1,7 +1,8 @@
 """The end of the main command's story, in a real browser, while its stack still runs: the accountable
 leader opens the Panel's decision e-mail (received by the cycle's aiosmtpd server), follows its link,
 signs in at the identity server and sees the decision on the action's page; the Panel's chair sees the
-staff network's concern on the agenda. Each page is screenshotted and checked by axe-core."""
+staff network's concern on the agenda; a People Board member reads the cycle's report in the portal
+(a leader may not). Each page is screenshotted and checked by axe-core."""
 
 from __future__ import annotations
 
@@ -56,4 +57,9 @@ async def the_people_look(story: Story, out: Path) -> dict[str, Any]:
         chair = await signed_in_at(browser, f"{story.portal}/panel", "panel.chair")
         seen |= {"agenda_page": await chair.inner_text("main"),
                  "agenda_axe": await look_at(chair, "41-cycle-the-agenda-with-the-staff-networks-concern")}
+        board = await signed_in_at(browser, f"{story.portal}/board/report?cycle_id=2026-Q1", "board.member")
+        seen |= {"report_page": await board.inner_text("body"),
+                 "report_axe": await look_at(board, "42-cycle-the-boards-report-in-the-portal")}
+        not_board = await leader.goto(f"{story.portal}/board/report")
+        seen["report_to_a_leader"] = not_board.status if not_board else None
     return seen

@@ -104,6 +104,13 @@ async def test_the_chair_sees_the_staff_networks_concern_on_the_agenda_in_a_brow
     assert seen["agenda_axe"] == []
 
 
+async def test_a_board_member_reads_the_cycles_report_in_the_portal_and_a_leader_may_not(story, seen):
+    assert "2026-Q1" in seen["report_page"] and "Black Country" in seen["report_page"]
+    assert story.cast.ignores in seen["report_page"]
+    assert seen["report_axe"] == []
+    assert seen["report_to_a_leader"] == 403
+
+
 async def test_the_people_are_told_how_to_sign_in_to_the_portal(story):
     assert story.portal.startswith("http://127.0.0.1:") and story.identity.endswith("/midlands")
     assert "panel.chair" in "\n".join(story.sign_in)

@@ -29,6 +29,7 @@ def routes() -> list[BaseRoute]:
         Route("/actions/{action_id}/concern", network.concern_form, methods=["GET"]),
         Route("/actions/{action_id}/concern", network.raise_concern, methods=["POST"]),
         Route("/board", board.board_page, methods=["GET"]),
+        Route("/board/report", board.report, methods=["GET"]),
         Route("/board/actions/{action_id}", board.consequence_form, methods=["GET"]),
         Route("/board/actions/{action_id}", board.record_consequence, methods=["POST"]),
         Route("/people", people.people, methods=["GET"]),

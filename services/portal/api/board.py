@@ -1,14 +1,15 @@
-"""The People Board's pages: the actions referred to it, and a consequence form per action
-(the consequence in words, who owns it, when the Board follows it up)."""
+"""The People Board's pages: the actions referred to it, a consequence form per action (the
+consequence in words, who owns it, when the Board follows it up), and the cycle's report."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+import httpx
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from shared.contracts import events as ev
 from shared.contracts.topics import RESPONSES, Groups
@@ -19,6 +20,9 @@ from ..domain import FormProblems, Person, Role, consequence_role, read_conseque
 from ..web import fields, form, log, page, portal_of, refused, render, today_of, with_problems
 
 TITLE = "Record a consequence the Board agreed"
+# The report is one self-contained page: inline styles and drawings, no script, nothing fetched.
+REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
+                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 def _not_the_board(request: Request, person: Person) -> Response:
@@ -80,3 +84,28 @@ async def record_consequence(request: Request, person: Person, data: FormData) -
         await add_to_outbox(conn, RESPONSES.name, event)
     log.info("consequence_agreed", action_id=action["action_id"], person_id=person.person_id)
     return RedirectResponse(f"/board?recorded={action['action_id']}", status_code=303)
+
+
+@page
+async def report(request: Request, person: Person) -> Response:
+    """The cycle's report for the People Board (?cycle_id=, default the latest), as the accountability
+    service's read API gives it: the portal reads no other service's database."""
+    if consequence_role(person) is None:
+        log.warning("security_event", kind="board_report_without_the_role", person_id=person.person_id)
+        return refused(request, person, "The report is for the People Board",
+                       "Only the People Board's members and its secretary see the cycle's report here.", 403)
+    params = {k: v for k, v in {"cycle_id": request.query_params.get("cycle_id")}.items() if v}
+    url = portal_of(request).settings.accountability_url.rstrip("/") + "/board-report"
+    try:
+        async with httpx.AsyncClient(timeout=20) as client:
+            found = await client.get(url, params=params)
+    except httpx.HTTPError as exc:
+        log.error("board_report_unreachable", error=repr(exc))
+        return refused(request, person, "The report is not available",
+                       "The service that keeps the cycle's picture could not be reached. Try again shortly.", 503)
+    if found.status_code == 404:
+        return refused(request, person, "No report for that cycle", "There is no cycle with that name yet.", 404)
+    if found.status_code != 200:
+        return refused(request, person, "The report is not available", "Try again shortly.", 503)
+    log.info("board_report_read", person_id=person.person_id, cycle_id=params.get("cycle_id"))
+    return HTMLResponse(found.text, headers={"content-security-policy": REPORT_POLICY, "cache-control": "no-store"})
