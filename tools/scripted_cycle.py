@@ -6,12 +6,13 @@ The 11 systems commit to actions under the five action points and post progress;
 slip (progress behind plan, a missed milestone, a measure out of range, silence past the
 deadline); leaders are asked to explain; one answers with a recovery plan and recovers,
 one does not and reaches the Panel's agenda, where a staff network's concern joins it; the
-chair is notified; the Panel records a decision, which is e-mailed to the leader, the SRO and
-the staff network lead; the cycle closes; the Board's report is written.
+chair is notified; the Panel records its decisions, e-mailed to the leader, the SRO and the
+staff network lead, and refers the action to the People Board, which agrees a consequence; the
+cycle closes; the Board's report is written.
 
 Systems post through Kafka, as systems do. People act through the portal, as people do: every
 human step (the recovery plan, the explanation, the staff network's concern, the Panel's
-decision) is a form sent over HTTP by someone signed in through the identity server as that
+decisions, the Board's consequence) is a form sent over HTTP by someone signed in through the identity server as that
 person (``tools.cycle_portal``). Then the stack keeps running (unless ``--no-stay``) so a person
 can sign in to the portal and look, or do the same by hand.
 
@@ -44,7 +45,7 @@ from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_portal import NoticeFolder, PortalPeople, until
-from tools.portal_cast import staff_network_lead
+from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.stack import Stack, running_stack
 
@@ -212,15 +213,17 @@ class Cycle:
                 self.leader(c.measure): f"explains the measure of {c.measure}",
                 self.leader(c.ignores): f"stays silent about {c.ignores}",
                 staff_network_lead(self.system(c.ignores)): f"raises a concern about {c.ignores}",
-                CHAIR: f"receives the agenda; records the Panel's decision on {c.ignores}"}
+                CHAIR: f"receives the agenda; records the Panel's decisions on {c.ignores}",
+                BOARD_MEMBER: f"records the consequence the People Board agreed for {c.ignores}; reads the report"}
 
-    async def recorded(self, action_id: str, what: str) -> None:
-        """Wait until accountability has ``what`` in the action's history (it checked the right first)."""
+    async def recorded(self, action_id: str, what: str, count: int = 1) -> None:
+        """Wait until accountability has ``count`` of ``what`` in the action's history (it checked the
+        right to act first)."""
         url = self.stack.url("accountability") + "/status/action"
 
         async def there() -> bool:
             found = (await self.http.get(url, params={"id": action_id})).json()
-            return any(h["what"] == what for h in found.get("history", []))
+            return bool(sum(h["what"] == what for h in found.get("history", [])) >= count)
 
         await until(there, f"accountability to record the {what} on {action_id} (logs in {self.stack.logs_dir})")
 
@@ -259,16 +262,28 @@ class Cycle:
         await self.days(day, date(YEAR, 3, 25))
 
     async def panel(self) -> None:
-        """26 March: the Panel meets; its chair records the decision in the portal; the days to the close."""
+        """26 March: the Panel meets; its chair records its decisions in the portal, one referring the action
+        to the People Board; 30 March: a Board member records the consequence the Board agreed."""
         c = self.cast
-        self.say("26 March: the Panel meets; its chair records a decision in the portal")
+        self.say("26 March: the Panel meets; its chair records two decisions in the portal (a recovery plan due, "
+                 "and a referral to the People Board)")
         agenda = (await self.http.get(self.stack.url("accountability") + "/agenda")).json()
         self.story.agenda = agenda.get("items", [])
         await self.people.act(CHAIR, f"/panel/items/{c.ignores}", {
             "kind": "recovery_plan_due", "note": "The Panel asks for a recovery plan with named owners.",
             "due-date": date(YEAR, 4, 20).isoformat()})
-        await self.recorded(c.ignores, "panel decision")
-        await self.days(date(YEAR, 3, 26), date(YEAR, 4, 1))
+        await self.people.act(CHAIR, f"/panel/items/{c.ignores}", {
+            "kind": "referred_to_board", "note": "No answer to the leader's notices and a concern from the staff "
+                                                 "network: the People Board should consider a consequence."})
+        await self.recorded(c.ignores, "panel decision", count=2)
+        await self.days(date(YEAR, 3, 26), date(YEAR, 3, 29))
+
+        self.say("30 March: in the portal, a People Board member records the consequence the Board agreed")
+        await self.people.act(BOARD_MEMBER, f"/board/actions/{c.ignores}", {
+            "consequence": "Transformation funding for this work is held back until the Panel accepts a recovery plan.",
+            "owner": f"p-sro-{self.system(c.ignores)}", "follow-up-by": date(YEAR, 4, 30).isoformat()})
+        await self.recorded(c.ignores, "board consequence")
+        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 1))
 
     async def finish(self) -> None:
         from services.accountability.board_report import build_report_data, fetch, render_html, write_pdf

@@ -43,7 +43,7 @@ async def the_people_look(story: Story, out: Path) -> dict[str, Any]:
     system = next(i["system"] for i in story.agenda if i["action_id"] == ignores)
     leader_address = f"lead1.{system}@example.org"
     [mail] = [n for n in story.notices if n["to"] == [leader_address]
-              and n["subject"].startswith("The Panel's decision on")]
+              and n["subject"].startswith("The Panel's decision on") and "recovery plan" in n["subject"]]
     message = email.message_from_bytes((out / "notices" / mail["file"]).read_bytes(), policy=policy.default)
     body = message.get_body(("plain",))
     assert body is not None

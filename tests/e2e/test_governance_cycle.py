@@ -78,18 +78,27 @@ async def test_the_staff_networks_concern_is_on_the_panels_agenda_and_the_chairs
     [item] = [i for i in story.agenda if i["action_id"] == ignores]
     assert item["concerns"] == [("Concern: The plan was never agreed with the staff network, and BME staff have "
                                 "heard nothing since January.")]
-    [decision] = entries(story, ignores, "panel decision")
-    assert (decision["by"], decision["role"], decision["kind"], decision["due_date"]) == (
-        CHAIR, "panel_chair", "recovery_plan_due", "2026-04-20")
+    decided = entries(story, ignores, "panel decision")
+    assert [(d["by"], d["role"], d["kind"], d["due_date"]) for d in decided] == [
+        (CHAIR, "panel_chair", "recovery_plan_due", "2026-04-20"), (CHAIR, "panel_chair", "referred_to_board", None)]
+    assert story.escalations[ignores] == "people_board"
+
+
+async def test_the_board_agrees_a_consequence_in_the_portal_tracked_by_its_follow_up_date(story):
+    [agreed] = entries(story, story.cast.ignores, "board consequence")
+    assert (agreed["by"], agreed["role"], agreed["follow_up_by"]) == ("p-board-member", "board_member", "2026-04-30")
+    assert agreed["consequence"].startswith("Transformation funding for this work is held back")
 
 
 async def test_the_panels_decision_is_emailed_to_the_leader_the_sro_and_the_staff_network_lead(story):
     ignores = story.cast.ignores
     system = next(a["system"] for a in story.agenda if a["action_id"] == ignores)
     assert leader(system, 1) == f"p-lead-{system}-1" and staff_network_lead(system) == f"p-network-{system}"
-    decided = [n for n in story.notices if n["subject"].startswith("The Panel's decision on")]
-    assert sorted(to for n in decided for to in n["to"]) == [
-        f"lead1.{system}@example.org", f"network.{system}@example.org", f"sro.{system}@example.org"]
+    for did in ("asked for a recovery plan", "referred the action to the People Board"):
+        decided = [n for n in story.notices if n["subject"].startswith("The Panel's decision on")
+                   and n["subject"].endswith(did)]
+        assert sorted(to for n in decided for to in n["to"]) == [
+            f"lead1.{system}@example.org", f"network.{system}@example.org", f"sro.{system}@example.org"], did
 
 
 async def test_the_leader_follows_the_decisions_email_to_the_actions_page_which_shows_the_decision(story, seen):
