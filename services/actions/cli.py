@@ -31,6 +31,8 @@ def _complete_envelope(obj: dict[str, Any], system: str) -> dict[str, Any]:
     """A person writes the type and data; the envelope's bookkeeping is filled in for them."""
     obj.setdefault("event_id", str(uuid4()))
     obj.setdefault("schema_version", 1)
+    obj.setdefault("occurred_at", datetime.now(UTC).isoformat())
+    obj.setdefault("correlation_id", obj["event_id"])
     obj.setdefault("source", system)
     if "subject" not in obj and isinstance(obj.get("data"), dict):
         obj["subject"] = obj["data"].get("action_id")
