@@ -15,7 +15,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from .contracts.topics import SHARED_TOPICS, dead_letter
+from .contracts.topics import PER_SYSTEM_TOPICS, SHARED_TOPICS, dead_letter_topic
 from .db import Database
 from .http import operational_routes
 
@@ -76,13 +76,11 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 def document_outputs(broker: KafkaBroker, name: str, outputs: Sequence[Output] = ()) -> None:
     """Declare what service ``name`` writes, from the topic registry, so the generated AsyncAPI
     document shows outputs too (the outbox relay does the actual publishing)."""
-    for topic in SHARED_TOPICS:
+    for topic in (*SHARED_TOPICS, *PER_SYSTEM_TOPICS, dead_letter_topic(name)):
         if name in topic.writers:
-            schema = topic.events[0] if len(topic.events) == 1 else Union[topic.events]  # noqa: UP007
-            broker.publisher(topic.name, title=f"{topic.name}:{name}", schema=schema,
-                             description=f"keyed by {topic.key}")
+            schema: Any = bytes
+            if topic.events:
+                schema = topic.events[0] if len(topic.events) == 1 else Union[topic.events]  # noqa: UP007
+            broker.publisher(topic.name, title=f"{topic.name}:{name}", schema=schema, description=topic.description)
     for topic_name, schema, description in outputs:
         broker.publisher(topic_name, title=f"{topic_name}:{name}", schema=schema, description=description)
-    broker.publisher(dead_letter(name), title=f"{dead_letter(name)}:{name}",
-                     schema=bytes, description="the original message bytes; the reason in headers "
-                     "dlt-code, dlt-reason, dlt-topic, dlt-partition, dlt-offset")

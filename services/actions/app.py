@@ -9,7 +9,6 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.events import InputRejected
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -23,8 +22,6 @@ from .settings import ActionsSettings
 
 NAME = Groups.ACTIONS
 MIGRATIONS = Path(__file__).with_name("migrations")
-FEEDBACK = ("actions.feedback.{system}", InputRejected,
-            "one topic per system, readable only by that system: why its input was refused")
 
 
 def build(settings: ActionsSettings) -> AsgiFastStream:
@@ -36,8 +33,7 @@ def build(settings: ActionsSettings) -> AsgiFastStream:
     broker.include_router(handlers.router(settings))
     return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)], routes=api.routes(),
                        context={"settings": settings,
-                                "reference": ReferenceData.load(settings.reference_data_path)},
-                       outputs=[FEEDBACK])
+                                "reference": ReferenceData.load(settings.reference_data_path)})
 
 
 def create_app() -> AsgiFastStream:
