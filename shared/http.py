@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-from faststream.asgi import AsgiResponse, get, make_ping_asgi
+from faststream import Context
+from faststream.asgi import AsgiResponse, Request, get, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .settings import ServiceSettings
 
 if TYPE_CHECKING:
     from .db import Database
@@ -61,3 +65,26 @@ def query_param(request: Any, name: str) -> str | None:
     """The first value of a query parameter (FastStream's request keeps them as lists)."""
     values = request.query_params.get(name)
     return values[0] if values else None
+
+
+def asyncapi_routes(service: str) -> list[tuple[str, Any]]:
+    """``/asyncapi``: the service's AsyncAPI document rendered by AsyncAPI's HTML template, one
+    self-contained page (nothing loaded from elsewhere); ``/asyncapi.json``: the document itself.
+    Both are the committed files in ``docs/asyncapi`` (the ``asyncapi_docs`` setting), written by
+    ``python -m tools.asyncapi --html``, so what is served is what is published."""
+
+    def served(path: Path, content_type: str) -> AsgiResponse:
+        if not path.is_file():
+            return AsgiResponse(f"{path} is not there; write it with: python -m tools.asyncapi --html\n".encode(),
+                                404, headers={"content-type": "text/plain; charset=utf-8"})
+        return AsgiResponse(path.read_bytes(), 200, headers={"content-type": content_type})
+
+    @get
+    async def page(request: Request, settings: Annotated[ServiceSettings, Context()]) -> AsgiResponse:
+        return served(settings.asyncapi_docs / "html" / f"{service}.html", "text/html; charset=utf-8")
+
+    @get
+    async def document(request: Request, settings: Annotated[ServiceSettings, Context()]) -> AsgiResponse:
+        return served(settings.asyncapi_docs / f"{service}.json", "application/json")
+
+    return [("/asyncapi", page), ("/asyncapi.json", document)]

@@ -17,7 +17,7 @@ from faststream.specification import AsyncAPI
 
 from .contracts.topics import PER_SYSTEM_TOPICS, SHARED_TOPICS, dead_letter_topic
 from .db import Database
-from .http import operational_routes
+from .http import asyncapi_routes, operational_routes
 
 
 class Loop(Protocol):
@@ -59,12 +59,12 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 
     app = AsgiFastStream(
         broker,
-        asgi_routes=[*operational_routes(broker, database, loops), *routes],
+        asgi_routes=[*operational_routes(broker, database, loops), *asyncapi_routes(name), *routes],
         on_startup=[database.open],
         after_startup=[start_loops],
         on_shutdown=[stop_loops],
         after_shutdown=[database.close],
-        asyncapi_path="/asyncapi",
+        asyncapi_path=None,  # /asyncapi serves the committed document's rendering (asyncapi_routes)
         specification=AsyncAPI(title=f"Midlands governance: {name} service", version="1.0.0",
                                description=f"Events the {name} service consumes and produces."),
     )

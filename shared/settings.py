@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REFERENCE_DATA = Path(__file__).with_name("reference_data.toml")
+# The generated AsyncAPI documents and their HTML rendering, in a checkout (the image sets ASYNCAPI_DOCS).
+DEFAULT_ASYNCAPI_DOCS = Path(__file__).resolve().parents[1] / "docs" / "asyncapi"
 
 
 class ServiceSettings(BaseSettings):
@@ -21,3 +23,5 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     reference_data_path: Path = Field(DEFAULT_REFERENCE_DATA, description="the systems and action points")
     log_level: str = "INFO"
+    asyncapi_docs: Path = Field(DEFAULT_ASYNCAPI_DOCS,
+                                description="docs/asyncapi: served at /asyncapi and /asyncapi.json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 
 from shared.contracts.events import SYSTEM_COMMANDS
@@ -15,6 +16,7 @@ from shared.contracts.topics import SERVICES
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.asyncapi import DOCS, generate, official
+from tools.asyncapi.document import faststream_app
 
 DOCUMENTS = {service: json.loads((DOCS / f"{service}.json").read_text()) for service in SERVICES}
 REFERENCE = ReferenceData.load(DEFAULT_REFERENCE_DATA)
@@ -106,3 +108,18 @@ def test_system_and_action_point_ids_are_the_reference_datas():
 def test_every_event_a_system_posts_is_in_the_actions_document():
     messages = DOCUMENTS["actions"]["channels"]["actionsInbound"]["messages"]
     assert list(messages) == [c.__name__ for c in SYSTEM_COMMANDS]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_service_serves_its_page_at_asyncapi_and_its_document_at_asyncapi_json(service, tmp_path):
+    app = faststream_app(service)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+        page, document = await client.get("/asyncapi"), await client.get("/asyncapi.json")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.content == (DOCS / "html" / f"{service}.html").read_bytes()
+    assert document.json() == DOCUMENTS[service]
+
+    elsewhere = faststream_app(service, asyncapi_docs=tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=elsewhere), base_url="http://service") as client:
+        missing = await client.get("/asyncapi")
+    assert missing.status_code == 404 and "python -m tools.asyncapi --html" in missing.text

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from faststream.asgi import AsgiFastStream
 from pydantic.json_schema import models_json_schema
 
 from shared.contracts import Event
@@ -44,14 +45,20 @@ DEAD_LETTER = "DeadLetter"
 PARTY = {SYSTEM: "the system itself", OPS: "ops"}
 
 
-def faststream_spec(service: str) -> dict[str, Any]:
-    """What FastStream makes of the app. Every service has ``app.build(settings)`` and
+def faststream_app(service: str, **settings: Any) -> AsgiFastStream:
+    """The service's app, built but not started. Every service has ``app.build(settings)`` and
     ``settings.<Name>Settings``; fixed settings, so the document does not depend on where it is made."""
     build = importlib.import_module(f"services.{service}.app").build
     settings_class = getattr(importlib.import_module(f"services.{service}.settings"),
                              f"{service.capitalize()}Settings")
-    app = build(settings_class(kafka_bootstrap_servers="kafka:9092", database_url="postgresql://unused/x"))
-    spec: dict[str, Any] = json.loads(app.schema.to_specification().to_json())
+    app: AsgiFastStream = build(settings_class(kafka_bootstrap_servers="kafka:9092",
+                                               database_url="postgresql://unused/x", **settings))
+    return app
+
+
+def faststream_spec(service: str) -> dict[str, Any]:
+    """What FastStream makes of the app."""
+    spec: dict[str, Any] = json.loads(faststream_app(service).schema.to_specification().to_json())
     return spec
 
 
