@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from jsonschema import Draft7Validator
 
 from shared.contracts.events import SYSTEM_COMMANDS
-from shared.contracts.topics import SERVICES
+from shared.contracts.topics import DEAD_LETTER_HEADERS, SERVICES
+from shared.messaging import DeadLetterPolicy
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.asyncapi import DOCS, generate, official
@@ -123,3 +126,25 @@ async def test_each_service_serves_its_page_at_asyncapi_and_its_document_at_asyn
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=elsewhere), base_url="http://service") as client:
         missing = await client.get("/asyncapi")
     assert missing.status_code == 404 and "python -m tools.asyncapi --html" in missing.text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_dead_letter_example_has_every_header_the_dead_letter_policy_writes(service):
+    message = DOCUMENTS[service]["components"]["messages"]["DeadLetter"]
+    for example in message["examples"]:
+        Draft7Validator(message["headers"]).validate(example["headers"])
+        Draft7Validator(message["payload"]).validate(example["payload"])
+        assert example["headers"]["dlt-service"] == service
+
+
+async def test_the_documented_dead_letter_headers_are_the_ones_the_dead_letter_policy_writes():
+    published: list[dict[str, str]] = []
+
+    class Broker:
+        async def publish(self, value: bytes, *, topic: str, key: bytes | None, headers: dict[str, str] | None = None):
+            if topic.endswith(".deadletter"):
+                published.append(headers or {})
+
+    record = SimpleNamespace(topic="governance.clock", partition=0, offset=7, key=b"k", value=b"not json")
+    await DeadLetterPolicy("accountability").send(Broker(), record, "not_json", "message is not UTF-8 JSON")
+    assert [set(h) for h in published] == [set(DEAD_LETTER_HEADERS)]
