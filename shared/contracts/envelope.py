@@ -156,7 +156,10 @@ def parse_event(raw: bytes | str | dict[str, Any], *, accept: tuple[type[Event],
 def _decode(raw: bytes | str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The message as JSON text and as the object it holds."""
     if isinstance(raw, dict):
-        return json.dumps(raw), raw
+        try:
+            return json.dumps(raw, allow_nan=False), raw
+        except (TypeError, ValueError) as exc:
+            raise ContractError("not_json", f"event is not JSON data: {exc}") from None
     if len(raw) > MAX_EVENT_BYTES:
         raise ContractError("too_large", f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
     try:
