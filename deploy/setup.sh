@@ -11,7 +11,8 @@ command -v mvn >/dev/null || need+=(maven)
 command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the People Board's report is printed to PDF (and tested) with headless Chromium
 command -v chromium >/dev/null || need+=(chromium)
-# the official AsyncAPI parser checks docs/asyncapi (tests/unit/test_asyncapi.py)
+# the official AsyncAPI parser checks docs/asyncapi (tests/unit/test_asyncapi.py); the portal's
+# browser tests inject axe-core: both installed with npm
 command -v npm >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
@@ -22,7 +23,13 @@ fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
 .venv/bin/python -c "from tools.kafka import ensure_jars, kafka_version; ensure_jars(); print('setup: Kafka', kafka_version(), 'jars ready')"
-# npm ci from the lock file, again only when the lock file is newer than what is installed
+.venv/bin/python -c "from tools.oidc import ensure_jars, server_version; ensure_jars(); print('setup: OpenID Connect server (mock-oauth2-server)', server_version(), 'jars ready')"
+# the portal's browser tests inject axe-core (accessibility) from the npm registry
+if [ ! -f deploy/browser-tests/node_modules/axe-core/axe.min.js ]; then
+  (cd deploy/browser-tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: axe-core $(node -p "require('./deploy/browser-tests/node_modules/axe-core/package.json').version") ready"
+# the official AsyncAPI parser (npm ci from its lock file, when that is newer than what is installed)
 if [ ! deploy/asyncapi/node_modules/.package-lock.json -nt deploy/asyncapi/package-lock.json ]; then
   npm ci --prefix deploy/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error
 fi

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -49,7 +48,7 @@ def operational_routes(broker: KafkaBroker, database: Database, loops: Sequence[
             problems.append("broker unreachable")
         try:
             await database.pool.fetchval("SELECT 1", timeout=2)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
             problems.append(f"database: {type(exc).__name__}")
         problems += [f"{loop.name} stopped" for loop in loops if not loop.running]
         return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
@@ -70,21 +69,25 @@ def query_param(request: Any, name: str) -> str | None:
 def asyncapi_routes(service: str) -> list[tuple[str, Any]]:
     """``/asyncapi``: the service's AsyncAPI document rendered by AsyncAPI's HTML template, one
     self-contained page (nothing loaded from elsewhere); ``/asyncapi.json``: the document itself.
-    Both are the committed files in ``docs/asyncapi`` (the ``asyncapi_docs`` setting), written by
-    ``python -m tools.asyncapi --html``, so what is served is what is published."""
+    Both are the committed files in ``docs/asyncapi``, written by ``python -m tools.asyncapi --html``,
+    so what is served is what is published. Where they are: the ``asyncapi_docs`` setting of the
+    service's settings when it has them in its context, else of the environment (``ASYNCAPI_DOCS``)."""
 
-    def served(path: Path, content_type: str) -> AsgiResponse:
+    def served(settings: ServiceSettings | None, name: str, content_type: str) -> AsgiResponse:
+        path = (settings or ServiceSettings()).asyncapi_docs / name
         if not path.is_file():
             return AsgiResponse(f"{path} is not there; write it with: python -m tools.asyncapi --html\n".encode(),
                                 404, headers={"content-type": "text/plain; charset=utf-8"})
         return AsgiResponse(path.read_bytes(), 200, headers={"content-type": content_type})
 
     @get
-    async def page(request: Request, settings: Annotated[ServiceSettings, Context()]) -> AsgiResponse:
-        return served(settings.asyncapi_docs / "html" / f"{service}.html", "text/html; charset=utf-8")
+    async def page(request: Request,
+                   settings: Annotated[ServiceSettings | None, Context("settings", default=None)]) -> AsgiResponse:
+        return served(settings, f"html/{service}.html", "text/html; charset=utf-8")
 
     @get
-    async def document(request: Request, settings: Annotated[ServiceSettings, Context()]) -> AsgiResponse:
-        return served(settings.asyncapi_docs / f"{service}.json", "application/json")
+    async def document(request: Request,
+                       settings: Annotated[ServiceSettings | None, Context("settings", default=None)]) -> AsgiResponse:
+        return served(settings, f"{service}.json", "application/json")
 
     return [("/asyncapi", page), ("/asyncapi.json", document)]

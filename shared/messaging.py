@@ -197,7 +197,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 except TRANSIENT_ERRORS as exc:
                     RETRIED.labels(policy.service, "transient").inc()
                     log.warning("handler_transient_failure", error=repr(exc), retry_in=delay)
-                except Exception as exc:
+                except Exception as exc:  # any bug must end retried or dead-lettered
                     failures += 1
                     RETRIED.labels(policy.service, "error").inc()
                     log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)

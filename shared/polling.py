@@ -59,7 +59,7 @@ class PollingLoop:
                 log.warning("poll_retry", loop=self.name, error=repr(exc))
                 more = False
                 delay = min(delay * 2, self.max_delay)
-            except Exception as exc:
+            except Exception as exc:  # the loop must outlive any one pass
                 log.error("poll_failed", loop=self.name, error=repr(exc), exc_info=exc)
                 more = False
                 delay = min(delay * 2, self.max_delay)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, Union
 
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
@@ -38,15 +39,30 @@ class Loop(Protocol):
 Output = tuple[str, Any, str]
 
 
+class _ServiceAsgi(AsgiFastStream):
+    """FastStream's ASGI app, whose paths that no route matches go to ``website`` when there is one."""
+
+    website: ASGIApp | None = None
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.website is not None and scope["type"] == "http":
+            await self.website(scope, receive, send)
+            return
+        await super().not_found(scope, receive, send)
+
+
 def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Sequence[Loop] = (),
                 routes: Sequence[tuple[str, Any]] = (), context: Mapping[str, Any] | None = None,
-                outputs: Sequence[Output] = ()) -> AsgiFastStream:
+                outputs: Sequence[Output] = (), website: ASGIApp | None = None) -> AsgiFastStream:
     """The FastStream app of service ``name``. Start order: the database opens, the broker
     connects and its subscribers start, then the loops start; stop order is the reverse, so no
     handler or loop is still using the pool when it closes.
 
     ``database`` and every value of ``context`` reach handlers and routes by name through
-    FastStream's dependency injection (``database: Annotated[Database, Context()]``)."""
+    FastStream's dependency injection (``database: Annotated[Database, Context()]``).
+
+    ``website``: an ASGI app (the portal's pages) that serves every path the operational and
+    read routes do not; it shares the service's lifecycle and needs no lifespan of its own."""
     document_outputs(broker, name, outputs)
 
     async def start_loops() -> None:  # async: FastStream runs a plain function's hook in a thread
@@ -57,7 +73,7 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
         for loop in reversed(loops):
             await loop.stop()
 
-    app = AsgiFastStream(
+    app = _ServiceAsgi(
         broker,
         asgi_routes=[*operational_routes(broker, database, loops), *asyncapi_routes(name), *routes],
         on_startup=[database.open],
@@ -68,6 +84,7 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
         specification=AsyncAPI(title=f"Midlands governance: {name} service", version="1.0.0",
                                description=f"Events the {name} service consumes and produces."),
     )
+    app.website = website
     for key, value in {"database": database, **(context or {})}.items():
         app.context.set_global(key, value)
     return app

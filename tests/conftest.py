@@ -8,6 +8,8 @@ from services.platform.topics import ensure_project_topics
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.infra import create_database, drop_database, kafka_bootstrap, postgres_admin_url
+from tools.oidc import OidcServer
+from tools.portal_cast import demo_users, portal_people
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,15 @@ async def database_url(postgres_admin: str) -> AsyncIterator[str]:
     url = await create_database(postgres_admin)
     yield url
     await drop_database(postgres_admin, url)
+
+
+@pytest.fixture(scope="session")
+def oidc() -> Iterator[OidcServer]:
+    """A real OpenID Connect provider (navikt's mock-oauth2-server) shared by the session; its
+    sign-in page lists the demonstration's people."""
+    cast = portal_people(list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems))
+    server = OidcServer(users=demo_users(cast)).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -47,7 +47,8 @@ async def collect(bootstrap: str, topic: str, until: Callable[[list[ConsumerReco
 def header(record: ConsumerRecord, name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:
-            return value.decode()
+            decoded: str = value.decode()
+            return decoded
     return None
 
 

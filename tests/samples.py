@@ -11,6 +11,7 @@ from uuid import UUID, uuid4, uuid5
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
+from shared.contracts.vocabulary import Status
 
 TODAY = date(2026, 1, 5)
 
@@ -93,6 +94,33 @@ def one_of_each() -> list[Event]:
         ev.NoticeUnacknowledged.new(source="notifications", subject="esc-1", data=outcome),
         ev.PersonUpdated.new(source="admin", subject="p-1", data=ev.Person(person_id="p-1", name="A Leader",
                                                                            email="leader@example.org")),
+        *peoples_answers(),
+    ]
+
+
+def peoples_answers() -> list[Event]:
+    """One of each answer, decision and acknowledgement a person sends through the portal."""
+    me, role = "p-1", "leader"
+    return [
+        ev.ExplanationGiven.new(source="portal", subject="a1", data=ev.Explanation(
+            action_id="a1", text="The panel lead left in March.", acting_person=me, acting_role=role)),
+        ev.RecoveryPlanSent.new(source="portal", subject="a1", data=ev.RecoveryPlan(
+            action_id="a1", summary="Recruit and train panel members.", recover_by=TODAY,
+            steps=[ev.RecoveryStep(what="Recruit", by=TODAY)], acting_person=me, acting_role=role)),
+        ev.ExtensionRequested.new(source="portal", subject="a1", data=ev.ExtensionRequest(
+            action_id="a1", new_due_date=TODAY, reason="The review moved to June.", acting_person=me,
+            acting_role=role)),
+        ev.FlagContested.new(source="portal", subject="a1", data=ev.FlagContest(
+            action_id="a1", contested_status=Status.OFF_TRACK, reason="The milestone was met on time.",
+            acting_person=me, acting_role=role)),
+        ev.ConcernRaised.new(source="portal", subject="a1", data=ev.StaffNetworkConcern(
+            action_id="a1", system="black-country", kind="concern", text="Staff were not asked.",
+            acting_person="p-2", acting_role="staff_network_lead")),
+        ev.ConsequenceAgreed.new(source="portal", subject="a1", data=ev.BoardConsequence(
+            consequence_id="c1", action_id="a1", consequence="Quarterly report to the Board.", owner="p-1",
+            follow_up_by=TODAY, acting_person="p-3", acting_role="board_member")),
+        ev.NoticeAcknowledgementGiven.new(source="portal", subject="esc-1", data=ev.NoticeAcknowledgement(
+            notice_id="n-1", about="esc-1", acting_person="p-1")),
     ]
 
 

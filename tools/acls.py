@@ -143,7 +143,7 @@ def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0)
     for binding, future in futures.items():
         try:
             future.result(timeout)
-        except Exception as exc:  # collected, then reported together
+        except Exception as exc:  # noqa: BLE001 - collected, then reported together
             failed.append(f"{binding}: {exc}")
     if failed:
         raise RuntimeError("creating ACLs failed:\n" + "\n".join(failed))

@@ -263,7 +263,7 @@ class Cycle:
         try:
             self.story.pdf = self.out / "board-report.pdf"
             write_pdf(self.story.report, self.story.pdf)
-        except Exception as exc:  # the HTML is the report; the PDF needs chromium
+        except Exception as exc:  # noqa: BLE001 - the HTML is the report; the PDF needs chromium
             self.say(f"(no PDF: {exc})")
             self.story.pdf = None
 

@@ -36,7 +36,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     def target() -> None:
         try:
             result.append(asyncio.run(coro))
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             error.append(exc)
 
     thread = threading.Thread(target=target)

@@ -3,3 +3,4 @@
 CREATE DATABASE actions;
 CREATE DATABASE accountability;
 CREATE DATABASE notifications;
+CREATE DATABASE portal;

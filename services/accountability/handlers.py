@@ -30,7 +30,10 @@ INPUTS: dict[str, tuple[type[Event], ...]] = {
 # AsyncAPI document); the decoder has already parsed the event by its topic and type.
 AccountabilityInput = (
     ev.ActionChanged | ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.PanelDecisionRecorded
+    | ev.ExplanationGiven | ev.RecoveryPlanSent | ev.ExtensionRequested | ev.FlagContested | ev.ConcernRaised
+    | ev.ConsequenceAgreed
     | ev.ClockTicked | ev.NoticeSent | ev.NoticeFailed | ev.NoticeAcknowledged | ev.NoticeUnacknowledged
+    | ev.NoticeAcknowledgementGiven
 )
 
 

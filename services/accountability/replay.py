@@ -149,7 +149,7 @@ async def rebuild(settings: AccountabilitySettings, database_url: str, *,
             report.events += 1
             try:
                 await engine.handle(event)
-            except Exception as exc:  # the live service dead-letters these; so does the replay
+            except Exception as exc:  # noqa: BLE001 - the live service dead-letters these; so does the replay
                 report.failed.append(f"{record.topic}/{record.partition}@{record.offset}: {exc!r}")
                 log.error("replay_event_failed", topic=record.topic, offset=record.offset, error=repr(exc))
     finally:

@@ -15,6 +15,7 @@ from .vocabulary import Status as Status
 
 Channel = Literal["email", "webhook"]
 PersonId = str  # an opaque id from the notifications directory, never an email address
+ActingRole = str  # the role a person acted in: leader, delegate, sro, panel_chair, board_member...
 ActionId = str
 # Ids that must come from the reference data (shared/reference_data.toml), not from code: the
 # marker tells the AsyncAPI generator (tools/asyncapi) to publish the list it finds there.
@@ -312,12 +313,134 @@ class PanelDecision(Payload):
     kind: DecisionKind
     note: str = Field(default="", max_length=5000)
     due_date: date | None = None
+    acting_person: PersonId | None = Field(default=None, description="the Panel member who recorded it (portal)")
+    acting_role: ActingRole | None = Field(default=None, description="panel_chair or panel_member")
+    replaces: str | None = Field(default=None, description="the decision_id of an earlier decision this one replaces")
 
 
 @register
 class PanelDecisionRecorded(Event):
     type: Literal["panel.decision_recorded"]
     data: PanelDecision
+
+
+# ---- what people do through the portal, each bound to who did it -----------------------
+# The portal publishes these on governance.responses (and the acknowledgement on
+# notifications.events) for the person signed in, naming the role they acted in. The service
+# that applies one checks that right against its own state: the leader, a delegate of the
+# leader or the system's senior responsible owner for an answer; a Panel member for a
+# decision; a People Board member for a consequence; a staff network lead of the action's
+# system for a concern; the notice's recipient for an acknowledgement.
+
+class Explanation(Payload):
+    action_id: ActionId
+    text: str = Field(min_length=1, max_length=10000, description="why the action slipped, in the leader's words")
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class ExplanationGiven(Event):
+    type: Literal["explanation.given"]
+    data: Explanation
+
+
+class RecoveryStep(Payload):
+    what: str = Field(min_length=1, max_length=1000)
+    by: date
+
+
+class RecoveryPlan(Payload):
+    action_id: ActionId
+    summary: str = Field(min_length=1, max_length=10000)
+    steps: list[RecoveryStep] = Field(min_length=1, max_length=20, description="dated, earliest first")
+    recover_by: date = Field(description="when the action will be back on track: the last step's date")
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class RecoveryPlanSent(Event):
+    type: Literal["recovery_plan.sent"]
+    data: RecoveryPlan
+
+
+class ExtensionRequest(Payload):
+    action_id: ActionId
+    current_due_date: date | None = None
+    new_due_date: date
+    reason: str = Field(min_length=1, max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class ExtensionRequested(Event):
+    type: Literal["extension.requested"]
+    data: ExtensionRequest
+
+
+class FlagContest(Payload):
+    action_id: ActionId
+    contested_status: Status | None = Field(default=None, description="the status the leader says is wrong")
+    reason: str = Field(min_length=1, max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class FlagContested(Event):
+    type: Literal["flag.contested"]
+    data: FlagContest
+
+
+class StaffNetworkConcern(Payload):
+    action_id: ActionId
+    system: SystemId
+    kind: Literal["concern", "challenge", "support"] = Field(
+        description="a concern or a challenge about the action, or support for its recovery plan")
+    text: str = Field(min_length=1, max_length=10000)
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class ConcernRaised(Event):
+    type: Literal["concern.raised"]
+    data: StaffNetworkConcern
+
+
+class BoardConsequence(Payload):
+    consequence_id: str
+    action_id: ActionId
+    consequence: str = Field(min_length=1, max_length=5000, description="the consequence, in words")
+    owner: PersonId = Field(description="who carries it out")
+    follow_up_by: date
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class ConsequenceAgreed(Event):
+    type: Literal["consequence.agreed"]
+    data: BoardConsequence
+
+
+class NoticeAcknowledgement(Payload):
+    notice_id: str
+    about: str
+    acting_person: PersonId = Field(description="the notice's recipient, signed in, who pressed the button")
+
+
+@register
+class NoticeAcknowledgementGiven(Event):
+    type: Literal["notice.acknowledgement_given"]
+    data: NoticeAcknowledgement
+
+
+PEOPLES_ANSWERS: tuple[type[Event], ...] = (
+    ExplanationGiven, RecoveryPlanSent, ExtensionRequested, FlagContested, ConcernRaised, ConsequenceAgreed,
+)
 
 
 class CycleWindow(Payload):
@@ -429,6 +552,8 @@ class Person(Payload):
     roles: list[str] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
     systems: list[SystemId] = Field(default_factory=list)
+    delegate_for: list[PersonId] = Field(default_factory=list,
+                                         description="the leaders this person may act for, as their delegate")
 
 
 @register

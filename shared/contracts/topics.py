@@ -30,6 +30,7 @@ class Groups:
     ACTIONS = "actions"
     ACCOUNTABILITY = "accountability"
     NOTIFICATIONS = "notifications"
+    PORTAL = "portal"
 
 
 SYSTEM = "system"  # the party that stands for each of the systems in ``writers`` and ``readers``
@@ -67,7 +68,7 @@ SYSTEM_INBOUND_PATTERN = r"actions\.inbound\..+"
 
 ACTION_CHANGES = Topic(
     "actions.changes", "action id", (ev.ActionChanged,),
-    writers=("actions",), readers=("accountability",),
+    writers=("actions",), readers=("accountability", "portal"),
     description="Every change the actions service accepted: the action's whole snapshot after it, the "
     "type of the event that caused it and the fields that changed, in the order they were applied.",
 )
@@ -75,34 +76,35 @@ ACCOUNTABILITY = Topic(
     "accountability.events", "action id (cycle id for cycle events)",
     (ev.ActionStatusChanged, ev.EscalationRaised, ev.EscalationStepped, ev.EscalationResolved,
      ev.CycleOpened, ev.CycleClosed, ev.ReminderDue, ev.AgendaPublished),
-    writers=("accountability",), readers=("notifications",),
+    writers=("accountability",), readers=("notifications", "portal"),
     description="What the accountability service decides: each action's status and the reasons for it, "
     "escalations raised, stepped up the ladder and resolved, cycles opened and closed, submission "
     "reminders and the Panel's agendas.",
 )
 RESPONSES = Topic(
     "governance.responses", "action id",
-    (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded),
-    writers=("leaders", "panel"), readers=("accountability",),
-    description="What people answer: an accountable leader's explanation or recovery plan for a slipping "
-    "action, and the Panel's decisions (challenge issued, support offered, recovery plan due, penalty agreed).",
+    (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded, *ev.PEOPLES_ANSWERS),
+    writers=("portal",), readers=("accountability",),
+    description="What people do through the portal, each act bound to who did it and in which role: an "
+    "accountable leader's explanation or recovery plan for a slipping action, a request for more time, a "
+    "contested flag, a staff network's concern, the Panel's decisions and the Board's consequences.",
 )
 CLOCK = Topic("governance.clock", "'clock'", (ev.ClockTicked,), writers=("clock",),
-              readers=("accountability", "notifications"), partitions=1,
+              readers=("accountability", "notifications", "portal"), partitions=1,
               description="The governance clock: one tick at a time, with the date and time the services "
               "judge deadlines, grace periods and reminders by (one partition, so ticks stay in order).")
 NOTICES = Topic(
     "notifications.events", "escalation, reminder or agenda id",
-    (ev.NoticeSent, ev.NoticeFailed, ev.NoticeAcknowledged, ev.NoticeUnacknowledged),
-    writers=("notifications", "leaders"), readers=("accountability", "notifications"),
+    (ev.NoticeSent, ev.NoticeFailed, ev.NoticeAcknowledged, ev.NoticeUnacknowledged, ev.NoticeAcknowledgementGiven),
+    writers=("notifications", "portal"), readers=("accountability", "notifications", "portal"),
     description="What became of each notice: sent, failed (and whether for good), acknowledged by its "
-    "recipient through the link in it, or left unacknowledged past its deadline.",
+    "recipient (through the link in it or in the portal), or left unacknowledged past its deadline.",
 )
 DIRECTORY = Topic("notifications.directory", "person id", (ev.PersonUpdated,),
-                  writers=("admin",), readers=("notifications",),
+                  writers=("portal", "admin"), readers=("notifications",),
                   description="The directory of people the notices go to: name, contact details, roles, "
-                  "channels and systems. The only topic that carries contact details; only the "
-                  "notifications service reads it.")
+                  "channels, systems and whom they may act for. The only topic that carries contact details; "
+                  "only the notifications service reads it.")
 
 
 def dead_letter(service: str) -> str:
@@ -129,7 +131,7 @@ def dead_letter_topic(service: str) -> Topic:
                  "secured listener); the sender of a system's input is told on its feedback topic as well.")
 
 
-SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS)
+SERVICES = (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS, Groups.PORTAL)
 SHARED_TOPICS = (ACTION_CHANGES, ACCOUNTABILITY, RESPONSES, CLOCK, NOTICES, DIRECTORY)
 
 

@@ -99,7 +99,8 @@ _STEP_PAST = {
 }
 
 DecisionKind = Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed",
-                       "referred_to_board"]
+                       "referred_to_board", "extension_granted", "extension_refused", "flag_upheld",
+                       "flag_withdrawn"]
 
 # What the Panel did, as a verb phrase: "the Panel {words}".
 DECISION_WORDS: dict[str, str] = {
@@ -108,6 +109,10 @@ DECISION_WORDS: dict[str, str] = {
     "recovery_plan_due": "asked for a recovery plan",
     "penalty_agreed": "agreed a penalty",
     "referred_to_board": f"referred the action to the {BOARD}",
+    "extension_granted": "granted more time",
+    "extension_refused": "refused more time",
+    "flag_upheld": "upheld the flag",
+    "flag_withdrawn": "withdrew the flag",
 }
 
 

@@ -11,9 +11,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from faststream import TestApp
-from faststream.kafka import TestKafkaBroker
-from faststream.kafka.testing import TestKafkaBroker as _Broker
 
 from services.accountability.app import build
 from services.accountability.handlers import INPUTS, AccountabilityInput
@@ -22,6 +19,8 @@ from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACTION_CHANGES, CLOCK, RESPONSES
+from tests.handlers.memory import IN_MEMORY, in_memory, rows
+from tests.handlers.memory import InMemoryBroker as _Broker
 from tests.unit.test_accountability_rules import snapshot
 
 pytestmark = pytest.mark.handlers
@@ -31,18 +30,9 @@ BARE = {"trajectory": [], "measure": None, "last_update_on": date(2026, 1, 5)}
 
 @pytest.fixture
 async def accountability(database_url: str) -> AsyncIterator[_Broker]:
-    app = build(AccountabilitySettings(kafka_bootstrap_servers="in-memory:9092", database_url=database_url))
-    assert app.broker is not None
-    async with TestKafkaBroker(app.broker) as broker, TestApp(app):
+    async with in_memory(build(AccountabilitySettings(kafka_bootstrap_servers=IN_MEMORY,
+                                                      database_url=database_url))) as broker:
         yield broker
-
-
-async def rows(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 async def emitted(database_url: str, action_id: str) -> list[str]:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
-from faststream import TestApp
-from faststream.kafka import TestKafkaBroker
-from faststream.kafka.testing import TestKafkaBroker as _Broker
 
 from services.actions.app import build
 from services.actions.settings import ActionsSettings
 from shared.contracts import events as ev
 from shared.contracts.topics import system_inbound
+from tests.handlers.memory import IN_MEMORY, in_memory, rows
+from tests.handlers.memory import InMemoryBroker as _Broker
 from tests.samples import commitment, progress
 
 pytestmark = pytest.mark.handlers
@@ -22,20 +20,15 @@ pytestmark = pytest.mark.handlers
 
 @pytest.fixture
 async def actions(database_url: str) -> AsyncIterator[_Broker]:
-    app = build(ActionsSettings(kafka_bootstrap_servers="in-memory:9092", database_url=database_url))
-    assert app.broker is not None
-    async with TestKafkaBroker(app.broker) as broker, TestApp(app):
+    async with in_memory(build(ActionsSettings(kafka_bootstrap_servers=IN_MEMORY,
+                                               database_url=database_url))) as broker:
         yield broker
 
 
 async def audit_trail(database_url: str, action_id: str) -> list[tuple[str, str | None]]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch("SELECT outcome, code FROM action_events WHERE action_id = $1 ORDER BY seq",
-                                action_id)
-    finally:
-        await conn.close()
-    return [(r["outcome"], r["code"]) for r in rows]
+    found = await rows(database_url, "SELECT outcome, code FROM action_events WHERE action_id = $1 ORDER BY seq",
+                       action_id)
+    return [(r["outcome"], r["code"]) for r in found]
 
 
 async def post(broker: _Broker, event: ev.Event, system: str = "black-country") -> None:

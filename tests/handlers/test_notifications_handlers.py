@@ -8,16 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
 import pytest
-from faststream import TestApp
-from faststream.kafka import TestKafkaBroker
-from faststream.kafka.testing import TestKafkaBroker as _Broker
 
 from services.notifications.app import build
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, DIRECTORY
+from tests.handlers.memory import IN_MEMORY, in_memory, rows
+from tests.handlers.memory import InMemoryBroker as _Broker
 
 pytestmark = pytest.mark.handlers
 
@@ -28,19 +26,10 @@ SYSTEM = "black-country"
 @pytest.fixture
 async def notifications(database_url: str) -> AsyncIterator[_Broker]:
     # Nothing listens on the SMTP port: a send fails and is retried later, which these tests do not watch.
-    app = build(NotificationsSettings(kafka_bootstrap_servers="in-memory:9092", database_url=database_url,
+    app = build(NotificationsSettings(kafka_bootstrap_servers=IN_MEMORY, database_url=database_url,
                                       smtp_host="127.0.0.1", smtp_port=9))
-    assert app.broker is not None
-    async with TestKafkaBroker(app.broker) as broker, TestApp(app):
+    async with in_memory(app) as broker:
         yield broker
-
-
-async def rows(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 async def queued(database_url: str, about: str) -> list[tuple[str, str, str]]:

@@ -145,7 +145,7 @@ async def scenario(rig: Rig, name: str, done: str, *, during_stream: Fault | Non
     except TimeoutError:
         row.problems.append(f"did not finish within {timeout:.0f}s; in flight: {rig.in_flight}; "
                             f"timeline: {', '.join(row.timeline)}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the row says what broke; the test fails on it
         row.problems.append(f"{type(exc).__name__}: {str(exc)[:500]}; timeline: {', '.join(row.timeline)}")
     row.seconds = time.monotonic() - started
     return row

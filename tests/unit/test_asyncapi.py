@@ -114,7 +114,8 @@ def test_every_event_a_system_posts_is_in_the_actions_document():
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_each_service_serves_its_page_at_asyncapi_and_its_document_at_asyncapi_json(service, tmp_path):
+async def test_each_service_serves_its_page_at_asyncapi_and_its_document_at_asyncapi_json(service, tmp_path,
+                                                                                         monkeypatch):
     app = faststream_app(service)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
         page, document = await client.get("/asyncapi"), await client.get("/asyncapi.json")
@@ -122,6 +123,7 @@ async def test_each_service_serves_its_page_at_asyncapi_and_its_document_at_asyn
     assert page.content == (DOCS / "html" / f"{service}.html").read_bytes()
     assert document.json() == DOCUMENTS[service]
 
+    monkeypatch.setenv("ASYNCAPI_DOCS", str(tmp_path))  # a service without its settings in context reads it
     elsewhere = faststream_app(service, asyncapi_docs=tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=elsewhere), base_url="http://service") as client:
         missing = await client.get("/asyncapi")

@@ -47,12 +47,13 @@ PARTY = {SYSTEM: "the system itself", OPS: "ops"}
 
 def faststream_app(service: str, **settings: Any) -> AsgiFastStream:
     """The service's app, built but not started. Every service has ``app.build(settings)`` and
-    ``settings.<Name>Settings``; fixed settings, so the document does not depend on where it is made."""
+    ``settings.<Name>Settings``; fixed settings, so the document does not depend on where it is made
+    (nor on secrets a service needs to run, such as the portal's session secret: nothing is validated)."""
     build = importlib.import_module(f"services.{service}.app").build
     settings_class = getattr(importlib.import_module(f"services.{service}.settings"),
                              f"{service.capitalize()}Settings")
-    app: AsgiFastStream = build(settings_class(kafka_bootstrap_servers="kafka:9092",
-                                               database_url="postgresql://unused/x", **settings))
+    app: AsgiFastStream = build(settings_class.model_construct(
+        kafka_bootstrap_servers="kafka:9092", database_url="postgresql://unused/x", **settings))
     return app
 
 

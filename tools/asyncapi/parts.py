@@ -43,6 +43,10 @@ submission reminders and the Panel's agendas.""",
 decisions, the directory of people, the clock, acknowledgements) and what it reports: each
 notice sent, failed, acknowledged or left unacknowledged. Contact details travel only on the
 directory topic; every other event names people by their opaque person id.""",
+    Groups.PORTAL: """What the People Board's website reads to show people the region's picture (every
+accepted change to an action, the accountability service's decisions, the clock, what became of
+notices) and what it publishes for the acts people do there, each bound to who did it and in
+which role: answers and decisions, acknowledgements of notices, and who is who in the directory.""",
 }
 
 COMMON = f"""**Ids from the reference data.** `system`, `{{system}}` in a topic name and `action_point`

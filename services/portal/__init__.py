@@ -1,0 +1,1 @@
+"""The People Board's website: people sign in and act as themselves."""

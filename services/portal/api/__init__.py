@@ -1,0 +1,39 @@
+"""The portal's web pages (server-rendered), route by route."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from .. import auth
+from . import board, home, leaders, network, notices, panel, people
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", home.home, methods=["GET"]),
+        Route("/sign-in", auth.sign_in, methods=["GET"]),
+        Route("/signed-in", auth.signed_in_callback, methods=["GET"]),
+        Route("/sign-out", auth.sign_out, methods=["POST"]),
+        Route("/signed-out", auth.signed_out, methods=["GET"]),
+        Route("/my-actions", leaders.my_actions, methods=["GET"]),
+        Route("/actions/{action_id}", leaders.action_page, methods=["GET"]),
+        Route("/actions/{action_id}/answer/{kind}", leaders.answer_form, methods=["GET"]),
+        Route("/actions/{action_id}/answer/{kind}", leaders.send_answer, methods=["POST"]),
+        Route("/notices", notices.my_notices, methods=["GET"]),
+        Route("/notices/{notice_id}", notices.notice_page, methods=["GET"]),
+        Route("/notices/{notice_id}/acknowledge", notices.acknowledge, methods=["POST"]),
+        Route("/panel", panel.agenda_page, methods=["GET"]),
+        Route("/panel/items/{action_id}", panel.decision_form, methods=["GET"]),
+        Route("/panel/items/{action_id}", panel.record_decision, methods=["POST"]),
+        Route("/network", network.network_page, methods=["GET"]),
+        Route("/actions/{action_id}/concern", network.concern_form, methods=["GET"]),
+        Route("/actions/{action_id}/concern", network.raise_concern, methods=["POST"]),
+        Route("/board", board.board_page, methods=["GET"]),
+        Route("/board/actions/{action_id}", board.consequence_form, methods=["GET"]),
+        Route("/board/actions/{action_id}", board.record_consequence, methods=["POST"]),
+        Route("/people", people.people, methods=["GET"]),
+        Route("/people/new", people.person_form, methods=["GET"]),
+        Route("/people/new", people.save_person, methods=["POST"]),
+        Route("/people/{person_id}", people.person_form, methods=["GET"]),
+        Route("/people/{person_id}", people.save_person, methods=["POST"]),
+    ]
