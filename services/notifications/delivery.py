@@ -28,8 +28,19 @@ from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 
 from . import persistence as db
-from .domain import Outcome, Person, ack_signature, http_outcome, retry_delay, smtp_outcome, webhook_signature
-from .items import NoticeItem
+from .domain import (
+    UNDELIVERABLE,
+    AckClock,
+    Outcome,
+    Person,
+    ack_signature,
+    channels_for,
+    http_outcome,
+    retry_delay,
+    smtp_outcome,
+    webhook_signature,
+)
+from .items import NoticeItem, UndeliverableItem
 from .letters import Letter, compose
 from .settings import NotificationsSettings
 
@@ -132,6 +143,43 @@ def _scrub(text: str, person: Person) -> str:
     return text
 
 
+def ack_clock(settings: NotificationsSettings) -> AckClock:
+    return AckClock(grace=timedelta(hours=settings.ack_grace_hours),
+                    reminder_interval=timedelta(hours=settings.reminder_interval_hours))
+
+
+def outcome_of(notice: asyncpg.Record, outcome: Outcome) -> NoticeOutcome:
+    return NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"], channel=notice["channel"],
+                         about=notice["about"], detail=outcome.detail, permanent=outcome.permanent)
+
+
+async def report_undeliverable(conn: asyncpg.Connection, settings: NotificationsSettings, notice: asyncpg.Record,
+                               detail: str) -> int:
+    """Tell whoever keeps the directory (``undeliverable_roles``) that a notice was refused for good,
+    grouped like the other digests. A report that is itself undeliverable is not reported again."""
+    if notice["kind"] == UNDELIVERABLE:
+        log.error("undeliverable_report_refused", notice_id=notice["notice_id"], recipient=notice["recipient"])
+        return 0
+    keepers = [p for p in await db.people_with_roles(conn, list(settings.undeliverable_roles))
+               if p.person_id != notice["recipient"]]
+    if not keepers:
+        log.error("undeliverable_unreported", notice_id=notice["notice_id"], roles=list(settings.undeliverable_roles),
+                  reason="nobody in the directory has any of these roles")
+        return 0
+    item = UndeliverableItem(notice_id=notice["notice_id"], notice_kind=notice["kind"], about=notice["about"],
+                             recipient=notice["recipient"], channel=notice["channel"], detail=detail)
+    issued_at = max(filter(None, [notice["issued_at"], await db.clock_now(conn)]))
+    added = 0
+    for keeper in keepers:
+        for channel in channels_for(keeper):
+            if await db.add_item(conn, kind=UNDELIVERABLE, about=notice["notice_id"],
+                                 step=f"{UNDELIVERABLE}:{notice['attempts']}", recipient=keeper.person_id,
+                                 channel=channel, content=item, issued_at=issued_at, group_key=UNDELIVERABLE,
+                                 group_wait=timedelta(seconds=settings.group_wait_seconds)):
+                added += 1
+    return added
+
+
 class Dispatcher:
     """Claims due notices, sends each, records the outcome and its event.
 
@@ -176,25 +224,22 @@ class Dispatcher:
         return await self.email.send(notice["notice_id"], person, letter, text, html)
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
+        """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).
+        Delivered: ``notice.sent``, and a leader's wait for an acknowledgement starts now. Refused for
+        good: ``notice.failed`` (permanent), kept as undeliverable and told to whoever keeps the
+        directory. Anything else is transient: tried again after a backoff, for as long as it lasts."""
         s = self.settings
-        outcome_data = NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
-                                     channel=notice["channel"], about=notice["about"], detail=outcome.detail,
-                                     permanent=outcome.permanent)
-        async with self.database.transaction() as conn:  # its commit wakes the outbox relay
+        async with self.database.transaction() as conn:
             if outcome.delivered:
                 if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
+                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s))
                     await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
-                        source=SOURCE, subject=notice["about"], data=outcome_data))
+                        source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
             elif outcome.permanent:
                 if await db.record_outcome(conn, notice, "failed", "permanent_failure", outcome.detail):
                     await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
-                        source=SOURCE, subject=notice["about"], data=outcome_data))
-            elif notice["attempts"] >= s.delivery_max_attempts:
-                detail = f"gave up after {notice['attempts']} transient failures; last: {outcome.detail}"
-                if await db.record_outcome(conn, notice, "failed", "gave_up", detail):
-                    await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
-                        source=SOURCE, subject=notice["about"],
-                        data=outcome_data.model_copy(update={"detail": detail})))
+                        source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
+                    await report_undeliverable(conn, s, notice, outcome.detail)
             else:
                 delay = retry_delay(notice["attempts"], s.delivery_retry_base_seconds, s.delivery_retry_max_seconds)
                 await db.record_outcome(conn, notice, "pending", "transient_failure", outcome.detail, retry_in=delay)
