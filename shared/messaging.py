@@ -35,6 +35,7 @@ from prometheus_client import Counter
 from .contracts import ContractError, Event, parse_event
 from .contracts.events import InputRejected, Rejection
 from .contracts.topics import dead_letter
+from .producer import current_producer, is_fatal, renew_producer
 from .settings import ServiceSettings
 
 log = structlog.get_logger("messaging")
@@ -48,6 +49,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 DEAD_LETTERED = Counter("dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "code"])
 RETRIED = Counter("handler_retries_total", "Handler attempts that failed and were retried", ["service", "kind"])
+
+_CONFIRM_TIMEOUT = 30.0  # seconds a dead letter waits for the broker's acknowledgement before trying again
+_RENEW_AFTER = 3  # failed publishes in a row, after which the producer is replaced
 
 SUBSCRIBER_DEFAULTS: dict[str, Any] = {
     "ack_policy": AckPolicy.NACK_ON_ERROR,
@@ -151,7 +155,7 @@ class DeadLetterPolicy:
         DEAD_LETTERED.labels(self.service, code).inc()
         log.warning("dead_lettered", code=code, reason=reason, topic=record.topic,
                     partition=record.partition, offset=record.offset)
-        await self._retrying(lambda: broker.publish(
+        await self._retrying(broker, lambda: broker.publish(
             record.value or b"", topic=self.topic, key=record.key, headers=headers))
         feedback = self.feedback_topic(record.topic) if self.feedback_topic else None
         if feedback:
@@ -160,17 +164,26 @@ class DeadLetterPolicy:
                 data=Rejection(code=code, reason=reason, topic=record.topic, partition=record.partition,
                                offset=record.offset, rejected_event_id=_event_id_of(record.value)),
             )
-            await self._retrying(lambda: broker.publish(
+            await self._retrying(broker, lambda: broker.publish(
                 rejection.to_bytes(), topic=feedback, key=rejection.subject.encode()))
 
-    async def _retrying(self, send: Callable[[], Awaitable[Any]]) -> None:
+    async def _retrying(self, broker: KafkaBroker, send: Callable[[], Awaitable[Any]]) -> None:
+        """Until the broker confirms: a producer that cannot get over its fault (or has failed
+        three times in a row) is replaced, as the outbox relay's is (``shared.producer``)."""
         delay = self.base_delay
+        failures = 0
         while True:
+            producer = current_producer(broker)
             try:
-                await send()
+                await asyncio.wait_for(send(), _CONFIRM_TIMEOUT)
                 return
             except TRANSIENT_ERRORS as exc:
+                failures += 1
                 log.warning("dead_letter_publish_retry", error=repr(exc))
+                if (is_fatal(exc) or failures >= _RENEW_AFTER) and await renew_producer(
+                        broker, producer, service=self.service,
+                        reason=type(exc).__name__ if is_fatal(exc) else "repeated_failures"):
+                    failures = 0
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
 
