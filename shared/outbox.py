@@ -19,6 +19,7 @@ from prometheus_client import Counter
 
 from .contracts import Event
 from .db import Database
+from .health import Check
 from .messaging import TRANSIENT_ERRORS
 from .polling import PollingLoop
 from .producer import current_producer, is_fatal, renew_producer
@@ -131,6 +132,21 @@ class OutboxRelay:
     async def _relay_batch(self) -> bool:
         """One pass; True when the batch was full, so there may be more waiting."""
         return await self.relay_once() == self.batch
+
+    async def health(self) -> list[Check]:
+        """Lag: unpublished rows and the age of the oldest. Not ready once the oldest has waited
+        longer than ``max_age`` (the broker is away, or the relay cannot publish)."""
+        async with self.database.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
+                " FROM outbox WHERE published_at IS NULL")
+        rows, age = int(row["n"]), float(row["age"])
+        detail = f"{rows} unpublished" + (f", the oldest {age:.0f}s old" if rows else "")
+        if self.failed_passes:
+            detail += f"; {self.failed_passes} failed passes in a row, the last: {self.last_error}"
+        return [Check("outbox", age <= self.max_age, detail, {
+            "outbox_unpublished_rows": rows, "outbox_oldest_unpublished_seconds": age,
+            "outbox_failed_passes": self.failed_passes})]
 
     @property
     def running(self) -> bool:

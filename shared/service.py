@@ -17,6 +17,7 @@ from faststream.specification import AsyncAPI
 
 from .contracts.topics import SHARED_TOPICS, dead_letter
 from .db import Database
+from .health import HealthSource, Readiness
 from .http import operational_routes
 
 
@@ -40,10 +41,14 @@ Output = tuple[str, Any, str]
 
 def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Sequence[Loop] = (),
                 routes: Sequence[tuple[str, Any]] = (), context: Mapping[str, Any] | None = None,
-                outputs: Sequence[Output] = ()) -> AsgiFastStream:
+                outputs: Sequence[Output] = (), health: Sequence[HealthSource] = ()) -> AsgiFastStream:
     """The FastStream app of service ``name``. Start order: the database opens, the broker
     connects and its subscribers start, then the loops start; stop order is the reverse, so no
     handler or loop is still using the pool when it closes.
+
+    ``/ready`` and ``/metrics`` check the broker, the database, every loop (a loop that reports
+    its own health, like the outbox relay, is asked) and each of ``health`` (the dead-letter
+    policy, which watches the consumer).
 
     ``database`` and every value of ``context`` reach handlers and routes by name through
     FastStream's dependency injection (``database: Annotated[Database, Context()]``)."""
@@ -59,7 +64,7 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 
     app = AsgiFastStream(
         broker,
-        asgi_routes=[*operational_routes(broker, database, loops), *routes],
+        asgi_routes=[*operational_routes(broker, Readiness(name, broker, database, loops, health)), *routes],
         on_startup=[database.open],
         after_startup=[start_loops],
         on_shutdown=[stop_loops],

@@ -21,3 +21,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     reference_data_path: Path = Field(DEFAULT_REFERENCE_DATA, description="the systems and action points")
     log_level: str = "INFO"
+    ready_outbox_max_age_seconds: float = Field(
+        30.0, description="/ready fails once the oldest outbox row not yet confirmed by the broker is older")
+    ready_stuck_after_seconds: float = Field(
+        60.0, description="/ready fails once the consumer has been on one message (retrying it) for longer")

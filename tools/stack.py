@@ -34,7 +34,7 @@ from tools.acls import grant_project_acls, principals, service_principal
 from tools.kafka import KafkaServer, ScramUser
 from tools.ports import free_port
 from tools.processes import Process, wait_until_ready
-from tools.servers import database_url, run_sync, start_servers
+from tools.servers import database_url, run_sync, start_mail_folder, start_servers
 
 
 @dataclass(frozen=True)
@@ -225,6 +225,8 @@ def running_stack(
     is used instead of starting one.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the
     rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
+    Unless ``SMTP_HOST`` is given (``extra_env`` or the environment), an SMTP server keeps
+    every e-mail in ``<logs>/notices/`` (notifications is ready only with one to talk to).
     """
     started = time.monotonic()
     _check_request(services, secured, kafka_bootstrap)
@@ -250,6 +252,8 @@ def running_stack(
             assert kafka is not None
             stack.sasl_bootstrap = kafka.sasl_bootstrap
         env = _environment(stack, reference_data, extra_env)
+        if "SMTP_HOST" not in env:  # notifications is ready only with an SMTP server to talk to
+            env |= start_mail_folder(cleanup, logs / "notices")
         _start_services(stack, cleanup, services, env, fixed_ports)
         if with_clock:
             _start_clock(stack, cleanup, env)

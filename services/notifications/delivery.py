@@ -23,6 +23,7 @@ from prometheus_client import Counter
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
 from shared.db import Database
+from shared.health import Check
 from shared.outbox import add_to_outbox
 from shared.polling import PollingLoop
 from shared.reference import ReferenceData
@@ -92,6 +93,16 @@ class EmailChannel:
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg
+
+    async def probe(self) -> Check:
+        """Whether the SMTP server takes a connection and says hello."""
+        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=min(self.timeout, 2.0), start_tls=False)
+        try:
+            await client.connect()
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Check("smtp", False, f"{self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"[:200])
+        return Check("smtp", True)
 
     async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
         if not person.email:
@@ -203,6 +214,21 @@ class Dispatcher:
     @property
     def running(self) -> bool:
         return self._loop.running
+
+    async def health(self) -> list[Check]:
+        """SMTP answers (or the service cannot tell anyone anything: not ready); notices refused for
+        good and notices being retried, as figures and details that do not make it unready."""
+        async with self.database.pool.acquire() as conn:
+            figures = await db.delivery_figures(conn)
+        undeliverable, retrying = int(figures["undeliverable"]), int(figures["retrying"])
+        oldest = figures["oldest_retrying_seconds"]
+        return [
+            await self.email.probe(),
+            Check("undeliverable", True, f"{undeliverable} notice(s) refused for good: see 'cli notices failed', "
+                  "then 'cli notices resend'" if undeliverable else "", {"notices_undeliverable": undeliverable}),
+            Check("retrying", True, f"{retrying} notice(s) waiting to be tried again, the oldest for {oldest:.0f}s"
+                  if retrying else "", {"notices_retrying": retrying, "notices_oldest_retrying_seconds": oldest}),
+        ]
 
     async def claim(self) -> list[asyncpg.Record]:
         async with self.database.transaction() as conn:

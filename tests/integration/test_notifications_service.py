@@ -279,15 +279,21 @@ async def test_an_smtp_outage_longer_than_any_retry_window_is_waited_out_and_eac
     leaders = [f"p-leader{i}-{u}" for i in range(3)]
     patient = settings.model_copy(update={"delivery_retry_base_seconds": 0.05, "delivery_retry_max_seconds": 0.2})
     mailbox.go_down()
-    async with TestApp(build(patient)):
+    app = build(patient)
+    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
         await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders))
         await produce(kafka, ACCOUNTABILITY.name, [
             escalation(f"esc-{p}", f"act-{p}", f"sys-{u}", p).to_bytes() for p in leaders])
         for p in leaders:
             await eventually(lambda p=p: _at_least(conn, f"esc-{p}", 15), timeout=30)
         assert await db.find_notices(conn, status="failed") == []
+        outage = await http.get("/ready")
+        assert outage.status_code == 503
+        assert [p.split(" unreachable")[0] for p in outage.json()["problems"]] == [f"smtp: 127.0.0.1:{mailbox.port}"]
+        assert outage.json()["checks"]["retrying"]["notices_retrying"] >= 3
         mailbox.come_back()
         await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in leaders))
+        assert (await http.get("/ready")).status_code == 200
         outcomes = {p: await notice_events(kafka, f"esc-{p}", until=lambda m: any(e.type == "notice.sent" for e in m))
                     for p in leaders}
     assert {p: len(mailbox.to(f"{p}@example.org")) for p in leaders} == dict.fromkeys(leaders, 1)
@@ -363,6 +369,11 @@ async def test_a_refused_notice_is_told_to_the_panel_secretary_and_an_operator_r
         await produce(kafka, ACCOUNTABILITY.name, [escalation(about, f"act-{u}", f"sys-{u}", refused).to_bytes()])
         await notice_events(kafka, about, until=lambda m: len(m) >= 1)
         (failed,) = await db.find_notices(conn, about=about)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+            ready = await http.get("/ready")
+        assert ready.status_code == 200, "one refused address is not an outage"
+        assert ready.json()["checks"]["undeliverable"]["notices_undeliverable"] >= 1
+        assert "cli notices failed" in ready.json()["checks"]["undeliverable"]["detail"]
 
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])  # the report's group wait
         (report,) = await eventually(lambda: mailbox.to(f"{secretary}@example.org"))
