@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     reference_data_path: Path = Field(DEFAULT_REFERENCE_DATA, description="the systems and action points")
     log_level: str = "INFO"
+    log_repeat_interval_seconds: float = Field(
+        60.0, description="an identical log line is written once per this many seconds, with the count left out; "
+        "0 writes every one")
     ready_outbox_max_age_seconds: float = Field(
         30.0, description="/ready fails once the oldest outbox row not yet confirmed by the broker is older")
     ready_stuck_after_seconds: float = Field(

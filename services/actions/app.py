@@ -45,5 +45,5 @@ def build(settings: ActionsSettings) -> AsgiFastStream:
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = ActionsSettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)

@@ -40,5 +40,5 @@ def build(settings: NotificationsSettings, *, dispatch_interval: float = 0.5) ->
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = NotificationsSettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)
