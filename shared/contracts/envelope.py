@@ -34,13 +34,16 @@ class ContractError(Exception):
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A v1 event's data. A tolerant reader: a field it does not know is ignored, so adding an
+    optional field within a version breaks no consumer; the fields it knows stay required and typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class Event(BaseModel):
     """Common envelope. Each concrete event fixes ``type`` and the model of ``data``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a tolerant reader, as Payload
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
