@@ -44,6 +44,9 @@ def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) 
     return {k: ("[redacted]" if k in _PERSONAL_KEYS else _mask(v)) for k, v in event_dict.items()}
 
 
+_NOTE_LIMIT = 1000  # characters of the counts reported when repeating lines went quiet
+
+
 def repeat_limiter(interval: float) -> StreamRateLimitFilter:
     """One stream per distinct line; the count of lines left out goes in ``srl_summary_note``."""
     return StreamRateLimitFilter(
@@ -63,7 +66,7 @@ class CollapseRepeats:
         record = logging.LogRecord("structlog", logging.INFO, "", 0, key, None, None)
         allowed = self.limiter.filter(record)
         note: str = getattr(record, "srl_expire_note", "")
-        expired = note.strip()
+        expired = note.strip()[:_NOTE_LIMIT]
         if allowed and expired and record.msg == note:
             return {"event": "repeats_ended", "level": "info", "detail": expired}  # this one was left out
         if not allowed:

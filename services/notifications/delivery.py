@@ -271,9 +271,12 @@ class Dispatcher:
                 await db.record_outcome(conn, notice, "pending", "transient_failure", outcome.detail, retry_in=delay)
         ATTEMPTS.labels(notice["channel"], "sent" if outcome.delivered
                         else "permanent_failure" if outcome.permanent else "transient_failure").inc()
-        log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
-                 channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
-                 permanent=outcome.permanent, detail=outcome.detail)
+        if outcome.delivered or outcome.permanent:
+            log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
+                     channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
+                     permanent=outcome.permanent, detail=outcome.detail)
+        else:  # the same line for every notice an outage holds up, so they collapse into one a minute
+            log.warning("notice_delivery_retrying", channel=notice["channel"], detail=outcome.detail)
 
     async def deliver(self, notice: asyncpg.Record) -> None:
         try:
