@@ -9,7 +9,7 @@ start=$(date +%s)
 bash deploy/setup.sh
 export RESILIENCE=1
 status=0
-timeout --signal=INT --kill-after=30 900 .venv/bin/python -m pytest tests/resilience -q -s -p no:cacheprovider "$@" \
+timeout --signal=INT --kill-after=30 1800 .venv/bin/python -m pytest tests/resilience -q -s -p no:cacheprovider "$@" \
   || status=$?
 echo "deploy/resilience.sh: finished in $(( $(date +%s) - start ))s (exit $status)"
 exit $status
