@@ -155,6 +155,8 @@ def _environment(stack: Stack, reference_data: Path, extra_env: dict[str, str] |
 def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...], env: dict[str, str],
                     fixed_ports: bool) -> None:
     specs = {s.name: s for s in SERVICES}
+    if "SMTP_HOST" not in env:  # notifications is ready only with an SMTP server to talk to
+        env = env | start_mail_folder(cleanup, stack.logs_dir / "notices")
     for name in services:
         spec = specs[name]
         port = spec.default_port if fixed_ports else free_port()
@@ -252,8 +254,6 @@ def running_stack(
             assert kafka is not None
             stack.sasl_bootstrap = kafka.sasl_bootstrap
         env = _environment(stack, reference_data, extra_env)
-        if "SMTP_HOST" not in env:  # notifications is ready only with an SMTP server to talk to
-            env |= start_mail_folder(cleanup, logs / "notices")
         _start_services(stack, cleanup, services, env, fixed_ports)
         if with_clock:
             _start_clock(stack, cleanup, env)
