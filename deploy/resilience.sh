@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The resilience suite: breaks the real stack on purpose (kill -9 each service, stop the broker,
-# stop the database, bad input, two instances with one killed) under a steady stream of events,
-# and prints what held. Bounded: each scenario has a hard time-out; the table is also written
+# stop the database, bad input, two instances with one killed, poison events, SMTP down past the
+# retry window, the broker killed and the database down for a minute, a stalled clock) under a
+# steady stream of events, and prints what held. Bounded: each scenario has a hard time-out; the table is also written
 # to test-logs/resilience.txt. Not part of the default test run (.ci/run skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
