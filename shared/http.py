@@ -7,9 +7,8 @@ parameters (``/actions?system=black-country&status=off_track``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from faststream import Context
@@ -17,11 +16,8 @@ from faststream.asgi import AsgiResponse, Request, get, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .health import Readiness, report
 from .settings import ServiceSettings
-
-if TYPE_CHECKING:
-    from .db import Database
-    from .service import Loop
 
 
 def _default(value: Any) -> Any:
@@ -39,22 +35,17 @@ def json_response(body: Any, status: int = 200) -> AsgiResponse:
                         headers={"content-type": "application/json"})
 
 
-def operational_routes(broker: KafkaBroker, database: Database, loops: Sequence[Loop]) -> list[tuple[str, Any]]:
+def operational_routes(broker: KafkaBroker, readiness: Readiness) -> list[tuple[str, Any]]:
     @get
     async def ready(scope: Any) -> AsgiResponse:
-        """Ready when the broker answers, the database takes a query and every loop runs."""
-        problems = []
-        if not await broker.ping(timeout=2):
-            problems.append("broker unreachable")
-        try:
-            await database.pool.fetchval("SELECT 1", timeout=2)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            problems.append(f"database: {type(exc).__name__}")
-        problems += [f"{loop.name} stopped" for loop in loops if not loop.running]
-        return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
+        """200 when every check passes; 503 with every reason while the service cannot do its work.
+        Each check is listed with its detail and figures either way."""
+        body = report(await readiness.evaluate())
+        return json_response(body, 200 if body["ready"] else 503)
 
     @get
     async def metrics(scope: Any) -> AsgiResponse:
+        await readiness.evaluate()  # the readiness gauges and figures, as of this scrape
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     return [("/health", make_ping_asgi(broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]

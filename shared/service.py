@@ -18,6 +18,7 @@ from faststream.specification import AsyncAPI
 
 from .contracts.topics import PER_SYSTEM_TOPICS, SHARED_TOPICS, dead_letter_topic
 from .db import Database
+from .health import HealthSource, Readiness
 from .http import asyncapi_routes, operational_routes
 
 
@@ -53,10 +54,15 @@ class _ServiceAsgi(AsgiFastStream):
 
 def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Sequence[Loop] = (),
                 routes: Sequence[tuple[str, Any]] = (), context: Mapping[str, Any] | None = None,
-                outputs: Sequence[Output] = (), website: ASGIApp | None = None) -> AsgiFastStream:
+                outputs: Sequence[Output] = (), website: ASGIApp | None = None,
+                health: Sequence[HealthSource] = ()) -> AsgiFastStream:
     """The FastStream app of service ``name``. Start order: the database opens, the broker
     connects and its subscribers start, then the loops start; stop order is the reverse, so no
     handler or loop is still using the pool when it closes.
+
+    ``/ready`` and ``/metrics`` check the broker, the database, every loop (a loop that reports
+    its own health, like the outbox relay, is asked) and each of ``health`` (the dead-letter
+    policy, which watches the consumer).
 
     ``database`` and every value of ``context`` reach handlers and routes by name through
     FastStream's dependency injection (``database: Annotated[Database, Context()]``).
@@ -75,7 +81,8 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 
     app = _ServiceAsgi(
         broker,
-        asgi_routes=[*operational_routes(broker, database, loops), *asyncapi_routes(name), *routes],
+        asgi_routes=[*operational_routes(broker, Readiness(name, broker, database, loops, health)),
+                     *asyncapi_routes(name), *routes],
         on_startup=[database.open],
         after_startup=[start_loops],
         on_shutdown=[stop_loops],

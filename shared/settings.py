@@ -25,3 +25,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     asyncapi_docs: Path = Field(DEFAULT_ASYNCAPI_DOCS,
                                 description="docs/asyncapi: served at /asyncapi and /asyncapi.json")
+    log_repeat_interval_seconds: float = Field(
+        60.0, description="an identical log line is written once per this many seconds, with the count left out; "
+        "0 writes every one")
+    ready_outbox_max_age_seconds: float = Field(
+        30.0, description="/ready fails once the oldest outbox row not yet confirmed by the broker is older")
+    ready_stuck_after_seconds: float = Field(
+        60.0, description="/ready fails once the consumer has been on one message (retrying it) for longer")

@@ -16,14 +16,12 @@ each one to ``<out>/notices/`` as an .eml file.
 from __future__ import annotations
 
 import asyncio
-import email
 import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,29 +37,13 @@ from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import YEAR, Cast, commitments, people
 from tools.ports import free_port
+from tools.servers import NoticeFolder
 from tools.stack import Stack, running_stack
 
 WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
 
 # ---- the run -------------------------------------------------------------------------
-
-@dataclass
-class NoticeFolder:
-    """An SMTP server that writes every e-mail it receives to a folder."""
-
-    folder: Path
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        n = len(self.received) + 1
-        path = self.folder / f"{n:03d}.eml"
-        path.write_bytes(envelope.content)
-        self.received.append({"file": path.name, "to": list(envelope.rcpt_tos),
-                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"]})
-        return "250 OK"
-
 
 @dataclass
 class Story:

@@ -28,16 +28,19 @@ def build(settings: ActionsSettings) -> AsgiFastStream:
     """Reference data, database, broker (input that is not even a valid event is dead-lettered
     and its sender told on its feedback topic), handlers, outbox relay and read API."""
     database = Database(settings.database_url, [MIGRATIONS])
-    broker = make_broker(settings, client_id=NAME,
-                         middlewares=(DeadLetterPolicy(NAME, feedback_topic=handlers.feedback_for),))
+    policy = DeadLetterPolicy(NAME, feedback_topic=handlers.feedback_for,
+                              stuck_after=settings.ready_stuck_after_seconds)
+    broker = make_broker(settings, client_id=NAME, middlewares=(policy,))
     broker.include_router(handlers.router(settings))
-    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)], routes=api.routes(),
+    relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
+    return service_app(NAME, broker, database, loops=[relay], routes=api.routes(),
                        context={"settings": settings,
-                                "reference": ReferenceData.load(settings.reference_data_path)})
+                                "reference": ReferenceData.load(settings.reference_data_path)},
+                       health=[policy])
 
 
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = ActionsSettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)

@@ -16,11 +16,16 @@ from shared.contracts.vocabulary import LadderStep
 Channel = Literal["email", "webhook"]
 CHANNELS: tuple[Channel, ...] = ("email", "webhook")
 
-Role = Literal["leader", "sro", "panel_chair", "board_secretary"]
+Role = Literal["leader", "sro", "panel_chair", "board_secretary", "panel_secretary", "directory_admin"]
 LEADER: Final = "leader"
 SRO: Final = "sro"
 PANEL_CHAIR: Final = "panel_chair"
 BOARD_SECRETARY: Final = "board_secretary"
+# Who hears that a notice could not be delivered (a permanent refusal), so the directory is fixed
+# and the notice re-sent (NotificationsSettings.undeliverable_roles).
+PANEL_SECRETARY: Final = "panel_secretary"
+DIRECTORY_ADMIN: Final = "directory_admin"
+UNDELIVERABLE: Final = "undeliverable"  # the kind of notice that reports one
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,14 @@ from typing import Literal, TypedDict
 from shared.contracts.vocabulary import LadderStep, date_in_words
 
 from .domain import BOARD_SECRETARY, PANEL_CHAIR
-from .items import AgendaNoticeItem, DeadlineReminderItem, EscalationItem, EscalationReminderItem, NoticeItem
+from .items import (
+    AgendaNoticeItem,
+    DeadlineReminderItem,
+    EscalationItem,
+    EscalationReminderItem,
+    NoticeItem,
+    UndeliverableItem,
+)
 
 SystemNames = Mapping[str, str]
 
@@ -75,6 +82,8 @@ def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None,
             return compose_deadline_reminder(reminder, name, names)
         case AgendaNoticeItem() as agenda:
             return compose_agenda(agenda, name, names)
+        case UndeliverableItem():
+            return compose_undeliverable([i for i in items if isinstance(i, UndeliverableItem)], name)
     escalations = [i for i in items if isinstance(i, EscalationItem)]
     if len(escalations) != len(items):
         raise ValueError("a notice holds one kind of item")
@@ -109,6 +118,23 @@ def compose_agenda(item: AgendaNoticeItem, name: str, names: SystemNames) -> Let
         ask="Please review the actions before the meeting and decide on challenge, support or penalty.",
         by_when=meets,
         how_to_answer="Record the Panel's decisions in the Panel's decision log after the meeting.",
+    )
+
+
+def compose_undeliverable(items: Sequence[UndeliverableItem], name: str) -> Letter:
+    """For whoever keeps the directory: notices refused for good, and how to send them again."""
+    count = len(items)
+    return Letter(
+        subject=f"{count} notice(s) could not be delivered",
+        greeting=f"Dear {name},",
+        opening=(f"{count} notice(s) were refused by the recipient's mail system or endpoint, or have nowhere to "
+                 "go, and have not been delivered. Nobody is counted as silent for a notice they never received."),
+        items_heading="Not delivered",
+        items=[Line(title=f"{i.notice_kind.replace('_', ' ').capitalize()} notice to {i.recipient} by {i.channel}",
+                    system="", action_id=i.about, why=[i.detail], extra=f"Notice {i.notice_id}") for i in items],
+        ask="Please correct these people's entries in the directory.",
+        how_to_answer=("Once corrected, send them again: python -m services.notifications.cli notices resend "
+                       + " ".join(f"--notice {i.notice_id}" for i in items)),
     )
 
 

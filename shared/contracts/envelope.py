@@ -37,7 +37,10 @@ class ContractError(Exception):
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    """A v1 event's data. A tolerant reader: a field it does not know is ignored, so adding an
+    optional field within a version breaks no consumer; the fields it knows stay required and typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 # What a sender must always send. The defaults on ``Event`` are for code that builds events
@@ -62,7 +65,8 @@ def _wire_schema(schema: dict[str, Any], cls: type[Any]) -> None:
 class Event(BaseModel):
     """Common envelope. Each concrete event fixes ``type`` and the model of ``data``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, json_schema_extra=_wire_schema)
+    # a tolerant reader, as Payload
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False, json_schema_extra=_wire_schema)
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1

@@ -28,6 +28,7 @@ from services.notifications.items import (
     DeadlineReminderItem,
     EscalationItem,
     EscalationReminderItem,
+    UndeliverableItem,
     escalation_item,
     item_from_json,
     item_to_json,
@@ -215,6 +216,10 @@ STORED = {
             {"title": "Independent review", "system": "black-country", "action_id": "bc-ap3-1",
              "status": "off_track", "why": ["No progress update has been posted this cycle"],
              "leader_response": None}]},
+    UndeliverableItem: {
+        "kind": "undeliverable", "notice_id": "n-1", "notice_kind": "escalation", "about": "esc-1",
+        "recipient": "p-leader-1", "channel": "email", "detail": "SMTP 550 no such mailbox",
+        "role": "panel_secretary"},
 }
 
 
@@ -241,3 +246,14 @@ def test_a_deadline_reminder_and_an_agenda_give_dates_in_words():
     agenda = item_from_json(json.dumps(STORED[AgendaNoticeItem]))
     assert compose([reminder], "Dana", None).subject == "Reminder: progress for 2026-Q1 is due by 3 April 2026"
     assert compose([agenda], "Pat", None).subject == "Panel agenda for 20 April 2026: 1 slipping action(s)"
+
+
+def test_an_undeliverable_notice_report_names_each_notice_by_person_id_and_how_to_send_it_again():
+    items = [item_from_json(json.dumps(STORED[UndeliverableItem])),
+             item_from_json(json.dumps(STORED[UndeliverableItem] | {"notice_id": "n-2", "recipient": "p-x"}))]
+    letter = compose(items, "Sol", None)
+    text, _ = render(letter, "g-1")
+    assert letter.subject == "2 notice(s) could not be delivered"
+    assert "Escalation notice to p-leader-1 by email" in text and "(about esc-1)" in text
+    assert "SMTP 550 no such mailbox" in text
+    assert "notices resend --notice n-1 --notice n-2" in text
