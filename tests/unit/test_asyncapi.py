@@ -143,6 +143,8 @@ async def test_the_documented_dead_letter_headers_are_the_ones_the_dead_letter_p
     published: list[dict[str, str]] = []
 
     class Broker:
+        config = SimpleNamespace(producer=SimpleNamespace(_producer=None))  # no producer to renew
+
         async def publish(self, value: bytes, *, topic: str, key: bytes | None, headers: dict[str, str] | None = None):
             if topic.endswith(".deadletter"):
                 published.append(headers or {})
