@@ -435,7 +435,7 @@ async def test_the_database_down_for_a_minute_under_the_stream_loses_nothing(rig
 
 async def test_a_clock_that_stalls_and_catches_up_judges_every_day_once(rig: Rig):
     assert_held(await scenario(rig, "clock stalls, catches up", "no tick for a month, then every day's at once",
-                               catch_up=True))
+                               catch_up=True, timeout=LONG_SCENARIO_TIMEOUT))
 
 
 @pytest.mark.xfail(strict=False, reason=(
