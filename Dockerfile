@@ -1,7 +1,8 @@
 # One image for the three services, the clock and the topics-init job (services/platform):
 #   docker build -t midlands-governance .
 # Each compose service picks what it runs with its command. Only shared/ and services/ go
-# in; tools/, tests/ and bench/ run from a checkout and are not shipped.
+# in, with the AsyncAPI documents the services serve; tools/, tests/ and bench/ run from a
+# checkout and are not shipped.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,6 +17,9 @@ COPY shared /src/shared
 COPY services /src/services
 RUN pip install /src && rm -rf /src \
     && useradd --system --uid 10001 --no-create-home governance
+# The AsyncAPI documents and their pages, served by every service at /asyncapi.json and /asyncapi.
+COPY docs/asyncapi /app/docs/asyncapi
+ENV ASYNCAPI_DOCS=/app/docs/asyncapi
 
 WORKDIR /app
 USER governance

@@ -7,18 +7,17 @@ parameters (``/actions?system=black-country&status=off_track``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from faststream.asgi import AsgiResponse, get, make_ping_asgi
+from faststream import Context
+from faststream.asgi import AsgiResponse, Request, get, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-if TYPE_CHECKING:
-    from .db import Database
-    from .service import Loop
+from .health import Readiness, report
+from .settings import ServiceSettings
 
 
 def _default(value: Any) -> Any:
@@ -36,22 +35,17 @@ def json_response(body: Any, status: int = 200) -> AsgiResponse:
                         headers={"content-type": "application/json"})
 
 
-def operational_routes(broker: KafkaBroker, database: Database, loops: Sequence[Loop]) -> list[tuple[str, Any]]:
+def operational_routes(broker: KafkaBroker, readiness: Readiness) -> list[tuple[str, Any]]:
     @get
     async def ready(scope: Any) -> AsgiResponse:
-        """Ready when the broker answers, the database takes a query and every loop runs."""
-        problems = []
-        if not await broker.ping(timeout=2):
-            problems.append("broker unreachable")
-        try:
-            await database.pool.fetchval("SELECT 1", timeout=2)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            problems.append(f"database: {type(exc).__name__}")
-        problems += [f"{loop.name} stopped" for loop in loops if not loop.running]
-        return json_response({"ready": not problems, "problems": problems}, 200 if not problems else 503)
+        """200 when every check passes; 503 with every reason while the service cannot do its work.
+        Each check is listed with its detail and figures either way."""
+        body = report(await readiness.evaluate())
+        return json_response(body, 200 if body["ready"] else 503)
 
     @get
     async def metrics(scope: Any) -> AsgiResponse:
+        await readiness.evaluate()  # the readiness gauges and figures, as of this scrape
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     return [("/health", make_ping_asgi(broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
@@ -61,3 +55,30 @@ def query_param(request: Any, name: str) -> str | None:
     """The first value of a query parameter (FastStream's request keeps them as lists)."""
     values = request.query_params.get(name)
     return values[0] if values else None
+
+
+def asyncapi_routes(service: str) -> list[tuple[str, Any]]:
+    """``/asyncapi``: the service's AsyncAPI document rendered by AsyncAPI's HTML template, one
+    self-contained page (nothing loaded from elsewhere); ``/asyncapi.json``: the document itself.
+    Both are the committed files in ``docs/asyncapi``, written by ``python -m tools.asyncapi --html``,
+    so what is served is what is published. Where they are: the ``asyncapi_docs`` setting of the
+    service's settings when it has them in its context, else of the environment (``ASYNCAPI_DOCS``)."""
+
+    def served(settings: ServiceSettings | None, name: str, content_type: str) -> AsgiResponse:
+        path = (settings or ServiceSettings()).asyncapi_docs / name
+        if not path.is_file():
+            return AsgiResponse(f"{path} is not there; write it with: python -m tools.asyncapi --html\n".encode(),
+                                404, headers={"content-type": "text/plain; charset=utf-8"})
+        return AsgiResponse(path.read_bytes(), 200, headers={"content-type": content_type})
+
+    @get
+    async def page(request: Request,
+                   settings: Annotated[ServiceSettings | None, Context("settings", default=None)]) -> AsgiResponse:
+        return served(settings, f"html/{service}.html", "text/html; charset=utf-8")
+
+    @get
+    async def document(request: Request,
+                       settings: Annotated[ServiceSettings | None, Context("settings", default=None)]) -> AsgiResponse:
+        return served(settings, f"{service}.json", "application/json")
+
+    return [("/asyncapi", page), ("/asyncapi.json", document)]

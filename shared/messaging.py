@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +37,8 @@ from prometheus_client import Counter
 from .contracts import ContractError, Event, parse_event
 from .contracts.events import InputRejected, Rejection
 from .contracts.topics import dead_letter
+from .health import Check
+from .producer import current_producer, is_fatal, renew_producer
 from .settings import ServiceSettings
 
 log = structlog.get_logger("messaging")
@@ -48,6 +52,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 DEAD_LETTERED = Counter("dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "code"])
 RETRIED = Counter("handler_retries_total", "Handler attempts that failed and were retried", ["service", "kind"])
+
+_CONFIRM_TIMEOUT = 30.0  # seconds a dead letter waits for the broker's acknowledgement before trying again
+_RENEW_AFTER = 3  # failed publishes in a row, after which the producer is replaced
 
 SUBSCRIBER_DEFAULTS: dict[str, Any] = {
     "ack_policy": AckPolicy.NACK_ON_ERROR,
@@ -127,6 +134,7 @@ class DeadLetterPolicy:
         base_delay: float = 0.2,
         max_delay: float = 5.0,
         feedback_topic: Callable[[str], str | None] | None = None,
+        stuck_after: float = 60.0,
     ) -> None:
         self.service = service
         self.topic = dead_letter(service)
@@ -134,6 +142,19 @@ class DeadLetterPolicy:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.feedback_topic = feedback_topic
+        self.stuck_after = stuck_after  # readiness: a consumer on one message longer than this is stuck
+        self.in_flight: dict[tuple[str, int], InFlight] = {}
+
+    async def health(self) -> list[Check]:
+        """The consumer: stuck when one message has held its partition longer than ``stuck_after``
+        (a database or broker outage retried for as long as it lasts, or a handler that hangs)."""
+        now = time.monotonic()
+        held = sorted(((now - f.since, key, f) for key, f in self.in_flight.items()), reverse=True)
+        stuck = [f"{t}/{p}@{f.offset} for {age:.0f}s after {f.failures} failed attempts"
+                 + (f", the last: {f.error}" if f.error else "") for age, (t, p), f in held if age > self.stuck_after]
+        return [Check("consumer", not stuck, "stuck on " + "; ".join(stuck) if stuck else "", {
+            "consumer_longest_in_flight_seconds": held[0][0] if held else 0.0,
+            "consumer_in_flight_failures": held[0][2].failures if held else 0})]
 
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
@@ -151,7 +172,7 @@ class DeadLetterPolicy:
         DEAD_LETTERED.labels(self.service, code).inc()
         log.warning("dead_lettered", code=code, reason=reason, topic=record.topic,
                     partition=record.partition, offset=record.offset)
-        await self._retrying(lambda: broker.publish(
+        await self._retrying(broker, lambda: broker.publish(
             record.value or b"", topic=self.topic, key=record.key, headers=headers))
         feedback = self.feedback_topic(record.topic) if self.feedback_topic else None
         if feedback:
@@ -160,19 +181,42 @@ class DeadLetterPolicy:
                 data=Rejection(code=code, reason=reason, topic=record.topic, partition=record.partition,
                                offset=record.offset, rejected_event_id=_event_id_of(record.value)),
             )
-            await self._retrying(lambda: broker.publish(
+            await self._retrying(broker, lambda: broker.publish(
                 rejection.to_bytes(), topic=feedback, key=rejection.subject.encode()))
 
-    async def _retrying(self, send: Callable[[], Awaitable[Any]]) -> None:
+    async def _retrying(self, broker: KafkaBroker, send: Callable[[], Awaitable[Any]]) -> None:
+        """Until the broker confirms: a producer that cannot get over its fault (or has failed
+        three times in a row) is replaced, as the outbox relay's is (``shared.producer``)."""
         delay = self.base_delay
+        failures = 0
         while True:
+            producer = current_producer(broker)
             try:
-                await send()
+                await asyncio.wait_for(send(), _CONFIRM_TIMEOUT)
                 return
             except TRANSIENT_ERRORS as exc:
+                failures += 1
                 log.warning("dead_letter_publish_retry", error=repr(exc))
+                if (is_fatal(exc) or failures >= _RENEW_AFTER) and await renew_producer(
+                        broker, producer, service=self.service,
+                        reason=type(exc).__name__ if is_fatal(exc) else "repeated_failures"):
+                    failures = 0
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
+
+
+@dataclass
+class InFlight:
+    """The message a consumer is on, since when, and how its attempts went."""
+
+    offset: int
+    since: float = field(default_factory=time.monotonic)
+    failures: int = 0
+    error: str = ""
+
+    def failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        self.error = f"{type(exc).__name__}: {exc}"[:200]
 
 
 class _DeadLetterMiddleware(BaseMiddleware):
@@ -184,29 +228,41 @@ class _DeadLetterMiddleware(BaseMiddleware):
         policy = self.policy
         broker: KafkaBroker = self.context.get("broker")
         record = record_of(msg)
+        where = (record.topic, record.partition)
+        policy.in_flight[where] = flight = InFlight(record.offset)
+        try:
+            with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
+                                                         offset=record.offset):
+                return await self._until_done(call_next, msg, broker, record, flight)
+        finally:
+            policy.in_flight.pop(where, None)
+
+    async def _until_done(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any],
+                          broker: KafkaBroker, record: Any, flight: InFlight) -> Any:
+        policy = self.policy
         failures = 0
         delay = policy.base_delay
-        with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
-                                                     offset=record.offset):
-            while True:
-                try:
-                    return await call_next(msg)
-                except ContractError as exc:
-                    await policy.send(broker, record, exc.code, exc.reason)
+        while True:
+            try:
+                return await call_next(msg)
+            except ContractError as exc:
+                await policy.send(broker, record, exc.code, exc.reason)
+                return None
+            except TRANSIENT_ERRORS as exc:
+                RETRIED.labels(policy.service, "transient").inc()
+                log.warning("handler_transient_failure", error=repr(exc))
+                flight.failed(exc)
+            except Exception as exc:  # any bug must end retried or dead-lettered
+                failures += 1
+                RETRIED.labels(policy.service, "error").inc()
+                log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
+                flight.failed(exc)
+                if failures >= policy.max_attempts:
+                    await policy.send(broker, record, "handler_failed",
+                                      f"{type(exc).__name__}: {exc} (after {failures} attempts)")
                     return None
-                except TRANSIENT_ERRORS as exc:
-                    RETRIED.labels(policy.service, "transient").inc()
-                    log.warning("handler_transient_failure", error=repr(exc), retry_in=delay)
-                except Exception as exc:  # any bug must end retried or dead-lettered
-                    failures += 1
-                    RETRIED.labels(policy.service, "error").inc()
-                    log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
-                    if failures >= policy.max_attempts:
-                        await policy.send(broker, record, "handler_failed",
-                                          f"{type(exc).__name__}: {exc} (after {failures} attempts)")
-                        return None
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, policy.max_delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, policy.max_delay)
 
 
 def _event_id_of(raw: bytes | None) -> Any:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from .contracts import Event
 from .db import Database
+from .health import Check
 from .messaging import TRANSIENT_ERRORS
 from .polling import PollingLoop
+from .producer import current_producer, is_fatal, renew_producer
 
 RELAYED = Counter("outbox_relayed_total", "Events published from the outbox", ["service"])
 _RELAY_LOCK = 4_711_002  # one relay at a time per database keeps commit order on the wire
@@ -32,14 +37,28 @@ async def add_to_outbox(conn: asyncpg.Connection, topic: str, event: Event) -> N
 
 
 class OutboxRelay:
-    """Publishes the outbox of ``database``; woken by every unit of work that commits."""
+    """Publishes the outbox of ``database``; woken by every unit of work that commits.
+
+    A row is marked published only once the broker confirmed it, and only with every row before
+    it, so a failed pass leaves the relay to start again at the oldest unconfirmed row: order per
+    partition is kept and anything published twice is a copy its consumers drop by event id. A
+    fault the producer cannot get over (``shared.producer``), or ``renew_after`` failed passes in a
+    row once the broker answers again, gets the broker a new producer.
+    """
 
     def __init__(self, database: Database, broker: KafkaBroker, service: str,
-                 interval: float = 0.1, batch: int = 200) -> None:
+                 interval: float = 0.1, batch: int = 200, *, confirm_timeout: float = 30.0,
+                 renew_after: int = 3, max_age: float = 30.0) -> None:
         self.database = database
         self.broker = broker
         self.service = service
         self.batch = batch
+        self.confirm_timeout = confirm_timeout
+        self.renew_after = renew_after
+        self.max_age = max_age  # readiness: the oldest unpublished row may wait this long
+        self.failed_passes = 0  # in a row; readiness reports them
+        self._since_renewal = 0
+        self.last_error = ""
         self._loop = PollingLoop(f"{service}-outbox-relay", self._relay_batch, interval)
         database.wake_after_commit(self._loop.wake)
 
@@ -55,24 +74,79 @@ class OutboxRelay:
                 "SELECT id, topic, key, payload FROM outbox WHERE published_at IS NULL"
                 " ORDER BY id LIMIT $1", self.batch,
             )
-            # Queue the whole batch, then wait for every acknowledgement: the producer keeps
-            # per-partition order and is idempotent, and a batch costs one round trip.
-            pending = [
-                await self.broker.publish(row["payload"], topic=row["topic"], key=row["key"].encode(),
-                                          headers={"content-type": "application/json"}, no_confirm=True)
-                for row in rows
-            ]
-            # (FastStream's in-memory test broker delivers at once and leaves nothing to wait for.)
-            await asyncio.gather(*(confirmed for confirmed in pending if confirmed is not None))
-            if rows:
+            producer = current_producer(self.broker)
+            confirmed, error = await self._publish(rows)
+            if confirmed:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                                   [r["id"] for r in rows])
-                RELAYED.labels(self.service).inc(len(rows))
-            return len(rows)
+                                   [r["id"] for r in rows[:confirmed]])
+                RELAYED.labels(self.service).inc(confirmed)
+        if error is not None:
+            await self._failed(error, producer)
+            raise error
+        self.failed_passes = self._since_renewal = 0
+        self.last_error = ""
+        return len(rows)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> tuple[int, BaseException | None]:
+        """Queue the batch in order, then wait for the acknowledgements (the idempotent producer
+        keeps each partition's order, and a batch costs one round trip). Returns how many rows,
+        from the first, the broker confirmed, and the first error, if any."""
+        pending: list[asyncio.Future[Any] | None] = []
+        error: BaseException | None = None
+        try:
+            for row in rows:
+                pending.append(await self.broker.publish(
+                    row["payload"], topic=row["topic"], key=row["key"].encode(),
+                    headers={"content-type": "application/json"}, no_confirm=True))
+        except Exception as exc:  # noqa: BLE001 - stop queuing at the first refusal; the rows after it wait
+            error = exc
+        # (FastStream's in-memory test broker delivers at once and leaves nothing to wait for.)
+        futures = [f for f in pending if f is not None]
+        for future in futures:  # outcomes past the first failure are not read: the rows go again
+            future.add_done_callback(_quietly)
+        if futures:
+            await asyncio.wait(futures, timeout=self.confirm_timeout)  # never cancels a send
+        confirmed = 0
+        for sent in pending:
+            if sent is not None:
+                if not sent.done():
+                    return confirmed, TimeoutError(f"no acknowledgement within {self.confirm_timeout:g}s")
+                if sent.cancelled() or sent.exception() is not None:
+                    return confirmed, sent.exception() if not sent.cancelled() else TimeoutError("send cancelled")
+            confirmed += 1
+        return confirmed, error
+
+    async def _failed(self, error: BaseException, producer: AIOKafkaProducer | None) -> None:
+        self.failed_passes += 1
+        self._since_renewal += 1
+        self.last_error = f"{type(error).__name__}: {error}"[:300]
+        if is_fatal(error):
+            reason = type(error).__name__
+        elif self._since_renewal >= self.renew_after and isinstance(error, KafkaError | TimeoutError):
+            reason = "repeated_failures"
+        else:
+            return
+        if await renew_producer(self.broker, producer, service=self.service, reason=reason):
+            self._since_renewal = 0
 
     async def _relay_batch(self) -> bool:
         """One pass; True when the batch was full, so there may be more waiting."""
         return await self.relay_once() == self.batch
+
+    async def health(self) -> list[Check]:
+        """Lag: unpublished rows and the age of the oldest. Not ready once the oldest has waited
+        longer than ``max_age`` (the broker is away, or the relay cannot publish)."""
+        async with self.database.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
+                " FROM outbox WHERE published_at IS NULL")
+        rows, age = int(row["n"]), float(row["age"])
+        detail = f"{rows} unpublished" + (f", the oldest {age:.0f}s old" if rows else "")
+        if self.failed_passes:
+            detail += f"; {self.failed_passes} failed passes in a row, the last: {self.last_error}"
+        return [Check("outbox", age <= self.max_age, detail, {
+            "outbox_unpublished_rows": rows, "outbox_oldest_unpublished_seconds": age,
+            "outbox_failed_passes": self.failed_passes})]
 
     @property
     def running(self) -> bool:
@@ -92,3 +166,9 @@ class OutboxRelay:
             await self._loop.stop()
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await asyncio.wait_for(self.relay_once(), drain_timeout)
+
+
+def _quietly(future: asyncio.Future[Any]) -> None:
+    """Take a late outcome nobody waits for any more, so asyncio does not report it as lost."""
+    if not future.cancelled():
+        future.exception()

@@ -16,9 +16,10 @@ from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from .contracts.topics import SHARED_TOPICS, dead_letter
+from .contracts.topics import PER_SYSTEM_TOPICS, SHARED_TOPICS, dead_letter_topic
 from .db import Database
-from .http import operational_routes
+from .health import HealthSource, Readiness
+from .http import asyncapi_routes, operational_routes
 
 
 class Loop(Protocol):
@@ -53,10 +54,15 @@ class _ServiceAsgi(AsgiFastStream):
 
 def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Sequence[Loop] = (),
                 routes: Sequence[tuple[str, Any]] = (), context: Mapping[str, Any] | None = None,
-                outputs: Sequence[Output] = (), website: ASGIApp | None = None) -> AsgiFastStream:
+                outputs: Sequence[Output] = (), website: ASGIApp | None = None,
+                health: Sequence[HealthSource] = ()) -> AsgiFastStream:
     """The FastStream app of service ``name``. Start order: the database opens, the broker
     connects and its subscribers start, then the loops start; stop order is the reverse, so no
     handler or loop is still using the pool when it closes.
+
+    ``/ready`` and ``/metrics`` check the broker, the database, every loop (a loop that reports
+    its own health, like the outbox relay, is asked) and each of ``health`` (the dead-letter
+    policy, which watches the consumer).
 
     ``database`` and every value of ``context`` reach handlers and routes by name through
     FastStream's dependency injection (``database: Annotated[Database, Context()]``).
@@ -75,12 +81,13 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 
     app = _ServiceAsgi(
         broker,
-        asgi_routes=[*operational_routes(broker, database, loops), *routes],
+        asgi_routes=[*operational_routes(broker, Readiness(name, broker, database, loops, health)),
+                     *asyncapi_routes(name), *routes],
         on_startup=[database.open],
         after_startup=[start_loops],
         on_shutdown=[stop_loops],
         after_shutdown=[database.close],
-        asyncapi_path="/asyncapi",
+        asyncapi_path=None,  # /asyncapi serves the committed document's rendering (asyncapi_routes)
         specification=AsyncAPI(title=f"Midlands governance: {name} service", version="1.0.0",
                                description=f"Events the {name} service consumes and produces."),
     )
@@ -93,13 +100,11 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
 def document_outputs(broker: KafkaBroker, name: str, outputs: Sequence[Output] = ()) -> None:
     """Declare what service ``name`` writes, from the topic registry, so the generated AsyncAPI
     document shows outputs too (the outbox relay does the actual publishing)."""
-    for topic in SHARED_TOPICS:
+    for topic in (*SHARED_TOPICS, *PER_SYSTEM_TOPICS, dead_letter_topic(name)):
         if name in topic.writers:
-            schema = topic.events[0] if len(topic.events) == 1 else Union[topic.events]  # noqa: UP007
-            broker.publisher(topic.name, title=f"{topic.name}:{name}", schema=schema,
-                             description=f"keyed by {topic.key}")
+            schema: Any = bytes
+            if topic.events:
+                schema = topic.events[0] if len(topic.events) == 1 else Union[topic.events]  # noqa: UP007
+            broker.publisher(topic.name, title=f"{topic.name}:{name}", schema=schema, description=topic.description)
     for topic_name, schema, description in outputs:
         broker.publisher(topic_name, title=f"{topic_name}:{name}", schema=schema, description=description)
-    broker.publisher(dead_letter(name), title=f"{dead_letter(name)}:{name}",
-                     schema=bytes, description="the original message bytes; the reason in headers "
-                     "dlt-code, dlt-reason, dlt-topic, dlt-partition, dlt-offset")

@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REFERENCE_DATA = Path(__file__).with_name("reference_data.toml")
+# The generated AsyncAPI documents and their HTML rendering, in a checkout (the image sets ASYNCAPI_DOCS).
+DEFAULT_ASYNCAPI_DOCS = Path(__file__).resolve().parents[1] / "docs" / "asyncapi"
 
 
 class ServiceSettings(BaseSettings):
@@ -21,3 +23,12 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     reference_data_path: Path = Field(DEFAULT_REFERENCE_DATA, description="the systems and action points")
     log_level: str = "INFO"
+    asyncapi_docs: Path = Field(DEFAULT_ASYNCAPI_DOCS,
+                                description="docs/asyncapi: served at /asyncapi and /asyncapi.json")
+    log_repeat_interval_seconds: float = Field(
+        60.0, description="an identical log line is written once per this many seconds, with the count left out; "
+        "0 writes every one")
+    ready_outbox_max_age_seconds: float = Field(
+        30.0, description="/ready fails once the oldest outbox row not yet confirmed by the broker is older")
+    ready_stuck_after_seconds: float = Field(
+        60.0, description="/ready fails once the consumer has been on one message (retrying it) for longer")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4, uuid5
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
@@ -118,3 +122,119 @@ def peoples_answers() -> list[Event]:
         ev.NoticeAcknowledgementGiven.new(source="portal", subject="esc-1", data=ev.NoticeAcknowledgement(
             notice_id="n-1", about="esc-1", acting_person="p-1")),
     ]
+
+
+# ---- the published examples ------------------------------------------------------
+# The AsyncAPI documents (tools/asyncapi) show these, with ids and times pinned so the
+# documents do not change between runs; tests/integration/test_actions_service.py posts the
+# system's ones, exactly as published, to the real service, and every one must be accepted.
+
+EXAMPLES = UUID("6f1c2a52-3d4e-4b8a-9c1d-2f6a7b8c9d0e")  # namespace of the examples' ids
+EXAMPLE_START = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+
+_E = TypeVar("_E", bound=Event)
+
+
+def pinned(event: _E, name: str, minute: int = 0) -> _E:
+    """``event`` with an id and a time fixed by ``name`` (its own correlation, as a first event has)."""
+    fixed = uuid5(EXAMPLES, name)
+    return event.model_copy(update={"event_id": fixed, "correlation_id": fixed,
+                                    "occurred_at": EXAMPLE_START + timedelta(minutes=minute)})
+
+
+def first_posts(system: str = "black-country") -> list[tuple[str, Event]]:
+    """A system's first posts, named, in an order in which the actions service accepts every one:
+    two commitments (one with everything, one with only what is required), then one of each
+    other kind of update."""
+    full, short, d = "bc-ap3-1", "bc-ap2-1", date
+    milestones = [ev.Milestone(milestone_id="m1", title="Review panel in place", due=d(2026, 3, 31)),
+                  ev.Milestone(milestone_id="m2", title="Every case reviewed for six months", due=d(2026, 6, 30))]
+    posts: list[tuple[str, Event]] = [
+        ("a commitment with milestones, a trajectory and a WRES measure",
+         commitment(action_id=full, system=system, milestones=milestones)),
+        ("a commitment with only the required fields", ev.CommitmentMade.new(
+            source=system, subject=short, data=ev.Commitment(
+                action_id=short, system=system, action_point="AP2",
+                title="Freedom to Speak Up guardians in every trust", accountable_leader="p-leader-2",
+                start_date=d(2026, 1, 1), due_date=d(2026, 9, 30)))),
+        ("the accountable leader changes", ev.CommitmentAmended.new(source=system, subject=full, data=ev.Amendment(
+            action_id=full, reason="The review panel's chair changed", accountable_leader="p-leader-3"))),
+        ("a quarterly update answering the plan's three questions", progress(
+            action_id=full, system=system, percent=30, as_of=d(2026, 4, 1),
+            narrative=ev.Narrative(working="The panel meets weekly", stopping_progress="Two trusts share no case data",
+                                   not_working="Managers skip the training"),
+            measure_value=ev.MeasureValue(value=1.42, as_of=d(2026, 3, 31)),
+            evidence_links=["https://example.org/black-country/panel-minutes"])),
+        ("a milestone reached", ev.MilestoneReached.new(source=system, subject=full, data=ev.MilestoneOutcome(
+            action_id=full, milestone_id="m1", on=d(2026, 3, 28), note="Chair appointed"))),
+        ("a milestone missed", ev.MilestoneMissed.new(source=system, subject=full, data=ev.MilestoneOutcome(
+            action_id=full, milestone_id="m2", on=d(2026, 6, 30), note="Two trusts joined late"))),
+        ("a measure reading", ev.MeasureRecorded.new(source=system, subject=full, data=ev.MeasureReading(
+            action_id=full, value=1.31, as_of=d(2026, 6, 30)))),
+        ("the action is done", ev.ActionCompleted.new(source=system, subject=full, data=ev.Completion(
+            action_id=full, on=d(2026, 11, 30), summary="Every formal disciplinary now has an independent review"))),
+        ("the other action is withdrawn", ev.ActionWithdrawn.new(source=system, subject=short, data=ev.Withdrawal(
+            action_id=short, on=d(2026, 5, 1), reason="Merged into the region's guardian programme"))),
+    ]
+    return [(name, pinned(event, f"{system}/{name}", minute)) for minute, (name, event) in enumerate(posts)]
+
+
+def published_examples() -> dict[str, list[tuple[str, Event]]]:
+    """Every event type's examples, by type: a system's first posts, and one sample of each other type."""
+    by_type: dict[str, list[tuple[str, Event]]] = {}
+    for name, event in first_posts():
+        by_type.setdefault(event.type, []).append((name, event))
+    for event in one_of_each():
+        if event.type not in by_type:
+            by_type[event.type] = [(f"a {event.type} event", pinned(event, event.type))]
+    return by_type
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A message an integrator built from the documents before issue 17 fixed them, and the same
+    message built from the fixed documents."""
+
+    defect: str  # what in the old documents led to it
+    broken: bytes
+    posted_as: str  # the system id the broken message is posted as
+    code: str  # what the actions service answers to it
+    fixed: bytes
+
+
+def integrator_mistakes(system: str = "black-country") -> list[Mistake]:
+    """One per defect of the old documents that shows in a message (the minimal commitment each time,
+    each for an action of its own so their answers can be told apart)."""
+    _, example = first_posts(system)[1]
+    base = example.model_dump(mode="json", exclude_unset=True)
+
+    def message(n: int, change: Callable[[dict[str, Any]], object] | None = None) -> bytes:
+        body = json.loads(json.dumps(base))
+        action = f"{base['subject']}-{n}-{uuid4().hex[:6]}"
+        body |= {"event_id": str(uuid4()), "subject": action}
+        body["data"]["action_id"] = action
+        if change:
+            change(body)
+        return json.dumps(body).encode()
+
+    guessed = system.replace("-", "_")
+
+    def as_guessed(body: dict[str, Any]) -> object:
+        body["source"] = body["data"]["system"] = guessed
+        return body
+
+    cases: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
+        ("schema_version said optional, default 1", lambda b: b.pop("schema_version"), system, "missing_version"),
+        ("topic address a regex, {system} never declared: the system id guessed", as_guessed, guessed,
+         "unknown_system"),
+        ("correlationId pointed at a header: the id sent as a header, not in the envelope",
+         lambda b: b.pop("correlation_id"), system, "schema_invalid"),
+        ("system a bare string: the system's name sent", lambda b: b["data"].update(system="Black Country"),
+         system, "not_your_action"),
+        ("action_point a bare string: the action point's title sent",
+         lambda b: b["data"].update(action_point="Get more BME staff to speak up"), system, "unknown_action_point"),
+        ("event_id and occurred_at said optional (defaults the service made up)",
+         lambda b: [b.pop("event_id"), b.pop("occurred_at")], system, "schema_invalid"),
+    ]
+    return [Mistake(defect, message(n, change), posted_as, code, message(n))
+            for n, (defect, change, posted_as, code) in enumerate(cases, 1)]

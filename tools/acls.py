@@ -2,7 +2,8 @@
 
 Every party gets only what its topics need: a system writes its own inbound topic and
 reads its own feedback topic, nothing else; a service reads its inputs, writes its
-outputs and its dead-letter topic, and uses its own consumer group.
+outputs and its dead-letter topic, and uses its own consumer group; ``ops`` reads the
+dead-letter topics (the registry names it their reader) with consumer groups of its own.
 
 Idempotent producers (every producer here uses ``enable_idempotence=True``) need no
 ``IdempotentWrite`` on the cluster since Kafka 3.0 (KIP-679): ``InitProducerId`` without
@@ -32,10 +33,11 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from shared.contracts.topics import (
+    OPS,
     SERVICES,
     SHARED_TOPICS,
     Groups,
-    dead_letter,
+    dead_letter_topic,
     system_feedback,
     system_inbound,
 )
@@ -54,6 +56,11 @@ def service_principal(service: str) -> str:
     return f"svc-{service}"
 
 
+def party_principal(party: str) -> str:
+    """The principal of a party the registry names: ``ops`` is people, not a service."""
+    return OPS if party == OPS else service_principal(party)
+
+
 @dataclass(frozen=True, order=True)
 class Grant:
     """One ALLOW rule: ``principal`` may do ``operation`` on a topic or group ``name``."""
@@ -66,15 +73,15 @@ class Grant:
 
 
 def registry_parties() -> list[str]:
-    """Every non-system party the registry names as a writer or reader (services, clock, panel...)."""
+    """Every non-system party the registry names as a writer or reader (services, clock, panel, ops...)."""
     parties = set(SERVICES)
-    for topic in SHARED_TOPICS:
+    for topic in (*SHARED_TOPICS, *map(dead_letter_topic, SERVICES)):
         parties |= set(topic.writers) | set(topic.readers)
     return sorted(parties)
 
 
 def principals(systems: Iterable[str]) -> list[str]:
-    return [system_principal(s) for s in systems] + [service_principal(p) for p in registry_parties()]
+    return [system_principal(s) for s in systems] + [party_principal(p) for p in registry_parties()]
 
 
 def scram_users(systems: Iterable[str], password_for: Callable[[str], str]) -> list[ScramUser]:
@@ -105,8 +112,14 @@ def project_acls(systems: Iterable[str]) -> list[Grant]:
             may_read(service_principal(reader), topic.name)
     for service in SERVICES:
         who = service_principal(service)
-        may_write(who, dead_letter(service))
         grants.add(Grant(who, GROUP, service, READ))
+        dead = dead_letter_topic(service)
+        for writer in dead.writers:
+            may_write(party_principal(writer), dead.name)
+        for reader in dead.readers:
+            may_read(party_principal(reader), dead.name)
+    # Ops' own tools pick their group names, as a system's do: the prefix keeps them apart.
+    grants.add(Grant(OPS, GROUP, OPS, READ, PREFIXED))
     # The actions service takes every system's input (a pattern subscription, so systems
     # added later are covered) and tells each system why its input was refused.
     actions = service_principal(Groups.ACTIONS)

@@ -1,19 +1,14 @@
 """The scripted cycle's people, in the portal: who is who loaded as an administrator's script would
 (``services.portal.cli``: saved in the portal and published on the directory), and every human
 step taken through the portal's pages over HTTP, signed in through the identity server as that
-person (``tools.portal_visitor``). Nothing a person does reaches Kafka any other way. And the
-mailbox the people's e-mails land in (``NoticeFolder``).
+person (``tools.portal_visitor``). Nothing a person does reaches Kafka any other way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email import policy
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -35,23 +30,6 @@ async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
                 await asyncio.sleep(0.2)
     except TimeoutError:
         raise RuntimeError(f"timed out waiting for {what}") from None
-
-
-@dataclass
-class NoticeFolder:
-    """An SMTP server that writes every e-mail it receives to a folder."""
-
-    folder: Path
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        n = len(self.received) + 1
-        path = self.folder / f"{n:03d}.eml"
-        path.write_bytes(envelope.content)
-        self.received.append({"file": path.name, "to": list(envelope.rcpt_tos),
-                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"]})
-        return "250 OK"
 
 
 @dataclass

@@ -136,6 +136,23 @@ class KafkaServer:
             self.process.kill()
             self.process.wait()
 
+    def relaunch(self, timeout: float = 90.0) -> None:
+        """Start the broker again after ``kill`` (or a SIGTERM), on the same properties file: the
+        same ports, the same data directory. Waits for a new 'Kafka Server started'."""
+        assert self._tmp is not None, "relaunch follows start"
+        started_before = self.log_file.read_text(errors="replace").count("Kafka Server started")
+        java = [shutil.which("java") or "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+                f"-Dlog4j2.configurationFile={self._tmp / 'log4j2.properties'}", "-cp", f"{LIB}/*"]
+        with open(self._tmp / "stdout.log", "ab") as out:
+            process = self.process = subprocess.Popen([*java, "kafka.Kafka", str(self._tmp / "server.properties")],
+                                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for_port(self.port, timeout, self.log_file, alive=lambda: process.poll() is None)
+        deadline = time.monotonic() + timeout
+        while self.log_file.read_text(errors="replace").count("Kafka Server started") <= started_before:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"Kafka did not start again; see {self.log_file}")
+            time.sleep(0.2)
+
     def _properties(self) -> str:
         assert self._tmp is not None
         lines = {

@@ -44,9 +44,10 @@ from shared.contracts.topics import CLOCK, system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
-from tools.cycle_portal import NoticeFolder, PortalPeople, until
+from tools.cycle_portal import PortalPeople, until
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
+from tools.servers import NoticeFolder
 from tools.stack import Stack, running_stack
 
 WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent

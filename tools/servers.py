@@ -1,23 +1,29 @@
 """Kafka and PostgreSQL for the stack: the ones already running when told where they are
 (arguments, ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL``), otherwise native ones started
-side by side, with every service's database created.
+side by side, with every service's database created; and an SMTP server that keeps every
+e-mail as a file, when none is named (``SMTP_HOST``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import email
 import os
 import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from email import policy
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+from aiosmtpd.controller import Controller
 
 from tools.kafka import KafkaServer, ScramUser
+from tools.ports import free_port
 from tools.postgres import PostgresServer
 
 T = TypeVar("T")
@@ -100,3 +106,31 @@ def start_servers(cleanup: ExitStack, kafka_given: str | KafkaServer | None, use
             cleanup.callback(server.stop)
     kafka_bootstrap, kafka = kafka_started.result()
     return kafka_bootstrap, kafka, postgres_started.result()[0]
+
+
+@dataclass
+class NoticeFolder:
+    """An SMTP server that writes every e-mail it receives to a folder."""
+
+    folder: Path
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        n = len(self.received) + 1
+        path = self.folder / f"{n:03d}.eml"
+        path.write_bytes(envelope.content)
+        self.received.append({"file": path.name, "to": list(envelope.rcpt_tos),
+                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"]})
+        return "250 OK"
+
+
+def start_mail_folder(cleanup: ExitStack, folder: Path) -> dict[str, str]:
+    """An SMTP server on a free port that keeps each e-mail in ``folder``; the settings that point
+    the notifications service at it. Stopped on the way out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    controller = Controller(NoticeFolder(folder), hostname="127.0.0.1", port=port)
+    controller.start()
+    cleanup.callback(controller.stop)
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}

@@ -38,7 +38,7 @@ from tools.oidc import OidcServer
 from tools.portal_cast import as_json, identity_server, portal_people
 from tools.ports import free_port
 from tools.processes import Process, wait_until_ready
-from tools.servers import database_url, run_sync, start_servers
+from tools.servers import database_url, run_sync, start_mail_folder, start_servers
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,8 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
 def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...], env: dict[str, str],
                     ports: dict[str, int]) -> None:
     specs = {s.name: s for s in SERVICES}
+    if "SMTP_HOST" not in env:  # notifications is ready only with an SMTP server to talk to
+        env = env | start_mail_folder(cleanup, stack.logs_dir / "notices")
     for name in services:
         spec, port = specs[name], ports[name]
         process = Process(name, [sys.executable, "-m", "faststream", "run", spec.app, "--factory",
@@ -254,6 +256,8 @@ def running_stack(
     is used instead of starting one.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the
     rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
+    Unless ``SMTP_HOST`` is given (``extra_env`` or the environment), an SMTP server keeps
+    every e-mail in ``<logs>/notices/`` (notifications is ready only with one to talk to).
     """
     started = time.monotonic()
     _check_request(services, secured, kafka_bootstrap)

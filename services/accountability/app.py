@@ -30,16 +30,17 @@ def build(settings: AccountabilitySettings) -> AsgiFastStream:
     dead-lettered), the handler, outbox relay, read API and the Board's report."""
     reference = ReferenceData.load(settings.reference_data_path)
     database = Database(settings.database_url, [MIGRATIONS])
-    broker = make_broker(settings, client_id=NAME, middlewares=(DeadLetterPolicy(NAME),))
+    policy = DeadLetterPolicy(NAME, stuck_after=settings.ready_stuck_after_seconds)
+    broker = make_broker(settings, client_id=NAME, middlewares=(policy,))
     broker.include_router(handlers.router(settings))
-    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)],
-                       routes=[*api.routes(), *board_report.routes()],
+    relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
+    return service_app(NAME, broker, database, loops=[relay], routes=[*api.routes(), *board_report.routes()],
                        context={"settings": settings, "reference": reference,
-                                "engine": Engine(database, settings, reference)})
+                                "engine": Engine(database, settings, reference)}, health=[policy])
 
 
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = AccountabilitySettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)

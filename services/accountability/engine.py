@@ -76,10 +76,12 @@ class Engine:
                 await self.people.person_updated(event)
             case ev.ClockTicked():
                 await self.tick(event)
+            case ev.NoticeSent():
+                await self.notice_sent(event)
             case ev.NoticeUnacknowledged():
                 await self.notice_unacknowledged(event)
             case _:
-                pass  # other notices (sent, failed, acknowledged, acknowledgements given) change nothing here
+                pass  # other notices (failed, acknowledged, acknowledgements given) change nothing here
 
     async def action_changed(self, event: ev.ActionChanged) -> None:
         snap = event.data.snapshot
@@ -94,10 +96,21 @@ class Engine:
             await state.save_snapshot(conn, snap)
             await self.judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
 
+    async def notice_sent(self, event: ev.NoticeSent) -> None:
+        async with self.database.transaction() as conn:
+            if await first_time(conn, CONSUMER, event.event_id):
+                await state.notice_delivered(conn, event.data.notice_id, event.data.about)
+
     async def notice_unacknowledged(self, event: ev.NoticeUnacknowledged) -> None:
+        """Silence hurries the leader's rung, but only about a notice that reached them (its
+        ``notice.sent`` comes first: same topic, same key)."""
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR SHARE")
             if not await first_time(conn, CONSUMER, event.event_id):
+                return
+            if not await state.was_delivered(conn, event.data.notice_id):
+                log.warning("unacknowledged_notice_never_delivered", notice_id=event.data.notice_id,
+                            about=event.data.about)
                 return
             action_id = await state.escalated_action(conn, event.data.about)
             if action_id is None or clock.today is None or not await state.lock_action(conn, action_id):

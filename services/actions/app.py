@@ -9,7 +9,6 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.events import InputRejected
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -23,25 +22,25 @@ from .settings import ActionsSettings
 
 NAME = Groups.ACTIONS
 MIGRATIONS = Path(__file__).with_name("migrations")
-FEEDBACK = ("actions.feedback.{system}", InputRejected,
-            "one topic per system, readable only by that system: why its input was refused")
 
 
 def build(settings: ActionsSettings) -> AsgiFastStream:
     """Reference data, database, broker (input that is not even a valid event is dead-lettered
     and its sender told on its feedback topic), handlers, outbox relay and read API."""
     database = Database(settings.database_url, [MIGRATIONS])
-    broker = make_broker(settings, client_id=NAME,
-                         middlewares=(DeadLetterPolicy(NAME, feedback_topic=handlers.feedback_for),))
+    policy = DeadLetterPolicy(NAME, feedback_topic=handlers.feedback_for,
+                              stuck_after=settings.ready_stuck_after_seconds)
+    broker = make_broker(settings, client_id=NAME, middlewares=(policy,))
     broker.include_router(handlers.router(settings))
-    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)], routes=api.routes(),
+    relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
+    return service_app(NAME, broker, database, loops=[relay], routes=api.routes(),
                        context={"settings": settings,
                                 "reference": ReferenceData.load(settings.reference_data_path)},
-                       outputs=[FEEDBACK])
+                       health=[policy])
 
 
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = ActionsSettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)

@@ -1,6 +1,8 @@
-"""Commands for people: post events for a system with no tooling, rebuild and compare.
+"""Commands for people: post events for a system with no tooling, check messages before
+posting them, rebuild and compare.
 
     python -m services.actions.cli post --system black-country events.json
+    python -m services.actions.cli check --system black-country messages.ndjson
     python -m services.actions.cli rebuild
 """
 
@@ -8,19 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from collections import Counter
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from uuid import uuid4
+from typing import Annotated, Any, get_args
+from uuid import UUID, uuid4
 
 import asyncpg
+import httpx
 import typer
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts import ContractError, parse_event
-from shared.contracts.topics import system_inbound
+from shared.contracts.events import ActionSnapshot
+from shared.contracts.topics import dead_letter, system_feedback, system_inbound
 from shared.messaging import client_security
 from shared.reference import ReferenceData
 
+from .conformance import Live, Outcome, Verdict, check, split_messages
 from .rebuild import rebuild_and_compare
 from .settings import ActionsSettings
 
@@ -31,6 +40,8 @@ def _complete_envelope(obj: dict[str, Any], system: str) -> dict[str, Any]:
     """A person writes the type and data; the envelope's bookkeeping is filled in for them."""
     obj.setdefault("event_id", str(uuid4()))
     obj.setdefault("schema_version", 1)
+    obj.setdefault("occurred_at", datetime.now(UTC).isoformat())
+    obj.setdefault("correlation_id", obj["event_id"])
     obj.setdefault("source", system)
     if "subject" not in obj and isinstance(obj.get("data"), dict):
         obj["subject"] = obj["data"].get("action_id")
@@ -73,6 +84,72 @@ def post(file: Path, system: str = typer.Option(..., help="the system posting, e
         ready.append(body)
     asyncio.run(_post(system, ready, settings))
     typer.echo(f"posted {len(ready)} event(s) to {system_inbound(system)}")
+
+
+def _live_from(api: str) -> Any:
+    """The action as it stands in the actions service at ``api`` (its read API; nothing is written)."""
+
+    def live(action_id: str) -> Live:
+        try:
+            answer = httpx.get(f"{api.rstrip('/')}/action", params={"id": action_id}, timeout=10)
+        except httpx.HTTPError as exc:
+            raise typer.BadParameter(f"cannot reach the actions service at {api}: {exc}", param_hint="--api") from None
+        if answer.status_code == 404:
+            return None, set()
+        if answer.status_code != 200:
+            raise typer.BadParameter(f"{api}/action?id={action_id} answered {answer.status_code}: {answer.text[:300]}",
+                                     param_hint="--api")
+        body = answer.json()
+        return ActionSnapshot.model_validate(body["action"]), {UUID(h["event_id"]) for h in body["history"]}
+
+    return live
+
+
+def _say(verdict: Verdict, system: str | None) -> str:
+    what = f"{verdict.index}: {verdict.type or '?'} {verdict.subject or '?'}: "
+    feedback = system_feedback(system or "<source>")
+    if verdict.outcome == "dead-lettered":
+        return what + (f"refused {verdict.code}: {verdict.reason} (dead-lettered on {dead_letter('actions')}, "
+                       f"the sender told on {feedback})")
+    if verdict.outcome == "refused":
+        return what + f"refused {verdict.code}: {verdict.reason} (told on {feedback}, kept in the audit trail)"
+    if verdict.outcome == "ignored":
+        return what + f"ignored, {verdict.note}: the service applies an event once"
+    if verdict.outcome == "unchecked":
+        return what + f"well formed, from the right system; {verdict.note}"
+    return what + "accepted" + (f", {verdict.note}" if verdict.note else "")
+
+
+@cli.command("check")
+def check_messages(
+    file: Annotated[str, typer.Argument(help="messages: a JSON array, or one JSON object per line; - for stdin")],
+    system: Annotated[str | None, typer.Option(
+        help="the system whose inbound topic they would go to (default: each message's source)")] = None,
+    api: Annotated[str | None, typer.Option(
+        help="the actions service's URL, e.g. http://127.0.0.1:8001, to check against each action as it "
+             "stands (read only)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per message")] = False,
+) -> None:
+    """Say for each message whether the actions service would accept it and, if not, the code and
+    reason it would give. Nothing is posted. Exit 1 when any would be refused."""
+    if file == "-":
+        raw = sys.stdin.buffer.read()
+    elif Path(file).is_file():
+        raw = Path(file).read_bytes()
+    else:
+        raise typer.BadParameter(f"no file {file!r}", param_hint="FILE")
+    reference = ReferenceData.load(ActionsSettings().reference_data_path)
+    if system is not None and system not in reference.systems:
+        typer.echo(f"note: {system!r} is not one of the region's systems, so there is no topic "
+                   f"{system_inbound(system)}; the ids are: {', '.join(reference.systems)}", err=True)
+    verdicts = check(split_messages(raw), reference, system=system, live=_live_from(api) if api else None)
+    for verdict in verdicts:
+        typer.echo(json.dumps(asdict(verdict)) if as_json else _say(verdict, system))
+    if not as_json:
+        counts = Counter(v.outcome for v in verdicts)
+        typer.echo(f"{len(verdicts)} message(s): " + ", ".join(f"{counts[o]} {o}" for o in get_args(Outcome)))
+    if any(v.refused for v in verdicts):
+        raise typer.Exit(1)
 
 
 @cli.command()

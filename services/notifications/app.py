@@ -28,15 +28,17 @@ def build(settings: NotificationsSettings, *, dispatch_interval: float = 0.5) ->
     """Database, broker (bad input is dead-lettered), handlers, the outbox relay, the dispatcher
     (woken by every commit, and otherwise every ``dispatch_interval`` seconds) and the read API."""
     database = Database(settings.database_url, [MIGRATIONS])
-    broker = make_broker(settings, client_id=NAME, middlewares=(DeadLetterPolicy(NAME),))
+    policy = DeadLetterPolicy(NAME, stuck_after=settings.ready_stuck_after_seconds)
+    broker = make_broker(settings, client_id=NAME, middlewares=(policy,))
     broker.include_router(handlers.router(settings))
-    loops: list[Loop] = [OutboxRelay(database, broker, NAME),
+    loops: list[Loop] = [OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds),
                          Dispatcher(database, settings, interval=dispatch_interval)]
-    return service_app(NAME, broker, database, loops=loops, routes=api.routes(), context={"settings": settings})
+    return service_app(NAME, broker, database, loops=loops, routes=api.routes(), context={"settings": settings},
+                       health=[policy])
 
 
 def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = NotificationsSettings()
-    configure_logging(NAME, settings.log_level)
+    configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     return build(settings)

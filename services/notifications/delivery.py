@@ -22,13 +22,25 @@ from prometheus_client import Counter
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
 from shared.db import Database
+from shared.health import Check
 from shared.outbox import add_to_outbox
 from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 
 from . import persistence as db
-from .domain import Outcome, Person, http_outcome, notice_page, retry_delay, smtp_outcome, webhook_signature
-from .items import NoticeItem
+from .domain import (
+    UNDELIVERABLE,
+    AckClock,
+    Outcome,
+    Person,
+    channels_for,
+    http_outcome,
+    notice_page,
+    retry_delay,
+    smtp_outcome,
+    webhook_signature,
+)
+from .items import NoticeItem, UndeliverableItem
 from .letters import Letter, compose
 from .settings import NotificationsSettings
 
@@ -81,6 +93,16 @@ class EmailChannel:
         msg.add_alternative(html, subtype="html")
         return msg
 
+    async def probe(self) -> Check:
+        """Whether the SMTP server takes a connection and says hello."""
+        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=min(self.timeout, 2.0), start_tls=False)
+        try:
+            await client.connect()
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Check("smtp", False, f"{self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"[:200])
+        return Check("smtp", True)
+
     async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
         if not person.email:
             return Outcome(False, permanent=True, detail="no email address in the directory")
@@ -131,6 +153,43 @@ def _scrub(text: str, person: Person) -> str:
     return text
 
 
+def ack_clock(settings: NotificationsSettings) -> AckClock:
+    return AckClock(grace=timedelta(hours=settings.ack_grace_hours),
+                    reminder_interval=timedelta(hours=settings.reminder_interval_hours))
+
+
+def outcome_of(notice: asyncpg.Record, outcome: Outcome) -> NoticeOutcome:
+    return NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"], channel=notice["channel"],
+                         about=notice["about"], detail=outcome.detail, permanent=outcome.permanent)
+
+
+async def report_undeliverable(conn: asyncpg.Connection, settings: NotificationsSettings, notice: asyncpg.Record,
+                               detail: str) -> int:
+    """Tell whoever keeps the directory (``undeliverable_roles``) that a notice was refused for good,
+    grouped like the other digests. A report that is itself undeliverable is not reported again."""
+    if notice["kind"] == UNDELIVERABLE:
+        log.error("undeliverable_report_refused", notice_id=notice["notice_id"], recipient=notice["recipient"])
+        return 0
+    keepers = [p for p in await db.people_with_roles(conn, list(settings.undeliverable_roles))
+               if p.person_id != notice["recipient"]]
+    if not keepers:
+        log.error("undeliverable_unreported", notice_id=notice["notice_id"], roles=list(settings.undeliverable_roles),
+                  reason="nobody in the directory has any of these roles")
+        return 0
+    item = UndeliverableItem(notice_id=notice["notice_id"], notice_kind=notice["kind"], about=notice["about"],
+                             recipient=notice["recipient"], channel=notice["channel"], detail=detail)
+    issued_at = max(filter(None, [notice["issued_at"], await db.clock_now(conn)]))
+    added = 0
+    for keeper in keepers:
+        for channel in channels_for(keeper):
+            if await db.add_item(conn, kind=UNDELIVERABLE, about=notice["notice_id"],
+                                 step=f"{UNDELIVERABLE}:{notice['attempts']}", recipient=keeper.person_id,
+                                 channel=channel, content=item, issued_at=issued_at, group_key=UNDELIVERABLE,
+                                 group_wait=timedelta(seconds=settings.group_wait_seconds)):
+                added += 1
+    return added
+
+
 class Dispatcher:
     """Claims due notices, sends each, records the outcome and its event.
 
@@ -155,6 +214,21 @@ class Dispatcher:
     def running(self) -> bool:
         return self._loop.running
 
+    async def health(self) -> list[Check]:
+        """SMTP answers (or the service cannot tell anyone anything: not ready); notices refused for
+        good and notices being retried, as figures and details that do not make it unready."""
+        async with self.database.pool.acquire() as conn:
+            figures = await db.delivery_figures(conn)
+        undeliverable, retrying = int(figures["undeliverable"]), int(figures["retrying"])
+        oldest = figures["oldest_retrying_seconds"]
+        return [
+            await self.email.probe(),
+            Check("undeliverable", True, f"{undeliverable} notice(s) refused for good: see 'cli notices failed', "
+                  "then 'cli notices resend'" if undeliverable else "", {"notices_undeliverable": undeliverable}),
+            Check("retrying", True, f"{retrying} notice(s) waiting to be tried again, the oldest for {oldest:.0f}s"
+                  if retrying else "", {"notices_retrying": retrying, "notices_oldest_retrying_seconds": oldest}),
+        ]
+
     async def claim(self) -> list[asyncpg.Record]:
         async with self.database.transaction() as conn:
             return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds))
@@ -175,33 +249,33 @@ class Dispatcher:
         return await self.email.send(notice["notice_id"], person, letter, text, html)
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
+        """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).
+        Delivered: ``notice.sent``, and a leader's wait for an acknowledgement starts now. Refused for
+        good: ``notice.failed`` (permanent), kept as undeliverable and told to whoever keeps the
+        directory. Anything else is transient: tried again after a backoff, for as long as it lasts."""
         s = self.settings
-        outcome_data = NoticeOutcome(notice_id=notice["notice_id"], recipient=notice["recipient"],
-                                     channel=notice["channel"], about=notice["about"], detail=outcome.detail,
-                                     permanent=outcome.permanent)
-        async with self.database.transaction() as conn:  # its commit wakes the outbox relay
+        async with self.database.transaction() as conn:
             if outcome.delivered:
                 if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
+                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s))
                     await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
-                        source=SOURCE, subject=notice["about"], data=outcome_data))
+                        source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
             elif outcome.permanent:
                 if await db.record_outcome(conn, notice, "failed", "permanent_failure", outcome.detail):
                     await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
-                        source=SOURCE, subject=notice["about"], data=outcome_data))
-            elif notice["attempts"] >= s.delivery_max_attempts:
-                detail = f"gave up after {notice['attempts']} transient failures; last: {outcome.detail}"
-                if await db.record_outcome(conn, notice, "failed", "gave_up", detail):
-                    await add_to_outbox(conn, NOTICES.name, NoticeFailed.new(
-                        source=SOURCE, subject=notice["about"],
-                        data=outcome_data.model_copy(update={"detail": detail})))
+                        source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
+                    await report_undeliverable(conn, s, notice, outcome.detail)
             else:
                 delay = retry_delay(notice["attempts"], s.delivery_retry_base_seconds, s.delivery_retry_max_seconds)
                 await db.record_outcome(conn, notice, "pending", "transient_failure", outcome.detail, retry_in=delay)
         ATTEMPTS.labels(notice["channel"], "sent" if outcome.delivered
                         else "permanent_failure" if outcome.permanent else "transient_failure").inc()
-        log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
-                 channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
-                 permanent=outcome.permanent, detail=outcome.detail)
+        if outcome.delivered or outcome.permanent:
+            log.info("notice_attempt", notice_id=notice["notice_id"], recipient=notice["recipient"],
+                     channel=notice["channel"], attempt=notice["attempts"], delivered=outcome.delivered,
+                     permanent=outcome.permanent, detail=outcome.detail)
+        else:  # the same line for every notice an outage holds up, so they collapse into one a minute
+            log.warning("notice_delivery_retrying", channel=notice["channel"], detail=outcome.detail)
 
     async def deliver(self, notice: asyncpg.Record) -> None:
         try:

@@ -17,13 +17,19 @@ from shared.contracts.vocabulary import LadderStep
 Channel = Literal["email", "webhook"]
 CHANNELS: tuple[Channel, ...] = ("email", "webhook")
 
-Role = Literal["leader", "sro", "panel_chair", "board_secretary", "staff_network_lead"]
+Role = Literal["leader", "sro", "panel_chair", "board_secretary", "staff_network_lead", "panel_secretary",
+               "directory_admin"]
 LEADER: Final = "leader"
 SRO: Final = "sro"
 PANEL_CHAIR: Final = "panel_chair"
 PANEL_MEMBER: Final = "panel_member"
 BOARD_SECRETARY: Final = "board_secretary"
 STAFF_NETWORK_LEAD: Final = "staff_network_lead"
+# Who hears that a notice could not be delivered (a permanent refusal), so the directory is fixed
+# and the notice re-sent (NotificationsSettings.undeliverable_roles).
+PANEL_SECRETARY: Final = "panel_secretary"
+DIRECTORY_ADMIN: Final = "directory_admin"
+UNDELIVERABLE: Final = "undeliverable"  # the kind of notice that reports one
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from .domain import (
     BOARD_SECRETARY,
     PANEL_CHAIR,
     SRO,
-    AckClock,
     channels_for,
     escalation_addressees,
     notice_step,
@@ -41,11 +40,6 @@ if TYPE_CHECKING:
     NotificationsInput = Event
 else:  # every event of the five topics, named so the AsyncAPI document lists them
     NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
-
-
-def ack_clock(settings: NotificationsSettings) -> AckClock:
-    return AckClock(grace=timedelta(hours=settings.ack_grace_hours),
-                    reminder_interval=timedelta(hours=settings.reminder_interval_hours))
 
 
 async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSettings,
@@ -69,7 +63,7 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
                 recipient=addressee.person_id, channel=channel, content=content, issued_at=event.occurred_at,
                 group_key=addressee.group_key, group_wait=timedelta(seconds=settings.group_wait_seconds),
-                needs_ack=addressee.needs_ack, ack_clock=ack_clock(settings),
+                needs_ack=addressee.needs_ack,
             ):
                 added += 1
     return added
@@ -106,8 +100,11 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
 
 async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.ClockTicked) -> None:
     """Clock time moves on: groups whose wait is over are released, unacknowledged notices are
-    reminded, and those past their grace are reported back so the ladder can climb."""
+    reminded, and those past their grace are reported back so the ladder can climb. Grace and
+    reminders count from delivery (``start_ack_clock``): a notice not yet delivered, or refused for
+    good, is never reported as unacknowledged."""
     now = event.data.now
+    await db.move_clock(conn, now)
     await db.release_groups(conn, now)
     interval = timedelta(hours=settings.reminder_interval_hours)
     for original in await db.reminders_due(conn, now, interval):

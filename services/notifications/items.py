@@ -103,6 +103,21 @@ class PanelDecisionItem(_Item):
     role: Role = "leader"
 
 
+class UndeliverableItem(_Item):
+    """A notice refused for good (a permanent refusal: SMTP 5xx, HTTP 4xx, nobody or no address in
+    the directory), told to whoever keeps the directory so it is fixed and the notice re-sent.
+    Person ids only: the directory holds who they are."""
+
+    kind: Literal["undeliverable"] = "undeliverable"
+    notice_id: str
+    notice_kind: str
+    about: str
+    recipient: str
+    channel: str
+    detail: str
+    role: Role = "panel_secretary"
+
+
 def _tag(content: Any) -> str:
     """Which item a stored row (or a model) is: its kind, and a reminder when it is numbered."""
     if isinstance(content, dict):
@@ -117,7 +132,8 @@ def _tag(content: Any) -> str:
 NoticeItem = Annotated[
     Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
     | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")]
-    | Annotated[PanelDecisionItem, Tag("panel_decision")],
+    | Annotated[PanelDecisionItem, Tag("panel_decision")]
+    | Annotated[UndeliverableItem, Tag("undeliverable")],
     Discriminator(_tag),
 ]
 NOTICE_ITEM: TypeAdapter[NoticeItem] = TypeAdapter(NoticeItem)

@@ -18,6 +18,7 @@ from .items import (
     EscalationReminderItem,
     NoticeItem,
     PanelDecisionItem,
+    UndeliverableItem,
 )
 
 SystemNames = Mapping[str, str]
@@ -84,6 +85,8 @@ def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None,
             return compose_agenda(agenda, name, names)
         case PanelDecisionItem() as decision:
             return compose_panel_decision(decision, name, names)
+        case UndeliverableItem():
+            return compose_undeliverable([i for i in items if isinstance(i, UndeliverableItem)], name)
     escalations = [i for i in items if isinstance(i, EscalationItem)]
     if len(escalations) != len(items):
         raise ValueError("a notice holds one kind of item")
@@ -154,6 +157,23 @@ def compose_panel_decision(item: PanelDecisionItem, name: str, names: SystemName
     return Letter(subject=f"The Panel's decision on {item.title}: it {did}", greeting=f"Dear {name},",
                   opening=opening, items=[line], items_heading="The decision", ask=ask,
                   by_when=due if item.role != STAFF_NETWORK_LEAD else "", how_to_answer=how)
+
+
+def compose_undeliverable(items: Sequence[UndeliverableItem], name: str) -> Letter:
+    """For whoever keeps the directory: notices refused for good, and how to send them again."""
+    count = len(items)
+    return Letter(
+        subject=f"{count} notice(s) could not be delivered",
+        greeting=f"Dear {name},",
+        opening=(f"{count} notice(s) were refused by the recipient's mail system or endpoint, or have nowhere to "
+                 "go, and have not been delivered. Nobody is counted as silent for a notice they never received."),
+        items_heading="Not delivered",
+        items=[Line(title=f"{i.notice_kind.replace('_', ' ').capitalize()} notice to {i.recipient} by {i.channel}",
+                    system="", action_id=i.about, why=[i.detail], extra=f"Notice {i.notice_id}") for i in items],
+        ask="Please correct these people's entries in the directory.",
+        how_to_answer=("Once corrected, send them again: python -m services.notifications.cli notices resend "
+                       + " ".join(f"--notice {i.notice_id}" for i in items)),
+    )
 
 
 def compose_escalation(items: Sequence[EscalationItem], name: str, ack_url: str | None,

@@ -59,13 +59,13 @@ async def people_with_roles(conn: asyncpg.Connection, roles: list[str]) -> list[
 async def add_item(
     conn: asyncpg.Connection, *, kind: str, about: str, step: str, recipient: str, channel: str,
     content: NoticeItem, issued_at: datetime, group_key: str | None = None,
-    group_wait: timedelta = timedelta(0), needs_ack: bool = False, ack_clock: AckClock | None = None,
-    reminds: str | None = None,
+    group_wait: timedelta = timedelta(0), needs_ack: bool = False, reminds: str | None = None,
 ) -> str | None:
     """Record that ``recipient`` must hear about ``about``/``step`` on ``channel``.
 
     Returns the notice it joined, or None when this exact item was already recorded: the
-    (about, step, recipient, channel) key is what makes a notice happen once.
+    (about, step, recipient, channel) key is what makes a notice happen once. A notice that
+    ``needs_ack`` starts waiting for its acknowledgement when it is delivered (``start_ack_clock``).
     """
     if await conn.fetchval(
         "SELECT 1 FROM notice_items WHERE about=$1 AND step=$2 AND recipient=$3 AND channel=$4",
@@ -86,16 +86,13 @@ async def add_item(
         )
     else:
         notice_id = notice_id_for(about, step, recipient, channel)
-        ack_due = ack_clock.due(issued_at) if needs_ack and ack_clock else None
-        first_reminder = ack_clock.first_reminder(issued_at) if needs_ack and ack_clock else None
         await conn.execute(
             """
-            INSERT INTO notices (notice_id, kind, about, recipient, channel, status, needs_ack, reminds,
-                                 issued_at, ack_due_at, next_reminder_at)
-            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10)
+            INSERT INTO notices (notice_id, kind, about, recipient, channel, status, needs_ack, reminds, issued_at)
+            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
             ON CONFLICT (notice_id) DO NOTHING
             """,
-            notice_id, kind, about, recipient, channel, needs_ack, reminds, issued_at, ack_due, first_reminder,
+            notice_id, kind, about, recipient, channel, needs_ack, reminds, issued_at,
         )
     inserted = await conn.execute(
         """
@@ -190,6 +187,67 @@ async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, statu
     return bool(updated)
 
 
+async def start_ack_clock(conn: asyncpg.Connection, notice_id: str, clock: AckClock) -> None:
+    """A delivered notice that waits for an acknowledgement: its grace and its reminders count from
+    delivery, in clock time (the later of the notice's own time and the last tick seen), so nobody
+    is counted as silent for a notice that reached them late or not at all."""
+    await conn.execute(
+        """
+        UPDATE notices SET ack_due_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $2::interval,
+                           next_reminder_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $3::interval
+        WHERE notice_id = $1 AND needs_ack AND ack_due_at IS NULL
+        """,
+        notice_id, clock.grace, clock.reminder_interval,
+    )
+
+
+async def move_clock(conn: asyncpg.Connection, now: datetime) -> None:
+    """The clock time this service has seen; it never goes back."""
+    await conn.execute(
+        "INSERT INTO seen_clock (only_row, now) VALUES (true, $1)"
+        " ON CONFLICT (only_row) DO UPDATE SET now = greatest(seen_clock.now, EXCLUDED.now)", now)
+
+
+async def clock_now(conn: asyncpg.Connection) -> datetime | None:
+    now: datetime | None = await conn.fetchval("SELECT now FROM seen_clock")
+    return now
+
+
+async def resend(conn: asyncpg.Connection, *, notice_ids: list[str] | None = None,
+                 recipient: str | None = None) -> list[asyncpg.Record]:
+    """Undeliverable notices (``failed``) made due again, chosen by id or recipient (both None:
+    every one). The dispatcher claims them like any other; each keeps its notice id, so its
+    Message-ID and idempotency key are the ones it always had."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        UPDATE notices SET status = 'pending', next_attempt_at = now(), claimed_until = NULL
+        WHERE status = 'failed' AND ($1::text[] IS NULL OR notice_id = ANY($1::text[]))
+          AND ($2::text IS NULL OR recipient = $2)
+        RETURNING *
+        """,
+        notice_ids, recipient,
+    )
+    for row in rows:
+        await log_attempt(conn, row, "resend_requested", "an operator asked for it to be sent again")
+    return rows
+
+
+async def delivery_figures(conn: asyncpg.Connection) -> dict[str, float]:
+    """What readiness and the metrics show: notices refused for good and waiting for an operator,
+    notices being retried after a transient failure and how long the oldest has waited."""
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) FILTER (WHERE status = 'failed') AS undeliverable,
+               count(*) FILTER (WHERE status <> 'failed') AS retrying,
+               coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status <> 'failed')), 0)
+                   AS oldest_retrying_seconds
+        FROM notices
+        WHERE status = 'failed' OR (status IN ('pending', 'sending') AND last_error IS NOT NULL)
+        """,
+    )
+    return {k: float(v) for k, v in dict(row).items()}
+
+
 async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) -> asyncpg.Record | None:
     """Acknowledge a notice (a reminder's acknowledgement counts for the notice it reminds of).
     Returns the acknowledged notice when this is news, None when it was already acknowledged."""
@@ -224,7 +282,8 @@ async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timed
 
 
 async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
-    """Sent notices still unacknowledged at the end of their grace: closed and returned to report, once."""
+    """Delivered notices still unacknowledged at the end of their grace (which counts from delivery):
+    closed and returned to report, once. A notice never delivered is never among them."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET ack_closed = true, unack_reported_at = $1

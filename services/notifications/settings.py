@@ -27,7 +27,11 @@ class NotificationsSettings(ServiceSettings):
     ack_grace_hours: float = Field(168.0, description="clock time a leader has to acknowledge a notice")
     reminder_interval_hours: float = Field(48.0, description="clock time between reminders of an unacknowledged notice")
     delivery_retry_base_seconds: float = Field(1.0, description="first wait after a transient delivery failure")
-    delivery_retry_max_seconds: float = Field(300.0, description="longest wait between delivery attempts")
-    delivery_max_attempts: int = Field(12, description="transient failures before a notice is reported failed")
+    delivery_retry_max_seconds: float = Field(
+        300.0, description="longest wait between delivery attempts; a transient failure is retried for as long "
+        "as it lasts, never given up")
+    undeliverable_roles: list[str] = Field(
+        ["panel_secretary", "directory_admin"],
+        description="directory roles told when a notice is refused for good (SMTP 5xx, HTTP 4xx, no address)")
     delivery_lease_seconds: float = Field(60.0, description="after this, a claimed but unrecorded send is retried")
     delivery_timeout_seconds: float = Field(10.0, description="SMTP and webhook time-out")

@@ -102,7 +102,7 @@ def main(
     """The governance clock: the production source of time (CLOCK_INTERVAL_SECONDS, CLOCK_TOPIC,
     KAFKA_BOOTSTRAP_SERVERS from the environment)."""
     settings = ClockSettings()
-    configure_logging("clock", settings.log_level)
+    configure_logging("clock", settings.log_level, settings.log_repeat_interval_seconds)
     log.info("clock_started", interval=settings.clock_interval_seconds, topic=settings.clock_topic)
     asyncio.run(_main(settings, ticks))
 

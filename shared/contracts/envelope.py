@@ -7,7 +7,10 @@ Systems and services send JSON objects like::
      "correlation_id": "...", "causation_id": null, "data": {...}}
 
 ``parse_event`` reads such bytes and either returns the typed event or raises
-``ContractError`` with a code a sender can act on.
+``ContractError`` with a code a sender can act on. What it accepts is exactly what the
+published JSON schema says (``tests/unit/test_contract_schema.py`` holds the two together):
+every envelope field but ``causation_id`` is required on the wire, values are taken as JSON
+gives them (no string for a number, no number for a date), and no NaN or infinity.
 """
 
 from __future__ import annotations
@@ -34,13 +37,36 @@ class ContractError(Exception):
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A v1 event's data. A tolerant reader: a field it does not know is ignored, so adding an
+    optional field within a version breaks no consumer; the fields it knows stay required and typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+
+# What a sender must always send. The defaults on ``Event`` are for code that builds events
+# (``Event.new``); an event read from the wire without one of these is refused, so that a
+# redelivered message keeps its id, time and correlation.
+WIRE_REQUIRED = ("event_id", "type", "schema_version", "source", "subject", "occurred_at", "correlation_id", "data")
+
+
+def _wire_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+    """The envelope's JSON schema as ``parse_event`` applies it: required means required."""
+    properties = schema["properties"]
+    for name in WIRE_REQUIRED:
+        properties[name].pop("default", None)
+    properties["schema_version"] |= {"minimum": 1, "maximum": cls.VERSION,
+                                     "description": "the version of this event type's schema the sender used"}
+    properties["correlation_id"]["description"] = (
+        "the same for every event that follows from one original event; a system starting something new "
+        "sends a fresh one (its event_id will do)")
+    schema["required"] = list(WIRE_REQUIRED)
 
 
 class Event(BaseModel):
     """Common envelope. Each concrete event fixes ``type`` and the model of ``data``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a tolerant reader, as Payload
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False, json_schema_extra=_wire_schema)
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
@@ -102,17 +128,7 @@ def parse_event(raw: bytes | str | dict[str, Any], *, accept: tuple[type[Event],
     type is refused as ``unexpected_type`` so a sender who posts to the wrong topic
     is told so.
     """
-    if isinstance(raw, (bytes, str)):
-        if len(raw) > MAX_EVENT_BYTES:
-            raise ContractError("too_large", f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
-        try:
-            obj = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ContractError("not_json", f"message is not JSON: {exc}") from None
-    else:
-        obj = raw
-    if not isinstance(obj, dict):
-        raise ContractError("not_an_object", f"event must be a JSON object, got {type(obj).__name__}")
+    text, obj = _decode(raw)
     event_type = obj.get("type")
     if not isinstance(event_type, str):
         raise ContractError("missing_type", "event has no string field 'type'")
@@ -132,10 +148,32 @@ def parse_event(raw: bytes | str | dict[str, Any], *, accept: tuple[type[Event],
         )
     if version < 1:
         raise ContractError("unsupported_version", f"schema version {version} does not exist")
+    missing = [name for name in WIRE_REQUIRED if name not in obj]
+    if missing:
+        raise ContractError("schema_invalid", "; ".join(f"{name}: Field required" for name in missing))
     try:
-        return cls.model_validate(obj)
+        return cls.model_validate_json(text, strict=True)
     except ValidationError as exc:
         raise ContractError("schema_invalid", _describe(exc)) from None
+
+
+def _decode(raw: bytes | str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The message as JSON text and as the object it holds."""
+    if isinstance(raw, dict):
+        try:
+            return json.dumps(raw, allow_nan=False), raw
+        except (TypeError, ValueError) as exc:
+            raise ContractError("not_json", f"event is not JSON data: {exc}") from None
+    if len(raw) > MAX_EVENT_BYTES:
+        raise ContractError("too_large", f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        obj = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError("not_json", f"message is not UTF-8 JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ContractError("not_an_object", f"event must be a JSON object, got {type(obj).__name__}")
+    return text, obj
 
 
 def _describe(exc: ValidationError) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, HttpUrl
@@ -17,7 +17,13 @@ Channel = Literal["email", "webhook"]
 PersonId = str  # an opaque id from the notifications directory, never an email address
 ActingRole = str  # the role a person acted in: leader, delegate, sro, panel_chair, board_member...
 ActionId = str
-SystemId = str
+# Ids that must come from the reference data (shared/reference_data.toml), not from code: the
+# marker tells the AsyncAPI generator (tools/asyncapi) to publish the list it finds there.
+REFERENCE_DATA = "x-reference-data"
+SystemId = Annotated[str, Field(json_schema_extra={REFERENCE_DATA: "systems"})]
+ActionPointId = Annotated[str, Field(json_schema_extra={REFERENCE_DATA: "action_points"})]
+# pydantic's HttpUrl takes http and https only; its JSON schema says any URI.
+WebUrl = Annotated[HttpUrl, Field(json_schema_extra={"pattern": "^[hH][tT][tT][pP][sS]?://"})]
 
 
 # ---- what systems post -------------------------------------------------------------
@@ -59,7 +65,7 @@ class MeasureValue(Payload):
 class Commitment(Payload):
     action_id: ActionId = Field(min_length=1, max_length=200)
     system: SystemId
-    action_point: str
+    action_point: ActionPointId
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=5000)
     accountable_leader: PersonId = Field(min_length=1, max_length=100)
@@ -87,7 +93,7 @@ class ProgressReport(Payload):
     milestones_missed: list[str] = Field(default_factory=list)
     measure_value: MeasureValue | None = None
     narrative: Narrative = Field(default_factory=Narrative)
-    evidence_links: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    evidence_links: list[WebUrl] = Field(default_factory=list, max_length=20)
     reason_for_decrease: str | None = Field(default=None, max_length=2000)
 
 
@@ -183,7 +189,7 @@ class MilestoneState(Payload):
 class ActionSnapshot(Payload):
     action_id: ActionId
     system: SystemId
-    action_point: str
+    action_point: ActionPointId
     title: str
     accountable_leader: PersonId
     start_date: date
@@ -239,7 +245,7 @@ class Reason(Payload):
 class StatusChange(Payload):
     action_id: ActionId
     system: SystemId
-    action_point: str
+    action_point: ActionPointId
     status: Status
     previous: Status | None
     reasons: list[Reason]
@@ -543,7 +549,7 @@ class Person(Payload):
     person_id: PersonId
     name: str = Field(min_length=1, max_length=300)
     email: str | None = Field(default=None, max_length=320)
-    webhook_url: HttpUrl | None = None
+    webhook_url: WebUrl | None = None
     roles: list[str] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
     systems: list[SystemId] = Field(default_factory=list)

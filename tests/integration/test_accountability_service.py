@@ -373,26 +373,31 @@ async def test_the_ladder_goes_up_after_the_grace_period_and_comes_back_down(acc
     await h.replays_the_same(postgres_admin)
 
 
-async def test_answers_pause_the_climb_and_an_unacknowledged_notice_hurries_it(acc: Harness):
+async def test_answers_pause_the_climb_and_an_unacknowledged_notice_hurries_it_only_if_it_was_delivered(
+        acc: Harness):
     h = acc
+    names = ("explained", "planned", "ignored", "unanswered", "never-delivered")
     await h.tick(date(2026, 2, 1))
-    for name in ("explained", "planned", "ignored", "unanswered"):
+    for name in names:
         await h.post(name, **BARE | {"milestones": [milestone(date(2026, 2, 15))]})
-    await h.tick(date(2026, 2, 16))  # all four asked; the leaders' grace runs to 2 March
+    await h.tick(date(2026, 2, 16))  # all five asked; the leaders' grace runs to 2 March
     await h.tick(date(2026, 2, 20))
     await h.respond("explained", ev.ExplanationReceived, "Our review chair left; a new one starts in March")
     await h.respond("planned", ev.RecoveryPlanReceived, "Panel in place by April", recover_by=date(2026, 4, 1))
-    escalation = f"{h.aid('ignored')}/escalation-1"
-    notice = ev.NoticeUnacknowledged.new(source="notifications", subject=escalation, data=ev.NoticeOutcome(
-        notice_id="n-1", recipient="p-leader-1", channel="email", about=escalation))
-    await h.publish(NOTICES.name, notice)
+    for name, delivered in (("ignored", True), ("never-delivered", False)):
+        escalation = f"{h.aid(name)}/escalation-1"
+        outcome = ev.NoticeOutcome(notice_id=f"n-{name}", recipient="p-leader-1", channel="email", about=escalation)
+        if delivered:
+            await h.publish(NOTICES.name, ev.NoticeSent.new(source="notifications", subject=escalation, data=outcome))
+        await h.publish(NOTICES.name, ev.NoticeUnacknowledged.new(source="notifications", subject=escalation,
+                                                                  data=outcome))
 
     await h.tick(date(2026, 2, 24))  # past the unacknowledged notice's 3 days
-    assert [await h.step(n) for n in ("explained", "planned", "ignored", "unanswered")] == [
-        "leader_asked", "leader_asked", "panel_agenda", "leader_asked"]
-    await h.tick(date(2026, 3, 3))  # the grace is over: only the unanswered one climbs
-    assert [await h.step(n) for n in ("explained", "planned", "unanswered")] == [
-        "leader_asked", "leader_asked", "panel_agenda"]
+    assert [await h.step(n) for n in names] == [
+        "leader_asked", "leader_asked", "panel_agenda", "leader_asked", "leader_asked"]
+    await h.tick(date(2026, 3, 3))  # the grace is over: only the unanswered ones climb
+    assert [await h.step(n) for n in ("explained", "planned", "unanswered", "never-delivered")] == [
+        "leader_asked", "leader_asked", "panel_agenda", "panel_agenda"]
     await h.tick(date(2026, 3, 7))  # the explanation held it 14 days, to 6 March
     assert [await h.step(n) for n in ("explained", "planned")] == ["panel_agenda", "leader_asked"]
     await h.tick(date(2026, 3, 21))  # the recovery plan held it 28 days, to 20 March

@@ -13,13 +13,15 @@ import pytest
 from faststream import TestApp
 
 from services.actions.app import build
+from services.actions.conformance import check
 from services.actions.rebuild import rebuild_and_compare
 from services.actions.settings import ActionsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACTION_CHANGES, system_feedback, system_inbound
 from tests.kafka_tools import collect, eventually, header, produce
-from tests.samples import commitment, progress
+from tests.samples import commitment, integrator_mistakes, progress
+from tools.asyncapi import DOCS
 
 pytestmark = pytest.mark.integration
 SYS = "black-country"
@@ -259,3 +261,52 @@ async def test_read_api_filters_actions_and_shows_history(kafka, topics, databas
 async def _audit_count(database_url: str, aid: str, n: int) -> bool:
     rows = await db_rows(database_url, "SELECT count(*) AS n FROM action_events WHERE action_id = $1", aid)
     return rows[0]["n"] == n
+
+
+def subject_of(raw: bytes) -> str:
+    return json.loads(raw)["subject"]
+
+
+async def post_raw(kafka: str, messages: list[bytes], system: str = SYS) -> None:
+    for raw in messages:  # keyed by the action, as the documents ask
+        await produce(kafka, system_inbound(system), [raw], key=subject_of(raw).encode())
+
+
+async def test_the_published_examples_are_accepted_by_the_service_exactly_as_published(kafka, topics, database_url):
+    document = json.loads((DOCS / "actions.json").read_text())
+    names = document["channels"]["actionsInbound"]["messages"]
+    examples = sorted((e["payload"] for n in names for e in document["components"]["messages"][n]["examples"]),
+                      key=lambda p: p["occurred_at"])
+    async with running_actions(kafka, database_url):
+        await post_raw(kafka, [json.dumps(e).encode() for e in examples])
+        await eventually(lambda: _is(version_of(database_url, "bc-ap2-1"), 2), timeout=WAIT)
+        await eventually(lambda: _is(version_of(database_url, "bc-ap3-1"), 7), timeout=WAIT)
+    audit = await db_rows(database_url, "SELECT event_id::text AS id, outcome FROM action_events")
+    assert {r["id"]: r["outcome"] for r in audit} == {e["event_id"]: "accepted" for e in examples}
+
+
+async def test_the_check_command_gives_the_services_own_answer_to_each_message(kafka, topics, database_url, reference):
+    mistakes = [m for m in integrator_mistakes() if m.posted_as == SYS]  # a guessed system has no topic to post to
+    aid = new_id()
+    messages = [*(m.broken for m in mistakes), *(m.fixed for m in mistakes),
+                commitment(action_id=aid).to_bytes(), progress(action_id=aid, percent=140).to_bytes()]
+    verdicts = check(messages, reference, system=SYS)
+    assert [v.code for v in verdicts if v.refused] == [*(m.code for m in mistakes), "percent_out_of_range"]
+    async with running_actions(kafka, database_url):
+        await post_raw(kafka, messages)
+        refused = [subject_of(raw) for raw, v in zip(messages, verdicts, strict=True) if v.refused]
+        told = await collect(kafka, system_feedback(SYS), lambda rs: {r.key.decode() for r in rs} >= set(refused),
+                             timeout=WAIT)
+        accepted = [json.loads(raw)["event_id"] for raw, v in zip(messages, verdicts, strict=True) if not v.refused]
+        await eventually(lambda: _count_accepted(database_url, accepted), timeout=WAIT)
+    answers = {r.key.decode(): json.loads(r.value)["data"] for r in told}
+    for raw, verdict in zip(messages, verdicts, strict=True):
+        if verdict.refused:
+            answer = answers[subject_of(raw)]
+            assert (answer["code"], answer["reason"]) == (verdict.code, verdict.reason)
+
+
+async def _count_accepted(database_url: str, event_ids: list[str]) -> bool:
+    rows = await db_rows(database_url, "SELECT count(*) AS n FROM action_events WHERE outcome = 'accepted' "
+                                       "AND event_id::text = ANY($1::text[])", event_ids)
+    return rows[0]["n"] == len(event_ids)

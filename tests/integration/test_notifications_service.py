@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -20,7 +21,9 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from faststream import TestApp
+from typer.testing import CliRunner
 
+from services.notifications import cli
 from services.notifications import persistence as db
 from services.notifications.app import MIGRATIONS, build
 from services.notifications.delivery import Dispatcher
@@ -47,6 +50,17 @@ class Mailbox:
     replies: list[str] = field(default_factory=list)  # next DATA replies; empty means "250 OK"
     received: list[email.message.EmailMessage] = field(default_factory=list)
     port: int = 0
+    server: Controller | None = None
+
+    def go_down(self) -> None:
+        """An outage: nothing listens on the port (connection refused)."""
+        assert self.server is not None
+        self.server.stop()
+        self.server = None
+
+    def come_back(self) -> None:
+        self.server = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.server.start()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.replies:
@@ -65,12 +79,12 @@ class Mailbox:
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     box = Mailbox(port=free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
+    box.come_back()
     try:
         yield box
     finally:
-        controller.stop()
+        if box.server is not None:
+            box.server.stop()
 
 
 # ---- a real HTTP receiver that verifies the signature ------------------------------------
@@ -252,6 +266,73 @@ async def test_a_transient_smtp_failure_is_retried_with_backoff_and_then_deliver
     assert notice["status"] == "sent" and notice["attempts"] == 3
 
 
+async def attempts_failed(conn: asyncpg.Connection, about: str) -> int:
+    return await conn.fetchval("SELECT count(*) FROM delivery_log d JOIN notices n USING (notice_id)"
+                               " WHERE n.about = $1 AND d.outcome = 'transient_failure'", about)
+
+
+async def test_an_smtp_outage_longer_than_any_retry_window_is_waited_out_and_each_notice_delivered_once(
+        kafka, settings, database_url, mailbox, conn):
+    """Scaled down: backoff from 0.05 s to 0.2 s, and 15 failed attempts each, more than the 12
+    after which notices used to be given up for good."""
+    u = uid()
+    leaders = [f"p-leader{i}-{u}" for i in range(3)]
+    patient = settings.model_copy(update={"delivery_retry_base_seconds": 0.05, "delivery_retry_max_seconds": 0.2})
+    mailbox.go_down()
+    app = build(patient)
+    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+        await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders))
+        await produce(kafka, ACCOUNTABILITY.name, [
+            escalation(f"esc-{p}", f"act-{p}", f"sys-{u}", p).to_bytes() for p in leaders])
+        for p in leaders:
+            await eventually(lambda p=p: _at_least(conn, f"esc-{p}", 15), timeout=30)
+        assert await db.find_notices(conn, status="failed") == []
+        outage = await http.get("/ready")
+        assert outage.status_code == 503
+        assert [p.split(" unreachable")[0] for p in outage.json()["problems"]] == [f"smtp: 127.0.0.1:{mailbox.port}"]
+        assert outage.json()["checks"]["retrying"]["notices_retrying"] >= 3
+        mailbox.come_back()
+        await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in leaders))
+        assert (await http.get("/ready")).status_code == 200
+        outcomes = {p: await notice_events(kafka, f"esc-{p}", until=lambda m: any(e.type == "notice.sent" for e in m))
+                    for p in leaders}
+    assert {p: len(mailbox.to(f"{p}@example.org")) for p in leaders} == dict.fromkeys(leaders, 1)
+    assert {p: [e.type for e in found] for p, found in outcomes.items()} == {p: ["notice.sent"] for p in leaders}
+
+
+async def _at_least(conn: asyncpg.Connection, about: str, count: int) -> bool:
+    return await attempts_failed(conn, about) >= count
+
+
+async def test_silence_is_counted_from_delivery_so_a_late_notice_is_not_reported_unacknowledged_at_once(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    leader, about = f"p-leader-{u}", f"esc-{u}"
+    mailbox.go_down()
+    async with TestApp(build(settings)):  # grace 72 h, reminders every 24 h of clock time
+        await publish_people(kafka, database_url, person(leader, "Dana Leader"))
+        await produce(kafka, ACCOUNTABILITY.name, [escalation(about, f"act-{u}", f"sys-{u}", leader).to_bytes()])
+        await eventually(lambda: _at_least(conn, about, 1))
+        # SMTP stays down through four days of clock time: the grace has not started.
+        delivered_at = T0 + timedelta(hours=100)
+        await produce(kafka, CLOCK.name, [tick(delivered_at).to_bytes()])
+        await eventually(lambda: conn.fetchval("SELECT now = $1 FROM seen_clock", delivered_at))
+        mailbox.come_back()
+        await eventually(lambda: mailbox.to(f"{leader}@example.org"))
+        await eventually(lambda: conn.fetchval("SELECT ack_due_at FROM notices WHERE about = $1", about))
+        (notice,) = await db.find_notices(conn, about=about)
+        ack_due = await conn.fetchval("SELECT ack_due_at FROM notices WHERE about = $1", about)
+        assert ack_due == delivered_at + timedelta(hours=72)
+
+        await produce(kafka, CLOCK.name, [tick(delivered_at + timedelta(hours=25)).to_bytes()])
+        await eventually(lambda: len(mailbox.to(f"{leader}@example.org")) >= 2)  # reminder 1, a day after delivery
+        await produce(kafka, CLOCK.name, [tick(delivered_at + timedelta(hours=73)).to_bytes()])
+        reported = await notice_events(kafka, about, until=lambda m: len(m) >= 3)
+    assert [e.type for e in reported] == ["notice.sent", "notice.sent", "notice.unacknowledged"]
+    assert reported[-1].data.notice_id == notice["notice_id"]
+    assert reported[-1].data.detail == f"not acknowledged by {(delivered_at + timedelta(hours=72)).isoformat()}"
+
+
 async def test_permanent_failures_are_recorded_published_and_visible_to_ops_without_personal_data(
         kafka, settings, database_url, mailbox, conn, capsys):
     u = uid()
@@ -274,6 +355,45 @@ async def test_permanent_failures_are_recorded_published_and_visible_to_ops_with
     logs = capsys.readouterr().out
     assert "notice_attempt" in logs and refused in logs
     assert "@example.org" not in logs and "Dana Leader" not in logs
+
+
+async def test_a_refused_notice_is_told_to_the_panel_secretary_and_an_operator_resends_it_once_fixed(
+        kafka, settings, database_url, mailbox, conn):
+    u = uid()
+    refused, secretary, about = f"p-leader-{u}", f"p-secretary-{u}", f"esc-{u}"
+    mailbox.replies = [f"550 5.1.1 <{refused}@example.org>: no such mailbox"]
+    app = build(settings)
+    async with TestApp(app):
+        await publish_people(kafka, database_url, person(refused, "Dana Leader"),
+                             person(secretary, "Sol Secretary", roles=["panel_secretary"]))
+        await produce(kafka, ACCOUNTABILITY.name, [escalation(about, f"act-{u}", f"sys-{u}", refused).to_bytes()])
+        await notice_events(kafka, about, until=lambda m: len(m) >= 1)
+        (failed,) = await db.find_notices(conn, about=about)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+            ready = await http.get("/ready")
+        assert ready.status_code == 200, "one refused address is not an outage"
+        assert ready.json()["checks"]["undeliverable"]["notices_undeliverable"] >= 1
+        assert "cli notices failed" in ready.json()["checks"]["undeliverable"]["detail"]
+
+        await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])  # the report's group wait
+        (report,) = await eventually(lambda: mailbox.to(f"{secretary}@example.org"))
+        text = report.get_body(("plain",)).get_content()
+        assert report["Subject"] == "1 notice(s) could not be delivered"
+        assert failed["notice_id"] in text and refused in text and "550" in text
+        assert f"notices resend --notice {failed['notice_id']}" in text
+
+        # The mailbox is fixed; the operator sends it again.
+        result = await asyncio.to_thread(CliRunner().invoke, cli.app, [
+            "notices", "resend", "--recipient", refused, "--database-url", database_url])
+        assert result.exit_code == 0, result.output
+        assert failed["notice_id"] in result.stdout
+        await eventually(lambda: mailbox.to(f"{refused}@example.org"))
+        outcomes = await notice_events(kafka, about, until=lambda m: len(m) >= 2)
+    assert [(e.type, e.data.permanent) for e in outcomes] == [("notice.failed", True), ("notice.sent", False)]
+    assert mailbox.to(f"{refused}@example.org")[0]["Message-ID"] == (
+        f"<{failed['notice_id']}@midlands-people-board.example>")
+    log = await db.delivery_log(conn, failed["notice_id"])
+    assert [r["outcome"] for r in log] == ["sending", "permanent_failure", "resend_requested", "sending", "sent"]
 
 
 async def test_a_webhook_is_signed_and_the_receiver_verifies_it_after_a_retried_5xx(

@@ -10,17 +10,21 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import OutOfOrderSequenceNumber
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 
 from services.platform.topics import ensure_topics
 from shared.contracts import Event, parse_event
 from shared.db import Database
 from shared.messaging import make_broker
 from shared.outbox import OutboxRelay, add_to_outbox
+from shared.producer import current_producer
 from shared.settings import ServiceSettings
 from tests.kafka_tools import collect, eventually
 from tests.samples import progress
@@ -160,3 +164,55 @@ async def test_two_relays_running_at_once_publish_each_event_exactly_once(
     assert set(counts) == {e.event_id for e in events}
     assert max(counts.values()) == 1
     assert await records_on(kafka, topic) == len(events) == 50
+
+
+def jam(producer: AIOKafkaProducer, after: int) -> None:
+    """Make a real producer fail as aiokafka's does once the broker refused a sequence number: from
+    send ``after + 1`` on, every record is still written (the broker may well have it) but its
+    acknowledgement fails with ``OutOfOrderSequenceNumber``, for as long as this producer lives."""
+    real_send = producer.send
+    sends = 0
+
+    async def send(*args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        nonlocal sends
+        sends += 1
+        written = await real_send(*args, **kwargs)
+        if sends <= after:
+            return written
+        refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        written.add_done_callback(lambda _: refused.done() or refused.set_exception(OutOfOrderSequenceNumber()))
+        return refused
+
+    producer.send = send  # type: ignore[method-assign]
+
+
+async def test_a_producer_jammed_by_a_fatal_error_is_replaced_and_the_outbox_resumes_in_order_once_per_event_id(
+    kafka: str, topic: str, database: Database, pool: asyncpg.Pool,
+):
+    actions = [f"a-{uuid.uuid4().hex[:6]}-{i}" for i in range(3)]
+    events = [progress(action_id=actions[n % 3], percent=n) for n in range(1, 31)]
+    await commit(pool, topic, events)
+    broker = await connected_broker(kafka)
+    jammed = current_producer(broker)
+    assert jammed is not None
+    jam(jammed, after=10)
+    renewed = {"service": "outbox-test", "reason": "OutOfOrderSequenceNumber"}
+    renewed_before = REGISTRY.get_sample_value("kafka_producer_renewed_total", renewed) or 0
+    relayed_before = REGISTRY.get_sample_value("outbox_relayed_total", {"service": "outbox-test"}) or 0
+    relay = OutboxRelay(database, broker, "outbox-test", interval=0.05, batch=7)
+    relay.start()
+    try:
+        await eventually(lambda: _none_left(pool), timeout=30)
+        assert current_producer(broker) is not jammed, "the jammed producer was replaced"
+    finally:
+        await relay.stop()
+        await broker.stop()
+
+    assert REGISTRY.get_sample_value("kafka_producer_renewed_total", renewed) == renewed_before + 1
+    assert REGISTRY.get_sample_value("outbox_relayed_total", {"service": "outbox-test"}) == relayed_before + 30
+    records = await collect(kafka, topic, lambda rs: len({parse_event(r.value).event_id for r in rs}) >= 30)
+    assert {parse_event(r.value).event_id for r in records} == {e.event_id for e in events}
+    assert len(records) > 30, "the jam wrote records it then reported failed: those went again"
+    for action in actions:  # what a consumer applies: each event id the first time it arrives, in commit order
+        arrived = [parse_event(r.value).event_id for r in records if r.key.decode() == action]
+        assert list(dict.fromkeys(arrived)) == [e.event_id for e in events if e.subject == action]

@@ -7,9 +7,14 @@ import uuid
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    TopicAuthorizationFailedError,
+)
 
-from shared.contracts.topics import ACTION_CHANGES, Groups, system_feedback, system_inbound
+from shared.contracts.topics import ACTION_CHANGES, OPS, Groups, dead_letter, system_feedback, system_inbound
 from tests.infra import SECURED_SYSTEMS, login, password_for
 from tests.kafka_tools import collect, produce
 from tests.samples import commitment
@@ -89,6 +94,22 @@ async def test_the_actions_service_reads_every_inbound_topic_and_writes_changes_
     await produce(secured_topics.sasl_bootstrap, ACTION_CHANGES.name, [marker], **svc)
     await produce(secured_topics.sasl_bootstrap, system_feedback(THEIRS), [marker], **svc)
     await produce(secured_topics.sasl_bootstrap, "actions.deadletter", [marker], **svc)
+
+
+async def test_ops_reads_every_dead_letter_topic_but_writes_none_and_reads_no_systems_input(secured_topics):
+    ops = login(OPS)
+    for service in (Groups.ACTIONS, Groups.ACCOUNTABILITY, Groups.NOTIFICATIONS):
+        marker = uuid.uuid4().bytes
+        await produce(secured_topics.bootstrap, dead_letter(service), [marker])
+        seen = await collect(secured_topics.sasl_bootstrap, dead_letter(service),
+                             lambda r, m=marker: any(x.value == m for x in r), group_id=f"{OPS}-triage", **ops)
+        assert any(x.value == marker for x in seen), f"ops could not read {dead_letter(service)}"
+    # ops may write nothing at all, so its idempotent producer is refused a producer id first.
+    with pytest.raises((TopicAuthorizationFailedError, ClusterAuthorizationFailedError)):
+        await produce(secured_topics.sasl_bootstrap, dead_letter(Groups.ACTIONS), [b"forged"], **ops)
+    with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):
+        await collect(secured_topics.sasl_bootstrap, system_inbound(OURS), lambda r: False, timeout=5,
+                      group_id=f"{OPS}-triage", **ops)
 
 
 async def test_the_accountability_service_cannot_forge_a_systems_input(secured_topics):

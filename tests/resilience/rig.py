@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -31,13 +31,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from aiosmtpd.controller import Controller
 
 from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
 from services.accountability.replay import differences, rebuild, state_of
 from services.accountability.settings import AccountabilitySettings
 from services.actions.rebuild import rebuild_and_compare
+from services.notifications.domain import Person, channels_for, escalation_addressees, notice_step
+from shared.contracts import ContractError, parse_event
 from shared.contracts import events as ev
-from shared.contracts import parse_event
 from shared.contracts.envelope import Event
 from shared.contracts.topics import (
     ACCOUNTABILITY,
@@ -53,8 +55,7 @@ from shared.contracts.topics import (
 )
 from shared.reference import ReferenceData
 from tests.infra import create_database
-from tools.kafka import LIB, KafkaServer
-from tools.ports import wait_for_port
+from tools.kafka import KafkaServer
 from tools.postgres import PostgresServer
 from tools.processes import Process
 from tools.stack import Stack
@@ -74,15 +75,36 @@ def noon(d: date) -> datetime:
 
 @dataclass
 class Mailbox:
-    """What an SMTP server received: one entry per receipt, with its Message-ID."""
+    """What an SMTP server received: one entry per receipt, with its Message-ID. It can hold each
+    message open before answering (``hold``), so a kill can be timed to land while a send is in
+    flight, and it can go down and come back on the same port."""
 
     receipts: list[tuple[str, str]] = field(default_factory=list)  # (message id, to)
     port: int = 0
+    hold: float = 0.0  # seconds each DATA waits before "250 OK"
+    open_data: int = 0  # messages received but not yet answered: sends in flight
+    server: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.receipts.append((str(message["Message-ID"]).strip("<>"), str(message["To"])))
+        self.open_data += 1
+        try:
+            if self.hold:
+                await asyncio.sleep(self.hold)
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.receipts.append((str(message["Message-ID"]).strip("<>"), str(message["To"])))
+        finally:
+            self.open_data -= 1
         return "250 OK"
+
+    def start(self) -> None:
+        self.server = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.server.start()
+
+    def stop(self) -> None:
+        """An outage: nothing listens on the port (connection refused) until ``start``."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
 
     def notice_ids(self, receipts: Iterable[tuple[str, str]] | None = None) -> Counter[str]:
         """Receipts per notice: the Message-ID is ``<notice-id@sender-domain>``."""
@@ -102,8 +124,11 @@ class BadInput:
 
     @property
     def readers(self) -> list[str]:
-        """Every service reading the topic it was put on: each dead-letters it (the registry's readers;
-        a system's inbound topic is read by its service alone)."""
+        """The services that must dead-letter it. Bytes no reader can decode: every reader of the
+        topic it was put on (the registry's readers; a system's inbound topic is read by its service
+        alone). A poison event, well formed but failing one handler: that service alone."""
+        if self.kind.startswith("poison"):
+            return [self.service]
         found = next((t.readers for t in SHARED_TOPICS if t.name == self.topic), None)
         return sorted(found) if found else [self.service]
 
@@ -122,6 +147,12 @@ class Row:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     timeline: list[str] = field(default_factory=list)  # each phase and when it began, for a time-out's report
+    expected: int = 0  # notices this scenario's escalations, reminders and agendas call for
+    delivered: int = 0  # of those, received
+    twice: int = 0  # of those, received more than once (same Message-ID: the residual window)
+    lost: int = 0  # of those, never received
+    fault_seconds: float = 0.0
+    log_bytes: int = 0  # what the services logged during the fault
 
 
 # ---- the rig ---------------------------------------------------------------------------------
@@ -142,6 +173,11 @@ class Rig:
         self.extra: list[Process] = []
         self.other_cause: list[str] = []  # emitted events the replay attributes to another input
         self.in_flight: list[str] = []  # what the last settle() saw still moving
+        self.fault_notes: list[str] = []  # what a fault saw (kept in the scenario's row)
+        self.fault_problems: list[str] = []  # what a fault found wrong (fails the scenario)
+        self.expected_before: set[str] = set()  # notices called for by the scenarios before this one
+        self.fed: set[tuple[str, int, int]] = set()  # where the suite's own bad input landed
+        self.unreadable: dict[str, str] = {}  # events a service published that its consumer refuses: where -> why
 
     @property
     def bootstrap(self) -> str:
@@ -176,11 +212,41 @@ class Rig:
                 await asyncio.sleep(0.2)
         raise AssertionError(f"{process.name} not ready after {timeout}s:\n{process.log_tail()}")
 
-    async def crash_and_restart(self, service: str) -> None:
+    async def crash_and_restart(self, service: str, *, while_sending: bool = False) -> None:
         process = self.stack.services[service]
-        env = self.kill9(process)
+        env = await self.kill9_while_sending(process) if while_sending else self.kill9(process)
         process.start(env)  # the same command (same port), the same environment
         await self.ready(process)
+
+    async def kill9_while_sending(self, process: Process, timeout: float = 60.0) -> dict[str, str]:
+        """kill -9 at a moment a notice is in flight: the SMTP server holds every message open for
+        a while, and the signal is sent while at least one is received and not yet answered."""
+        self.mailbox.hold = 0.5
+        try:
+            deadline = time.monotonic() + timeout
+            while self.mailbox.open_data == 0:
+                if time.monotonic() > deadline:
+                    self.fault_problems.append(f"no send was in flight within {timeout:.0f}s: nothing to kill it in")
+                    return self.kill9(process)
+                await asyncio.sleep(0.01)
+            in_flight = self.mailbox.open_data
+            env = self.kill9(process)
+        finally:
+            self.mailbox.hold = 0.0
+        claimed = await self.val("notifications", "SELECT count(*) FROM notices WHERE status = 'sending'")
+        self.fault_notes.append(f"{process.name} killed with {in_flight} SMTP send(s) open, {claimed} notice(s) "
+                                "claimed and not recorded")
+        return env
+
+    def log_bytes(self) -> int:
+        """What every service process has logged so far."""
+        return sum(p.log_file.stat().st_size for p in [*self.stack.services.values(), *self.extra]
+                   if p.log_file.exists())
+
+    async def ready_report(self, service: str) -> tuple[int, dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            response = await http.get(f"{self.stack.services[service].url}/ready")
+            return response.status_code, response.json()
 
     async def second_instance(self, service: str) -> Process:
         """Another instance in the same consumer group: the first one's command on a new port."""
@@ -209,23 +275,8 @@ class Rig:
             proc.wait()
 
     def start_broker(self, timeout: float = 90.0) -> None:
-        """KafkaServer has no restart: relaunch its java command on the same properties file
-        (same ports, same data directory) and wait for a new 'Kafka Server started'."""
-        tmp = self.kafka._tmp
-        assert tmp is not None
-        started_before = self.kafka.log_file.read_text(errors="replace").count("Kafka Server started")
-        java = [shutil.which("java") or "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
-                f"-Dlog4j2.configurationFile={tmp / 'log4j2.properties'}", "-cp", f"{LIB}/*"]
-        out = open(tmp / "stdout.log", "ab")  # noqa: SIM115 - the child keeps writing to it
-        self.kafka.process = subprocess.Popen([*java, "kafka.Kafka", str(tmp / "server.properties")],
-                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        proc = self.kafka.process
-        wait_for_port(self.kafka.port, timeout, self.kafka.log_file, alive=lambda: proc.poll() is None)
-        deadline = time.monotonic() + timeout
-        while self.kafka.log_file.read_text(errors="replace").count("Kafka Server started") <= started_before:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise AssertionError(f"Kafka did not start again; see {self.kafka.log_file}")
-            time.sleep(0.2)
+        """Start the broker again on the same data directory and ports."""
+        self.kafka.relaunch(timeout)
 
     # ---- traffic -------------------------------------------------------------------------
 
@@ -297,11 +348,14 @@ class Rig:
     def inbound(event: Event) -> tuple[str, bytes, bytes]:
         return system_inbound(event.source), event.subject.encode(), event.to_bytes()
 
-    async def tick(self, day: date) -> None:
-        assert day >= self.clock_day, "the clock never goes back"
-        self.clock_day = day
-        tick = ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=noon(day)))
-        await self.send([(CLOCK.name, b"clock", tick.to_bytes())])
+    async def tick(self, *days: date) -> None:
+        """One tick per day given, sent in one go (a clock catching up sends several)."""
+        ticks = []
+        for day in days:
+            assert day >= self.clock_day, "the clock never goes back"
+            self.clock_day = day
+            ticks.append(ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=noon(day))))
+        await self.send([(CLOCK.name, b"clock", t.to_bytes()) for t in ticks])
 
     async def register_people(self) -> None:
         people = [ev.PersonUpdated.new(source="admin", subject=pid, data=ev.Person(
@@ -457,10 +511,23 @@ class Rig:
         report = await rebuild(settings, into)
         live, rebuilt = await state_of(self.stack.database_urls["accountability"]), await state_of(into)
         problems = [f"accountability replay: {d}" for d in differences(_causeless(live), _causeless(rebuilt))[:5]]
-        problems += [f"accountability replay failed on {f}" for f in report.failed[:3]]
+        # The replay fails where the live handler failed: those the live service dead-lettered as
+        # handler failures (the poison events) are the same failure, not a difference.
+        dead = await self.handler_failures()
+        unexplained = [f for f in report.failed if f.split(":", 1)[0] not in dead]
+        problems += [f"accountability replay failed on {f}" for f in unexplained[:3]]
         only_cause = [d.split(":", 1)[0] for d in differences(live, rebuilt, limit=10**6)
                       if "causation_id" in d] if not problems else []
         return problems, only_cause
+
+    async def handler_failures(self) -> set[str]:
+        """``topic/partition@offset`` of every record dead-lettered because its handler failed."""
+        found = set()
+        for record in await self.read_all([dead_letter(s) for s in self.stack.database_urls]):
+            h = {k: v.decode() for k, v in record.headers or ()}
+            if h.get("dlt-code") == "handler_failed":
+                found.add(f"{h['dlt-topic']}/{h['dlt-partition']}@{h['dlt-offset']}")
+        return found
 
     async def propagation(self) -> list[str]:
         """Every accepted change reached accountability: the same actions at the same versions."""
@@ -486,14 +553,60 @@ class Rig:
             problems.append(f"{len(refused)} valid events refused, e.g. {refused[:2]}")
         return sum(1 for v in outcome.values() if v[0] == "accepted"), problems
 
-    async def notices(self) -> tuple[list[str], list[str]]:
-        """Every sent notice received (by Message-ID), nothing received that is not recorded as
-        sent, one ``notice.sent`` per notice; duplicate receipts are reported, not hidden."""
+    async def expected_items(self) -> set[tuple[str, str, str, str]]:
+        """(about, step, recipient, channel) of every notice item that what accountability announced
+        calls for, by the notifications service's own rules (``escalation_addressees``), whether or
+        not the service ever recorded it: counted from the escalations, not from what was sent."""
+        people = {r["person_id"]: Person(person_id=r["person_id"], name=r["name"], email=r["email"],
+                                         roles=tuple(r["roles"]), channels=tuple(r["channels"]),
+                                         systems=tuple(r["systems"]))
+                  for r in await self.rows_of("notifications", "SELECT * FROM people")}
+        keys: set[tuple[str, str, str, str]] = set()
+        for record in await self.read_all([ACCOUNTABILITY.name]):
+            try:
+                event = parse_event(record.value)
+            except ContractError as exc:  # dead-lettered by notifications: calls for nothing
+                if (record.topic, record.partition, record.offset) not in self.fed:  # accountability wrote it
+                    where = f"{record.topic}/{record.partition}@{record.offset}"
+                    self.unreadable[where] = f"{_type_of(record.value)} {exc.code}: {exc.reason}"
+                continue
+            if isinstance(event, ev.EscalationRaised | ev.EscalationStepped | ev.EscalationResolved):
+                resolved = isinstance(event, ev.EscalationResolved) or event.data.step is None
+                step = notice_step(event.data, resolved=resolved)
+                for a in escalation_addressees(event.data, list(people.values()), resolved=resolved):
+                    keys |= {(event.data.escalation_id, step, a.person_id, c)
+                             for c in channels_for(people.get(a.person_id))}
+            elif isinstance(event, ev.AgendaPublished):
+                keys |= {(event.data.meeting_id, "agenda", event.data.chair, c)
+                         for c in channels_for(people.get(event.data.chair))}
+            elif isinstance(event, ev.ReminderDue):
+                about = f"{event.data.cycle_id}:{event.data.system}"
+                step = f"deadline_reminder:{event.occurred_at.date()}"
+                keys |= {(about, step, p, c) for p in event.data.recipients for c in channels_for(people.get(p))}
+        return keys
+
+    async def notices(self, row: Row) -> tuple[list[str], list[str]]:
+        """Every notice the escalations call for was created, sent and received (counted by
+        Message-ID; a repeat is the residual window, reported); nothing received that is not
+        recorded as sent; one ``notice.sent`` per notice; every ``notice.unacknowledged`` about a
+        notice that was delivered first."""
         problems: list[str] = []
         notes: list[str] = []
+        items = {(r["about"], r["step"], r["recipient"], r["channel"]): r["notice_id"]
+                 for r in await self.rows_of("notifications", "SELECT about, step, recipient, channel, notice_id"
+                                                              " FROM notice_items")}
+        expected_keys = await self.expected_items()
+        if never := sorted(expected_keys - set(items)):
+            problems.append(f"{len(never)} notices the escalations call for were never created, e.g. {never[:2]}")
+        expected = {items[k] for k in expected_keys if k in items} - self.expected_before
+        self.expected_before |= expected
         sent = {r["notice_id"] for r in await self.rows_of("notifications",
                                                             "SELECT notice_id FROM notices WHERE status = 'sent'")}
         received = self.mailbox.notice_ids()
+        row.expected, row.delivered = len(expected), len(expected & set(received))
+        row.twice, row.lost = sum(1 for n in expected if received.get(n, 0) > 1), len(expected - set(received))
+        if row.lost:
+            problems.append(f"{row.lost} expected notices never received, e.g. {sorted(expected - set(received))[:3]}")
         if set(received) != sent:
             problems.append(f"notices sent but never received: {sorted(sent - set(received))[:3]}; "
                             f"received but not recorded as sent: {sorted(set(received) - sent)[:3]}")
@@ -501,19 +614,31 @@ class Rig:
         if twice:
             notes.append(f"{len(twice)} notices received more than once (same Message-ID), e.g. "
                          f"{next(iter(twice))} x{next(iter(twice.values()))}")
-        announced: dict[str, set[str]] = defaultdict(set)
-        for record in await self.read_all([NOTICES.name]):
-            event = parse_event(record.value)
-            if isinstance(event, ev.NoticeSent):
-                announced[event.data.notice_id].add(str(event.event_id))
-        if set(announced) != sent:
-            problems.append(f"notice.sent events for {len(announced)} notices, {len(sent)} notices sent")
-        if doubled := [n for n, ids in announced.items() if len(ids) > 1]:
-            problems.append(f"{len(doubled)} notices announced by two different notice.sent events")
+        problems += await self.announced(sent)
         failed = await self.val("notifications", "SELECT count(*) FROM notices WHERE status = 'failed'")
         if failed:
             notes.append(f"{failed} notices failed")
         return problems, notes
+
+    async def announced(self, sent: set[str]) -> list[str]:
+        """One ``notice.sent`` per sent notice; ``notice.unacknowledged`` only after its ``notice.sent``."""
+        problems = []
+        announced: dict[str, set[str]] = defaultdict(set)
+        unacknowledged_first = []
+        for record in await self.read_all([NOTICES.name]):
+            event = parse_event(record.value)
+            if isinstance(event, ev.NoticeSent):
+                announced[event.data.notice_id].add(str(event.event_id))
+            elif isinstance(event, ev.NoticeUnacknowledged) and event.data.notice_id not in announced:
+                unacknowledged_first.append(event.data.notice_id)
+        if set(announced) != sent:
+            problems.append(f"notice.sent events for {len(announced)} notices, {len(sent)} notices sent")
+        if doubled := [n for n, ids in announced.items() if len(ids) > 1]:
+            problems.append(f"{len(doubled)} notices announced by two different notice.sent events")
+        if unacknowledged_first:
+            problems.append(f"{len(unacknowledged_first)} notices reported unacknowledged before (or without) "
+                            f"being delivered, e.g. {unacknowledged_first[:2]}")
+        return problems
 
     async def bad_inputs_in_place(self, bad: list[BadInput]) -> list[str]:
         problems = []
@@ -546,6 +671,9 @@ class Rig:
             elif (sorted(t for t, _ in found) != sorted(dead_letter(r) for r in b.readers)
                   or not all(h.get("dlt-code") and h.get("dlt-reason") for _, h in found)):
                 problems.append(f"{b.kind} at {b.topic}/{b.partition}@{b.offset}: in {found}")
+            elif b.kind.startswith("poison") and any(h["dlt-code"] != "handler_failed" for _, h in found):
+                problems.append(f"{b.kind}: dead-lettered as {[h['dlt-code'] for _, h in found]}, "
+                                "not as a handler failure")
         return problems
 
 
@@ -557,14 +685,24 @@ async def check_everything(rig: Rig, row: Row, sent: list[Event], bad: list[BadI
     row.accepted, lost = await rig.accepted_of(sent)
     problems += lost
     problems += await rig.propagation()
+    rig.fed |= {(b.topic, b.partition, b.offset) for b in bad}
+    unreadable_before = len(rig.unreadable)
+    await rig.expected_items()  # finds what accountability published that notifications cannot read
+    if new_unreadable := list(rig.unreadable.items())[unreadable_before:]:
+        notes.append(f"{len(new_unreadable)} events accountability published that notifications dead-lettered "
+                     f"(see test_every_event_a_service_publishes_is_one_its_consumer_can_read): {new_unreadable[:2]}")
     row.dead_lettered = await rig.dead_letter_total() - dead_letters_before
-    expected_letters = sum(len(b.readers) for b in bad if not b.kind.startswith("forged"))
+    expected_letters = sum(len(b.readers) for b in bad if not b.kind.startswith("forged")) + len(new_unreadable)
     if row.dead_lettered != expected_letters:
-        problems.append(f"{row.dead_lettered} records dead-lettered, expected {expected_letters}")
+        newest = sorted(await rig.read_all([dead_letter(s) for s in rig.stack.database_urls]),
+                        key=lambda r: r.timestamp)[-max(row.dead_lettered, 1):]
+        which = [{k: v.decode()[:300] for k, v in r.headers or () if k in ("dlt-code", "dlt-reason", "dlt-topic")}
+                 for r in newest[:3]]
+        problems.append(f"{row.dead_lettered} records dead-lettered, expected {expected_letters}; newest: {which}")
     problems += await rig.bad_inputs_in_place(bad)
     new_receipts = rig.mailbox.receipts[receipts_before:]
     row.receipts, row.distinct = len(new_receipts), len(rig.mailbox.notice_ids(new_receipts))
-    notice_problems, notice_notes = await rig.notices()
+    notice_problems, notice_notes = await rig.notices(row)
     problems += notice_problems
     notes += notice_notes
     replay = await rig.actions_replay()
@@ -582,6 +720,12 @@ async def check_everything(rig: Rig, row: Row, sent: list[Event], bad: list[BadI
     return row
 
 
+def _type_of(raw: bytes | None) -> str:
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        return str(json.loads(raw or b"")["type"])
+    return "?"
+
+
 def _causeless(state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The state with the causation id left out of every emitted event."""
     outbox = {}
@@ -596,9 +740,12 @@ def _causeless(state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def table(rows: list[Row]) -> str:
     head = ["scenario", "what was done", "events sent", "accepted", "dead-lettered",
-            "notices (receipts / distinct)", "replay equal", "held?"]
+            "notices (receipts / distinct)", "notices expected / delivered / twice / lost",
+            "log bytes in fault", "replay equal", "held?"]
     body = [[r.scenario, r.done, str(r.sent), str(r.accepted), str(r.dead_lettered),
-             f"{r.receipts} / {r.distinct}", r.replay, ("yes" if r.held else "NO") + f" ({r.seconds:.0f}s)"]
+             f"{r.receipts} / {r.distinct}", f"{r.expected} / {r.delivered} / {r.twice} / {r.lost}",
+             f"{r.log_bytes:,} in {r.fault_seconds:.0f}s" if r.fault_seconds else "-", r.replay,
+             ("yes" if r.held else "NO") + f" ({r.seconds:.0f}s)"]
             for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
     line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731

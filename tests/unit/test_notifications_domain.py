@@ -32,6 +32,7 @@ from services.notifications.items import (
     EscalationItem,
     EscalationReminderItem,
     PanelDecisionItem,
+    UndeliverableItem,
     escalation_item,
     item_from_json,
     item_to_json,
@@ -225,6 +226,10 @@ STORED = {
         "system": "black-country", "title": "Independent review", "decision": "recovery_plan_due",
         "note": "With named owners", "due_date": "2026-04-20", "replaces": None,
         "action_url": "https://portal.example/actions/bc-ap3-1", "role": "sro"},
+    UndeliverableItem: {
+        "kind": "undeliverable", "notice_id": "n-1", "notice_kind": "escalation", "about": "esc-1",
+        "recipient": "p-leader-1", "channel": "email", "detail": "SMTP 550 no such mailbox",
+        "role": "panel_secretary"},
 }
 
 
@@ -316,3 +321,14 @@ def test_the_chairs_agenda_gives_the_staff_networks_words():
         "concerns": ["Challenge: BME staff were not asked"]}]}
     text, _ = render(compose([item_from_json(json.dumps(stored))], "Pat", None), "n-1")
     assert "No response from the leader yet. Staff network: Challenge: BME staff were not asked" in text
+
+
+def test_an_undeliverable_notice_report_names_each_notice_by_person_id_and_how_to_send_it_again():
+    items = [item_from_json(json.dumps(STORED[UndeliverableItem])),
+             item_from_json(json.dumps(STORED[UndeliverableItem] | {"notice_id": "n-2", "recipient": "p-x"}))]
+    letter = compose(items, "Sol", None)
+    text, _ = render(letter, "g-1")
+    assert letter.subject == "2 notice(s) could not be delivered"
+    assert "Escalation notice to p-leader-1 by email" in text and "(about esc-1)" in text
+    assert "SMTP 550 no such mailbox" in text
+    assert "notices resend --notice n-1 --notice n-2" in text

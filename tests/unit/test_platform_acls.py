@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.contracts.topics import (
+    OPS,
     SERVICES,
     SHARED_TOPICS,
     Groups,
@@ -75,10 +76,17 @@ def test_the_actions_service_reads_every_systems_input_and_answers_on_every_feed
     assert Grant(actions, TOPIC, "actions.changes", WRITE) in GRANTS
 
 
+def test_ops_may_read_every_dead_letter_topic_with_its_own_groups_and_nothing_else():
+    assert grants_of(OPS) == {
+        *(Grant(OPS, TOPIC, dead_letter(s), op) for s in SERVICES for op in (READ, DESCRIBE)),
+        Grant(OPS, GROUP, OPS, READ, PREFIXED),
+    }
+
+
 def test_there_is_one_scram_user_per_system_and_per_registry_party():
     users = scram_users(SYSTEMS, lambda name: f"{name}!")
     names = [u.name for u in users]
     assert len(names) == len(set(names)) == len(principals(SYSTEMS))
     assert {system_principal(s) for s in SYSTEMS} <= set(names)
-    assert {service_principal(s) for s in SERVICES} | {service_principal("clock")} <= set(names)
+    assert {service_principal(s) for s in SERVICES} | {service_principal("clock"), OPS} <= set(names)
     assert all(u.password == f"{u.name}!" for u in users)

@@ -158,6 +158,15 @@ async def escalated_action(conn: asyncpg.Connection, escalation_id: str) -> str 
     return action_id
 
 
+async def notice_delivered(conn: asyncpg.Connection, notice_id: str, about: str) -> None:
+    await conn.execute("INSERT INTO delivered_notices (notice_id, about) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                       notice_id, about)
+
+
+async def was_delivered(conn: asyncpg.Connection, notice_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM delivered_notices WHERE notice_id = $1", notice_id))
+
+
 async def save_pause(conn: asyncpg.Connection, esc: ladder.Escalation) -> None:
     await conn.execute(
         "UPDATE escalations SET paused_until = $2, hurry_by = $3, best_percent = $4 WHERE escalation_id = $1",
@@ -297,6 +306,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "agendas": ("meeting_id",), "outbox": ("event_id",), "processed_events": ("consumer", "event_id"),
     "people": ("person_id",), "requests": ("event_id",), "concerns": ("event_id",),
     "consequences": ("consequence_id",), "security_events": ("event_id",),
+    "delivered_notices": ("notice_id",),
 }
 
 
