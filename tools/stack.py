@@ -254,11 +254,9 @@ def running_stack(
     ACLs (``tools.acls``): each service and the clock log in as their principal;
     ``secured_broker`` (a running secured ``KafkaServer`` and each principal's password)
     is used instead of starting one.
-    ``strict`` raises ``StackError`` when a service fails to start, after stopping the
-    rest; without it the failure is recorded in ``Stack.problems`` and the rest runs.
-    Unless ``SMTP_HOST`` is given (``extra_env`` or the environment), an SMTP server keeps
-    every e-mail in ``<logs>/notices/`` (notifications is ready only with one to talk to).
-    """
+    ``strict`` raises ``StackError`` when a service fails to start, after stopping the rest;
+    without it the failure is in ``Stack.problems``. Unless ``SMTP_HOST`` is given, an SMTP
+    server keeps every e-mail in ``<logs>/notices/`` (notifications needs one to be ready)."""
     started = time.monotonic()
     _check_request(services, secured, kafka_bootstrap)
     logs = logs_dir or Path(tempfile.mkdtemp(prefix="governance-stack-"))
