@@ -16,6 +16,7 @@ gives them (no string for a number, no number for a date), and no NaN or infinit
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar, cast, get_args
 from uuid import UUID, uuid4
@@ -118,6 +119,36 @@ def event_types() -> dict[str, type[Event]]:
     return dict(_REGISTRY)
 
 
+# How an older version of an event becomes the next one: the envelope as read, at
+# ``from_version``, to the same envelope at ``from_version + 1`` (a field renamed, a new one
+# derived or given its default). A consumer reads every older version it has a path for.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Decorator: registers ``fn`` as the step from ``from_version`` of ``event_type`` to the next."""
+    def register_step(fn: Upcaster) -> Upcaster:
+        if (event_type, from_version) in _UPCASTERS:
+            raise RuntimeError(f"{event_type!r} has two upcasters from version {from_version}")
+        _UPCASTERS[(event_type, from_version)] = fn
+        return fn
+    return register_step
+
+
+def _upcast(obj: dict[str, Any], cls: type[Event], version: int) -> dict[str, Any]:
+    """``obj`` at ``version``, step by step to the version ``cls`` reads; no path, no event."""
+    while version < cls.VERSION:
+        step = _UPCASTERS.get((cls.TYPE, version))
+        if step is None:
+            raise ContractError("unsupported_version",
+                                f"{cls.TYPE!r} schema version {version} can no longer be read: "
+                                f"nothing turns it into version {version + 1}")
+        obj = step(dict(obj)) | {"schema_version": version + 1}
+        version += 1
+    return obj
+
+
 MAX_EVENT_BYTES = 256 * 1024
 
 
@@ -151,6 +182,8 @@ def parse_event(raw: bytes | str | dict[str, Any], *, accept: tuple[type[Event],
     missing = [name for name in WIRE_REQUIRED if name not in obj]
     if missing:
         raise ContractError("schema_invalid", "; ".join(f"{name}: Field required" for name in missing))
+    if version < cls.VERSION:
+        text = json.dumps(_upcast(obj, cls, version), allow_nan=False)
     try:
         return cls.model_validate_json(text, strict=True)
     except ValidationError as exc:
