@@ -204,8 +204,9 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
                  + f"{step_words(item.step)}."),
         items=[_line(item, names, extra=False)], ask=ask,
         by_when=date_in_words(item.respond_by) or "within 14 days",
-        how_to_answer="Post your explanation or recovery plan through your system's reporting tool, "
-                      "as you post progress updates.",
+        how_to_answer="Answer in the People Board's portal, signed in as yourself: open the link below, then "
+                      "the action, and send your explanation or recovery plan (or ask for more time, or "
+                      "contest the flag).",
         ack_url=ack_url,
     )
 
