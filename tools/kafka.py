@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from tools.java import maven_jars, stop_process
 from tools.ports import free_port, wait_for_port
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
@@ -27,17 +28,7 @@ def kafka_version() -> str:
 
 def ensure_jars() -> Path:
     """Resolve the broker's jars with Maven once; later runs reuse deploy/kafka/lib."""
-    if list(LIB.glob("kafka_2.13-*.jar")):
-        return LIB
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("Maven (mvn) is needed to fetch the Kafka broker jars")
-    subprocess.run(
-        [mvn, "-q", "-B", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
-         f"-DoutputDirectory={LIB}", "-DincludeScope=runtime"],
-        check=True,
-    )
-    return LIB
+    return maven_jars(DEPLOY / "pom.xml", LIB, "kafka_2.13-*.jar", "the Kafka broker jars")
 
 
 @dataclass
@@ -115,13 +106,7 @@ class KafkaServer:
         raise RuntimeError(f"Kafka did not log {text!r}; see {self.log_file}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 30)
         if self._tmp is not None:
             if self.keep_logs_in is not None:
                 self.keep_logs_in.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import typer
 
+from tools.java import maven_jars, stop_process
 from tools.ports import free_port
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "oidc"
@@ -40,17 +41,7 @@ def server_version() -> str:
 
 def ensure_jars() -> Path:
     """Resolve the server's jars with Maven once; later runs reuse deploy/oidc/lib."""
-    if list(LIB.glob("mock-oauth2-server-*.jar")):
-        return LIB
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("Maven (mvn) is needed to fetch the OpenID Connect server's jars")
-    subprocess.run(
-        [mvn, "-q", "-B", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
-         f"-DoutputDirectory={LIB}", "-DincludeScope=runtime"],
-        check=True,
-    )
-    return LIB
+    return maven_jars(DEPLOY / "pom.xml", LIB, "mock-oauth2-server-*.jar", "the OpenID Connect server's jars")
 
 
 @dataclass(frozen=True)
@@ -124,13 +115,7 @@ class OidcServer:
         raise RuntimeError(f"the OpenID Connect server did not answer {self.discovery_url} in {timeout}s:\n{tail}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 15)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
