@@ -432,7 +432,7 @@ class Rig:
     async def busy(self) -> list[str]:
         """What is still in flight; empty when the stack has caught up with everything sent."""
         found = [f"{group} lag {n}" for group, n in (await self.lag()).items() if n > 0]
-        for service in self.stack.database_urls:
+        for service in self.stack.services:
             n = await self.val(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
             if n:
                 found.append(f"{service} outbox {n}")
@@ -484,7 +484,7 @@ class Rig:
             await consumer.stop()
 
     async def dead_letter_total(self) -> int:
-        ends = await self.end_offsets([dead_letter(s) for s in self.stack.database_urls])
+        ends = await self.end_offsets([dead_letter(s) for s in self.stack.services])
         return sum(ends.values())
 
     # ---- the checks after each scenario ----------------------------------------------------
@@ -523,7 +523,7 @@ class Rig:
     async def handler_failures(self) -> set[str]:
         """``topic/partition@offset`` of every record dead-lettered because its handler failed."""
         found = set()
-        for record in await self.read_all([dead_letter(s) for s in self.stack.database_urls]):
+        for record in await self.read_all([dead_letter(s) for s in self.stack.services]):
             h = {k: v.decode() for k, v in record.headers or ()}
             if h.get("dlt-code") == "handler_failed":
                 found.add(f"{h['dlt-topic']}/{h['dlt-partition']}@{h['dlt-offset']}")
@@ -645,7 +645,7 @@ class Rig:
         if not bad:
             return problems
         letters: dict[tuple[str | None, int, int], list[tuple[str, dict[str, str]]]] = {}
-        for record in await self.read_all([dead_letter(s) for s in self.stack.database_urls]):
+        for record in await self.read_all([dead_letter(s) for s in self.stack.services]):
             h = {k: v.decode() for k, v in record.headers or ()}
             letters.setdefault((h.get("dlt-topic"), int(h.get("dlt-partition", -1)), int(h.get("dlt-offset", -1))),
                                []).append((record.topic, h))
@@ -694,7 +694,7 @@ async def check_everything(rig: Rig, row: Row, sent: list[Event], bad: list[BadI
     row.dead_lettered = await rig.dead_letter_total() - dead_letters_before
     expected_letters = sum(len(b.readers) for b in bad if not b.kind.startswith("forged")) + len(new_unreadable)
     if row.dead_lettered != expected_letters:
-        newest = sorted(await rig.read_all([dead_letter(s) for s in rig.stack.database_urls]),
+        newest = sorted(await rig.read_all([dead_letter(s) for s in rig.stack.services]),
                         key=lambda r: r.timestamp)[-max(row.dead_lettered, 1):]
         which = [{k: v.decode()[:300] for k, v in r.headers or () if k in ("dlt-code", "dlt-reason", "dlt-topic")}
                  for r in newest[:3]]
