@@ -247,6 +247,17 @@ def person_update(name: str = "Person 9") -> dict[str, Any]:
         person_id="p-res-9", name=name, email="p-res-9@example.org")).to_bytes())
 
 
+def poisoned_change() -> dict[str, Any]:
+    """An action's snapshot whose title PostgreSQL cannot store (a NUL): accountability keeps every
+    snapshot it judges, so its handler fails on it. (An answer no longer reaches a table: one from
+    someone without the right to act is refused before anything is stored.)"""
+    change = json.loads(samples_of(ev.ActionChanged).to_bytes())
+    action_id = f"poison-{uuid.uuid4().hex[:8]}"  # an action accountability has never seen
+    change["subject"] = change["data"]["snapshot"]["action_id"] = action_id
+    change["data"]["snapshot"]["title"] = "Review\u0000panel"
+    return change
+
+
 def samples_of(kind: type[ev.Event]) -> ev.Event:
     return next(e for e in one_of_each() if isinstance(e, kind))
 
@@ -280,7 +291,8 @@ def poison_inputs(rig: Rig) -> list[tuple[str, str, str, bytes, bytes, str | Non
     return [
         ("poison commitment", system_inbound(rig.systems[0]), "actions", commitment["subject"].encode(),
          json.dumps(commitment).encode(), None),
-        ("poison response", RESPONSES.name, "accountability", b"a1", json.dumps(answer("late\u0000")).encode(), None),
+        ("poison action change", ACTION_CHANGES.name, "accountability", b"poison",
+         json.dumps(poisoned_change()).encode(), None),
         ("poison person", DIRECTORY.name, "notifications", b"p-res-9",
          json.dumps(person_update("Person\u00009")).encode(), None),
     ]
