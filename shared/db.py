@@ -53,16 +53,12 @@ class Database:
         """Set ``event`` after every unit of work that commits."""
         self._woken.append(event)
 
-    def committed(self) -> None:
-        """Something was committed outside ``transaction()``: wake the loops now."""
-        for event in self._woken:
-            event.set()
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn, conn.transaction():
             yield conn
-        self.committed()
+        for event in self._woken:
+            event.set()
 
 
 async def create_pool(dsn: str, *migration_dirs: Path, max_size: int = 10) -> asyncpg.Pool:
