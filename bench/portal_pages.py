@@ -41,7 +41,7 @@ from services.portal.handlers import apply
 from services.portal.settings import PortalSettings
 from services.portal.web import Portal, make_templates
 from shared.contracts import events as ev
-from shared.db import Database, migrate
+from shared.db import Database
 from shared.reference import ReferenceData
 from tests.infra import create_database, drop_database, postgres_admin_url
 from tests.portal_rig import agenda_with, slipped_action
@@ -123,9 +123,8 @@ async def run(admin_url: str, actions: int, requests: int) -> dict[str, Any]:
         conn.add_query_logger(counter)
 
     try:
-        database = Database(url)
-        database._pool = await asyncpg.create_pool(url, min_size=1, max_size=4, init=log_queries)
-        await migrate(database.pool, *Database(url).migrations, MIGRATIONS)
+        database = Database(url, [MIGRATIONS], max_size=4, init=log_queries)
+        await database.open()
         started = time.perf_counter()
         async with database.transaction() as conn:
             await fill(conn, actions)

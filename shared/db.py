@@ -4,7 +4,7 @@ idempotent-consumer record."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
@@ -24,10 +24,12 @@ class Database:
     (the outbox relay, the notifications dispatcher) is woken, so no caller has to remember to.
     """
 
-    def __init__(self, url: str, migrations: Sequence[Path] = (), *, max_size: int = 10) -> None:
+    def __init__(self, url: str, migrations: Sequence[Path] = (), *, max_size: int = 10,
+                 init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> None:
         self.url = url
         self.migrations = tuple(migrations)
         self.max_size = max_size
+        self.init = init  # run on each new connection (a bench counts queries with it)
         self._pool: asyncpg.Pool | None = None
         self._woken: list[asyncio.Event] = []
 
@@ -42,7 +44,7 @@ class Database:
         return self._pool is not None
 
     async def open(self) -> None:
-        self._pool = await create_pool(self.url, *self.migrations, max_size=self.max_size)
+        self._pool = await create_pool(self.url, *self.migrations, max_size=self.max_size, init=self.init)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -61,9 +63,10 @@ class Database:
             event.set()
 
 
-async def create_pool(dsn: str, *migration_dirs: Path, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, *migration_dirs: Path, max_size: int = 10,
+                      init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> asyncpg.Pool:
     """A pool on a migrated database: the platform's tables, then the service's own."""
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init)
     await migrate(pool, PLATFORM_MIGRATIONS, *migration_dirs)
     return pool
 
