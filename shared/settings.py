@@ -19,8 +19,12 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field("localhost:9092", description="host:port[,host:port]")
-    kafka_sasl_username: str | None = Field(None, description="SCRAM-SHA-512 principal, when the broker is secured")
+    kafka_sasl_username: str | None = Field(
+        None, description="SCRAM-SHA-512 principal, when the broker is secured: the connection is then SASL_SSL")
     kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="PEM file of the CA the broker's certificate is checked against (the project's CA, "
+        "tools/certificates.py); unset: the system's trusted CAs")
     reference_data_path: Path = Field(DEFAULT_REFERENCE_DATA, description="the systems and action points")
     log_level: str = "INFO"
     asyncapi_docs: Path = Field(DEFAULT_ASYNCAPI_DOCS,

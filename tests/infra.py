@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
+from tools.certificates import ProjectCA
 from tools.kafka import KafkaServer, ScramUser
 from tools.postgres import PostgresServer
 
@@ -56,10 +61,23 @@ def password_for(principal: str) -> str:
     return f"{principal}-secret"
 
 
-def login(principal: str, password: str | None = None) -> dict[str, str]:
-    """aiokafka's keyword arguments for a SCRAM-SHA-512 login as ``principal``."""
+@cache
+def test_ca() -> ProjectCA:
+    """The CA of the tests' secured brokers, made once per session (the folder is left for the OS
+    to clean, as the brokers' own temporary folders are)."""
+    return ProjectCA.create(Path(tempfile.mkdtemp(prefix="test-ca-")))
+
+
+def tls() -> ssl.SSLContext:
+    """A client's TLS: only the tests' CA is trusted, host names checked."""
+    return test_ca().client_context()
+
+
+def login(principal: str, password: str | None = None) -> dict[str, Any]:
+    """aiokafka's keyword arguments for a SCRAM-SHA-512 login as ``principal``, over TLS."""
     return {
-        "security_protocol": "SASL_PLAINTEXT",
+        "security_protocol": "SASL_SSL",
+        "ssl_context": tls(),
         "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": principal,
         "sasl_plain_password": password or password_for(principal),
@@ -69,7 +87,7 @@ def login(principal: str, password: str | None = None) -> dict[str, str]:
 @contextmanager
 def secured_kafka(users: list[ScramUser]) -> Iterator[KafkaServer]:
     """Secured mode needs SCRAM users at format time, so it is always the native broker."""
-    server = KafkaServer(secured=True, users=users, keep_logs_in=LOGS).start()
+    server = KafkaServer(secured=True, users=users, ca=test_ca(), keep_logs_in=LOGS).start()
     try:
         yield server
     finally:

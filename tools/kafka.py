@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from tools.certificates import ProjectCA, write_secret
 from tools.java import maven_jars, stop_process
 from tools.ports import free_port, wait_for_port
 
@@ -39,10 +40,12 @@ class ScramUser:
 
 @dataclass
 class KafkaServer:
-    """One broker+controller process. ``secured`` adds a SASL/SCRAM listener with ACLs."""
+    """One broker+controller process. ``secured`` adds a SASL_SSL listener (SCRAM-SHA-512 over
+    TLS, the certificate issued by ``ca``, a CA of its own when none is given) with ACLs."""
 
     secured: bool = False
     users: list[ScramUser] = field(default_factory=list)
+    ca: ProjectCA | None = None
     workdir: Path | None = None
     keep_logs_in: Path | None = None
     port: int = 0
@@ -58,7 +61,14 @@ class KafkaServer:
 
     @property
     def sasl_bootstrap(self) -> str:
+        """The SASL_SSL listener: systems, services and ops log in there, over TLS."""
         return f"127.0.0.1:{self.sasl_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The certificate clients verify the SASL_SSL listener against."""
+        assert self.ca is not None, "only a secured broker has a CA"
+        return self.ca.certificate
 
     @property
     def log_file(self) -> Path:
@@ -71,6 +81,7 @@ class KafkaServer:
         self.port, self.controller_port = free_port(), free_port()
         if self.secured:
             self.sasl_port = free_port()
+            self._issue_certificate()
         props = self._tmp / "server.properties"
         props.write_text(self._properties())
         log4j = self._tmp / "log4j2.properties"
@@ -96,6 +107,15 @@ class KafkaServer:
         wait_for_port(self.port, timeout, self.log_file, alive=lambda: process.poll() is None)
         self._wait_for_log("Kafka Server started", timeout - (time.monotonic() - started))
         return self
+
+    def _issue_certificate(self) -> None:
+        """The broker's certificate for the loopback names, and its PEM key store (key then chain,
+        mode 0600: Kafka's file-based PEM store wants both in one file)."""
+        assert self._tmp is not None
+        if self.ca is None:
+            self.ca = ProjectCA.create(self._tmp / "ca")
+        files = self.ca.issue(f"broker-{self.sasl_port}")
+        write_secret(self._tmp / "keystore.pem", files.key.read_bytes() + files.certificate.read_bytes())
 
     def _wait_for_log(self, text: str, timeout: float) -> None:
         deadline = time.monotonic() + max(timeout, 1)
@@ -162,14 +182,19 @@ class KafkaServer:
         protocol_map = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
         if self.secured:
             listeners.append(f"SASL://127.0.0.1:{self.sasl_port}")
-            protocol_map.append("SASL:SASL_PLAINTEXT")
+            protocol_map.append("SASL:SASL_SSL")
             lines |= {
                 "sasl.enabled.mechanisms": "SCRAM-SHA-512",
                 "listener.name.sasl.scram-sha-512.sasl.jaas.config":
                     "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                # Kafka reads PEM key stores itself (KIP-651): no keytool, no JKS password.
+                "listener.name.sasl.ssl.keystore.type": "PEM",
+                "listener.name.sasl.ssl.keystore.location": str(self._tmp / "keystore.pem"),
+                "listener.name.sasl.ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
                 "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
                 # The loopback PLAINTEXT listeners (controller, inter-broker, admin) are
-                # ANONYMOUS; KRaft cannot start unless that principal is a super user.
+                # ANONYMOUS; KRaft cannot start unless that principal is a super user. They are
+                # bound to 127.0.0.1 and never given to a system or service (README, "Security").
                 "super.users": "User:ANONYMOUS",
                 "allow.everyone.if.no.acl.found": "false",
             }

@@ -33,6 +33,7 @@ from services.portal.cli import save_all
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.acls import grant_project_acls, principals, service_principal
+from tools.certificates import write_secret
 from tools.kafka import KafkaServer, ScramUser
 from tools.oidc import OidcServer
 from tools.portal_cast import as_json, identity_server, portal_people
@@ -89,6 +90,7 @@ class Stack:
     # tests and ops); services, systems and the clock log in on ``sasl_bootstrap``.
     sasl_bootstrap: str | None = None
     credentials: dict[str, str] = field(default_factory=dict)  # principal -> password
+    ca_file: Path | None = None  # secured mode: the CA the SASL_SSL listener's certificate is checked against
     identity: OidcServer | None = None  # the development identity server, with the portal
 
     def url(self, service: str) -> str:
@@ -99,8 +101,10 @@ class Stack:
     def describe(self) -> str:
         lines = [f"Kafka       {self.kafka_bootstrap}  (ready at {self.timings.get('kafka', 0):.1f}s)"]
         if self.sasl_bootstrap:
-            lines.append(f"Kafka SASL  {self.sasl_bootstrap}  SCRAM-SHA-512, ACLs on; "
-                         f"{len(self.credentials)} principals in {self.logs_dir / 'credentials.env'}")
+            lines.append(f"Kafka SASL  {self.sasl_bootstrap}  SASL_SSL (SCRAM-SHA-512 over TLS, CA {self.ca_file}), "
+                         f"ACLs on; {len(self.credentials)} principals in {self.logs_dir / 'credentials.env'} (0600)")
+        else:
+            lines.append("Kafka       NOT SECURED (--insecure-development): no logins, no ACLs, no TLS")
         lines += [f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
                   f"topics      created at {self.timings.get('topics', 0):.1f}s"]
         if self.identity is not None:
@@ -123,7 +127,8 @@ def _login(stack: Stack, principal: str) -> dict[str, str]:
     """The settings variables (shared/settings.py) that make a process log in as ``principal``."""
     if not stack.sasl_bootstrap:
         return {}
-    return {"KAFKA_SASL_USERNAME": principal, "KAFKA_SASL_PASSWORD": stack.credentials[principal]}
+    return {"KAFKA_SASL_USERNAME": principal, "KAFKA_SASL_PASSWORD": stack.credentials[principal],
+            "KAFKA_SSL_CAFILE": str(stack.ca_file)}
 
 
 def _check_request(services: tuple[str, ...], secured: bool, kafka_bootstrap: str | None) -> None:
@@ -150,8 +155,7 @@ def _prepare_broker(kafka_bootstrap: str, systems: list[str], secured: bool, cre
     run_sync(ensure_project_topics(kafka_bootstrap, systems))
     if secured:
         grant_project_acls(kafka_bootstrap, systems)
-        (logs / "credentials.env").write_text(
-            "".join(f"{name}={password}\n" for name, password in credentials.items()))
+        write_secret(logs / "credentials.env", "".join(f"{name}={secret}\n" for name, secret in credentials.items()))
 
 
 def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
@@ -279,7 +283,7 @@ def running_stack(
                           cleanup, systems, fixed_ports, started, timings) if "portal" in services else None)
         if secured:
             assert kafka is not None
-            stack.sasl_bootstrap = kafka.sasl_bootstrap
+            stack.sasl_bootstrap, stack.ca_file = kafka.sasl_bootstrap, kafka.ca_file
         ports = {s.name: s.default_port if fixed_ports else free_port() for s in SERVICES}
         env = _environment(stack, reference_data, ports, extra_env)
         _start_services(stack, cleanup, services, env, ports)

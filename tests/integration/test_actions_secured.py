@@ -28,7 +28,8 @@ WAIT = 60
 async def actions_as_its_own_principal(server: KafkaServer, database_url: str):
     principal = service_principal(Groups.ACTIONS)
     settings = ActionsSettings(kafka_bootstrap_servers=server.sasl_bootstrap, database_url=database_url,
-                               kafka_sasl_username=principal, kafka_sasl_password=password_for(principal))
+                               kafka_sasl_username=principal, kafka_sasl_password=password_for(principal),
+                               kafka_ssl_cafile=server.ca_file)
     async with TestApp(build(settings)):
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import uuid
 
 import httpx
@@ -16,7 +17,7 @@ from aiokafka.errors import (
 
 from shared.contracts.topics import ACTION_CHANGES, OPS, Groups, dead_letter, system_feedback, system_inbound
 from tests.infra import SECURED_SYSTEMS, login, password_for
-from tests.kafka_tools import collect, produce
+from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment
 from tools.acls import scram_users, service_principal, system_principal
 from tools.kafka import KafkaServer
@@ -41,6 +42,32 @@ async def test_a_wrong_password_is_refused(secured_topics: KafkaServer, caplog: 
     right = AIOKafkaProducer(bootstrap_servers=secured_topics.sasl_bootstrap, **login(system_principal(OURS)))
     await right.start()
     await right.stop()
+
+
+@pytest.mark.parametrize("protocol", ["PLAINTEXT", "SASL_PLAINTEXT"])
+async def test_a_connection_without_tls_to_the_sasl_ssl_listener_is_refused_and_sends_no_password(
+    secured_topics: KafkaServer, protocol: str,
+):
+    cleartext = {} if protocol == "PLAINTEXT" else {
+        "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": system_principal(OURS), "sasl_plain_password": password_for(system_principal(OURS))}
+    before = secured_topics.log_file.read_text(errors="replace").count("SSL handshake failed")
+    producer = AIOKafkaProducer(bootstrap_servers=secured_topics.sasl_bootstrap, request_timeout_ms=5000, **cleartext)
+    with pytest.raises(KafkaConnectionError):
+        await producer.start()
+    await producer.stop()
+    # The broker read the client's first bytes as a TLS hello and closed the connection: nothing
+    # was authenticated, no topic was reached.
+    await eventually(lambda: secured_topics.log_file.read_text(errors="replace").count("SSL handshake failed") > before,
+                     timeout=10)
+
+
+async def test_a_client_that_does_not_trust_the_project_ca_refuses_the_broker(secured_topics: KafkaServer):
+    untrusting = login(system_principal(OURS)) | {"ssl_context": ssl.create_default_context()}  # system CAs only
+    producer = AIOKafkaProducer(bootstrap_servers=secured_topics.sasl_bootstrap, request_timeout_ms=5000, **untrusting)
+    with pytest.raises(KafkaConnectionError):
+        await producer.start()
+    await producer.stop()
 
 
 async def test_a_system_can_post_to_its_own_inbound_topic_with_an_idempotent_producer(secured_topics):

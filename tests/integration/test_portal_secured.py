@@ -37,7 +37,8 @@ async def test_the_portal_reads_and_writes_its_topics_under_its_own_login(
     database_url = await create_database(postgres_admin)
     try:
         async with running_portal(secured_topics.sasl_bootstrap, database_url, oidc,
-                                  kafka_sasl_username=PORTAL, kafka_sasl_password=SecretStr(password_for(PORTAL))):
+                                  kafka_sasl_username=PORTAL, kafka_sasl_password=SecretStr(password_for(PORTAL)),
+                                  kafka_ssl_cafile=secured_topics.ca_file):
             for topic, event in slipped_action("bc-secured", "black-country", "p-lead", "Secured", TODAY):
                 await produce(secured_topics.bootstrap, topic, [event.to_bytes()], key=event.subject.encode())
             await eventually(lambda: escalated(database_url, "bc-secured"), timeout=60)
