@@ -2,18 +2,24 @@
 
 ``initdb`` refuses to run as root, and sessions and CI here are root, so the server
 runs as the ``postgres`` user when the caller is root.
+
+Every login needs a password, checked with SCRAM-SHA-256 (``pg_hba.conf`` as initdb writes it
+with ``--auth=scram-sha-256``: no ``trust``, not even on the socket). The ``postgres`` user's
+password is drawn per cluster and is in ``dsn()``.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.certificates import write_secret
 from tools.ports import free_port, wait_for_port
 
 SERVICE_DATABASES = ("actions", "accountability", "notifications")
@@ -32,6 +38,7 @@ def _bin(name: str) -> str:
 class PostgresServer:
     workdir: Path | None = None
     port: int = 0
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _tmp: Path | None = None
 
     @property
@@ -45,13 +52,15 @@ class PostgresServer:
         return self._tmp / "postgres.log"
 
     def dsn(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = list(args)
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, check=check)
+        # psql's password comes from the environment, never from its command line (visible in ps).
+        return subprocess.run(cmd, capture_output=True, text=True, check=check,
+                              env={**os.environ, "PGPASSWORD": self.password})
 
     def start(self, databases: tuple[str, ...] = SERVICE_DATABASES, timeout: float = 60) -> PostgresServer:
         self._tmp = Path(tempfile.mkdtemp(prefix="pg-", dir=self.workdir))
@@ -59,8 +68,12 @@ class PostgresServer:
             pg = pwd.getpwnam("postgres")
             os.chown(self._tmp, pg.pw_uid, pg.pw_gid)
         self.port = free_port()
-        done = self._run(_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                         "-E", "UTF8", "--no-sync", check=False)
+        password_file = write_secret(self._tmp / "password", self.password)
+        if os.geteuid() == 0:
+            os.chown(password_file, pg.pw_uid, pg.pw_gid)
+        done = self._run(_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=scram-sha-256",
+                         f"--pwfile={password_file}", "-E", "UTF8", "--no-sync", check=False)
+        password_file.unlink()
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         self.start_server(timeout)

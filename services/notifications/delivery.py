@@ -79,6 +79,10 @@ class EmailChannel:
         self.sender = settings.smtp_sender
         self.timeout = settings.delivery_timeout_seconds
         self.domain = settings.smtp_sender.rsplit("@", 1)[-1]
+        # None: STARTTLS whenever the server offers it; True: no STARTTLS, no sending. The server's
+        # certificate is always verified (a man in the middle cannot offer a certificate of its own).
+        self.start_tls: bool | None = True if settings.smtp_require_tls else None
+        self.cert_bundle = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
 
     def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str) -> EmailMessage:
         msg = EmailMessage()
@@ -98,9 +102,13 @@ class EmailChannel:
         client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=min(self.timeout, 2.0), start_tls=False)
         try:
             await client.connect()
+            await client.ehlo()
+            offers_tls = client.supports_extension("starttls")
             await client.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return Check("smtp", False, f"{self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"[:200])
+        if self.start_tls and not offers_tls:
+            return Check("smtp", False, f"{self.host}:{self.port} does not offer STARTTLS, which is required")
         return Check("smtp", True)
 
     async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
@@ -109,7 +117,7 @@ class EmailChannel:
         msg = self.message(notice_id, person.email, letter, text, html)
         try:
             _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
-                                             start_tls=False)
+                                             start_tls=self.start_tls, cert_bundle=self.cert_bundle)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             return smtp_outcome(first.code, _scrub(first.message, person))

@@ -3,6 +3,8 @@ delivery clock."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, SecretStr
 
 from shared.settings import ServiceSettings
@@ -16,6 +18,12 @@ class NotificationsSettings(ServiceSettings):
     smtp_host: str = "localhost"
     smtp_port: int = 1025
     smtp_sender: str = "governance@midlands-people-board.example"
+    smtp_require_tls: bool = Field(
+        False, description="refuse to send unless the SMTP server offers STARTTLS (the notice is retried, never "
+        "sent in clear); unset, STARTTLS is still used whenever the server offers it")
+    smtp_ca_file: Path | None = Field(
+        None, description="PEM file of the CA the SMTP server's certificate is checked against; unset: the "
+        "system's trusted CAs")
     webhook_secret: SecretStr = Field(SecretStr("change-me"), description="HMAC key for webhook signatures")
     ack_link_secret: SecretStr = Field(
         SecretStr("change-me-too"),
