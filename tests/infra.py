@@ -22,8 +22,9 @@ from typing import Any
 
 import asyncpg
 
+from services.platform.acls import ScramUser
 from tools.certificates import ProjectCA
-from tools.kafka import KafkaServer, ScramUser
+from tools.kafka import KafkaServer
 from tools.postgres import PostgresServer
 
 LOGS = Path(__file__).resolve().parents[1] / "test-logs"
@@ -62,7 +63,7 @@ def password_for(principal: str) -> str:
 
 
 @cache
-def test_ca() -> ProjectCA:
+def secured_ca() -> ProjectCA:
     """The CA of the tests' secured brokers, made once per session (the folder is left for the OS
     to clean, as the brokers' own temporary folders are)."""
     return ProjectCA.create(Path(tempfile.mkdtemp(prefix="test-ca-")))
@@ -70,7 +71,7 @@ def test_ca() -> ProjectCA:
 
 def tls() -> ssl.SSLContext:
     """A client's TLS: only the tests' CA is trusted, host names checked."""
-    return test_ca().client_context()
+    return secured_ca().client_context()
 
 
 def login(principal: str, password: str | None = None) -> dict[str, Any]:
@@ -87,7 +88,7 @@ def login(principal: str, password: str | None = None) -> dict[str, Any]:
 @contextmanager
 def secured_kafka(users: list[ScramUser]) -> Iterator[KafkaServer]:
     """Secured mode needs SCRAM users at format time, so it is always the native broker."""
-    server = KafkaServer(secured=True, users=users, ca=test_ca(), keep_logs_in=LOGS).start()
+    server = KafkaServer(secured=True, users=users, ca=secured_ca(), keep_logs_in=LOGS).start()
     try:
         yield server
     finally:

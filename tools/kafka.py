@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from services.platform.acls import ScramUser
 from tools.certificates import ProjectCA, write_secret
 from tools.java import maven_jars, stop_process
 from tools.ports import free_port, wait_for_port
@@ -30,12 +31,6 @@ def kafka_version() -> str:
 def ensure_jars() -> Path:
     """Resolve the broker's jars with Maven once; later runs reuse deploy/kafka/lib."""
     return maven_jars(DEPLOY / "pom.xml", LIB, "kafka_2.13-*.jar", "the Kafka broker jars")
-
-
-@dataclass
-class ScramUser:
-    name: str
-    password: str
 
 
 @dataclass

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import asyncpg
 from aiosmtpd.controller import Controller
 
-from tools.kafka import KafkaServer, ScramUser
+from services.platform.acls import ScramUser
+from tools.kafka import KafkaServer
 from tools.ports import free_port
 from tools.postgres import PostgresServer
 

@@ -28,13 +28,13 @@ from typing import Annotated, Any
 
 import typer
 
+from services.platform.acls import ScramUser, grant_project_acls, principals, service_principal
 from services.platform.topics import ensure_project_topics
 from services.portal.cli import save_all
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
-from tools.acls import grant_project_acls, principals, service_principal
 from tools.certificates import write_secret
-from tools.kafka import KafkaServer, ScramUser
+from tools.kafka import KafkaServer
 from tools.oidc import OidcServer
 from tools.portal_cast import as_json, identity_server, portal_people
 from tools.ports import free_port
@@ -255,7 +255,7 @@ def running_stack(
     as do the ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_URL`` variables; ``database_suffix``
     keeps several stacks on one PostgreSQL apart.
     ``secured`` starts a broker of its own with SCRAM-SHA-512 logins and the project's
-    ACLs (``tools.acls``): each service and the clock log in as their principal;
+    ACLs (``services.platform.acls``): each service and the clock log in as their principal;
     ``secured_broker`` (a running secured ``KafkaServer`` and each principal's password)
     is used instead of starting one.
     ``strict`` raises ``StackError`` when a service fails to start, after stopping the rest;

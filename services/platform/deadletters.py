@@ -14,8 +14,9 @@ Idempotent by event id: each event id is re-driven once per run, and every consu
 id once (``shared.db.first_time``), so re-driving a letter twice, or one whose event was applied
 since, changes nothing. A letter with no event id (bytes that were never an event) cannot be made
 idempotent and is not re-driven. Re-driven records carry ``redriven-from: <dead-letter topic>/
-<partition>@<offset>``. In the secured mode the command needs a principal that may write the
-original topics (KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD).
+<partition>@<offset>``. On the secured broker ``list`` runs as ``ops`` (reads dead
+letters, writes nothing) and ``redrive`` as ``ops-redrive`` (reads them, writes the services'
+input topics): KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD / KAFKA_SSL_CAFILE.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from services.platform.acls import grant_project_acls, scram_users
 from services.platform.topics import ensure_project_topics
 from tests.infra import SECURED_SYSTEMS, password_for, secured_kafka
-from tools.acls import grant_project_acls, scram_users
 from tools.kafka import KafkaServer
 
 

@@ -12,12 +12,12 @@ from faststream import TestApp
 
 from services.actions.app import build
 from services.actions.settings import ActionsSettings
+from services.platform.acls import service_principal, system_principal
 from shared.contracts import parse_event
 from shared.contracts.topics import Groups, system_feedback, system_inbound
 from tests.infra import login, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment, progress
-from tools.acls import service_principal, system_principal
 from tools.kafka import KafkaServer
 
 pytestmark = pytest.mark.integration

@@ -15,11 +15,11 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from services.platform.acls import scram_users, service_principal, system_principal
 from shared.contracts.topics import ACTION_CHANGES, OPS, Groups, dead_letter, system_feedback, system_inbound
 from tests.infra import SECURED_SYSTEMS, login, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.samples import commitment
-from tools.acls import scram_users, service_principal, system_principal
 from tools.kafka import KafkaServer
 from tools.stack import running_stack
 

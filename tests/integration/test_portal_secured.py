@@ -10,11 +10,11 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
+from services.platform.acls import service_principal
 from shared.contracts.topics import DIRECTORY
 from tests.infra import create_database, drop_database, password_for
 from tests.kafka_tools import collect, eventually, produce
 from tests.portal_rig import TODAY, add_people, running_portal, slipped_action
-from tools.acls import service_principal
 from tools.kafka import KafkaServer
 from tools.oidc import OidcServer
 from tools.portal_cast import CastMember

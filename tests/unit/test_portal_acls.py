@@ -3,17 +3,19 @@ governance.responses, and the shared logins that let any leader forge the Panel 
 
 from __future__ import annotations
 
+from services.platform.acls import OPS_REDRIVE, READ, TOPIC, WRITE, principals, project_acls, service_principal
 from shared.contracts.topics import RESPONSES
-from tools.acls import READ, TOPIC, WRITE, principals, project_acls, service_principal
 
 SYSTEMS = ["black-country", "lincolnshire"]
 GRANTS = project_acls(SYSTEMS)
 PORTAL = service_principal("portal")
 
 
-def test_only_the_portal_may_write_governance_responses():
+def test_only_the_portal_may_write_governance_responses_and_the_operators_redrive_what_it_wrote():
     writers = {g.principal for g in GRANTS if g.resource == TOPIC and g.name == RESPONSES.name and g.operation == WRITE}
-    assert writers == {PORTAL}
+    # ops-redrive puts back what a service dead-lettered, bytes unchanged: an operator's principal,
+    # never a person's, a system's or a service's (README, "Security").
+    assert writers == {PORTAL, OPS_REDRIVE}
 
 
 def test_the_shared_leaders_and_panel_logins_are_gone():

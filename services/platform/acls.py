@@ -1,24 +1,40 @@
-"""Who may do what on the secured broker, derived from the topic registry.
+"""Who may do what on the secured broker, derived from the topic registry; and the one-shot job
+that sets it up (the compose stack's ``access-init``):
+
+    python -m services.platform.acls --admin-bootstrap 127.0.0.1:9092
+
+creates a SCRAM-SHA-512 user for every principal, its password from ``SCRAM_PASSWORD_<PRINCIPAL>``
+(``password_variable``; ``python -m tools.secrets`` writes them all), and grants every ACL. A
+missing password stops it before anything changes, naming the variables.
 
 Every party gets only what its topics need: a system writes its own inbound topic and
 reads its own feedback topic, nothing else; a service reads its inputs, writes its
 outputs and its dead-letter topic, and uses its own consumer group; ``ops`` reads the
-dead-letter topics (the registry names it their reader) with consumer groups of its own.
+dead-letter topics (the registry names it their reader) with consumer groups of its own,
+and writes nothing. Re-driving dead letters (``services.platform.deadletters``) writes the
+services' input topics, a stronger right used rarely: it is a principal of its own,
+``ops-redrive``, whose password stays with whoever may re-drive.
 
 Idempotent producers (every producer here uses ``enable_idempotence=True``) need no
 ``IdempotentWrite`` on the cluster since Kafka 3.0 (KIP-679): ``InitProducerId`` without
 a transactional id is allowed to any principal with WRITE on some topic. The secured
 tests prove it on Kafka 4.1, so the cluster ACL is not granted.
 
-aiokafka has no ACL calls; confluent-kafka's admin client does. It connects to the
-broker's loopback PLAINTEXT listener, whose ANONYMOUS principal is the super user.
+aiokafka has no ACL or SCRAM calls; confluent-kafka's admin client has both. It connects to the
+broker's loopback PLAINTEXT listener, whose ANONYMOUS principal is the super user: in compose the
+job shares the broker's network namespace for that, and nothing else can reach it.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 # confluent_kafka.admin re-exports these from private modules without declaring them
 # (no __all__, no "as"), so mypy's strict mode does not see them as exported.
@@ -30,6 +46,9 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AdminClient,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
 )
 
 from shared.contracts.topics import (
@@ -41,11 +60,21 @@ from shared.contracts.topics import (
     system_feedback,
     system_inbound,
 )
-from tools.kafka import ScramUser
+from shared.reference import ReferenceData
+from shared.settings import DEFAULT_REFERENCE_DATA
+
+OPS_REDRIVE = f"{OPS}-redrive"  # re-drives dead letters: reads them, writes the services' inputs
+SCRAM_ITERATIONS = 8192  # Kafka's minimum is 4096; its command-line tools default to 4096
 
 READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
 TOPIC, GROUP = "TOPIC", "GROUP"
 LITERAL, PREFIXED = "LITERAL", "PREFIXED"
+
+
+@dataclass
+class ScramUser:
+    name: str
+    password: str
 
 
 def system_principal(system: str) -> str:
@@ -81,7 +110,7 @@ def registry_parties() -> list[str]:
 
 
 def principals(systems: Iterable[str]) -> list[str]:
-    return [system_principal(s) for s in systems] + [party_principal(p) for p in registry_parties()]
+    return [system_principal(s) for s in systems] + [party_principal(p) for p in registry_parties()] + [OPS_REDRIVE]
 
 
 def scram_users(systems: Iterable[str], password_for: Callable[[str], str]) -> list[ScramUser]:
@@ -120,12 +149,23 @@ def project_acls(systems: Iterable[str]) -> list[Grant]:
             may_read(party_principal(reader), dead.name)
     # Ops' own tools pick their group names, as a system's do: the prefix keeps them apart.
     grants.add(Grant(OPS, GROUP, OPS, READ, PREFIXED))
+    grants |= _redrive_grants()
     # The actions service takes every system's input (a pattern subscription, so systems
     # added later are covered) and tells each system why its input was refused.
     actions = service_principal(Groups.ACTIONS)
     may_read(actions, system_inbound(""), PREFIXED)
     may_write(actions, system_feedback(""), PREFIXED)
     return sorted(grants)
+
+
+def _redrive_grants() -> set[Grant]:
+    """``ops-redrive`` reads every dead-letter topic and writes back to where dead letters come from:
+    every topic a service reads (a system's inbound topics for the actions service). It reads
+    with assigned partitions, no consumer group."""
+    read = {(dead_letter_topic(s).name, LITERAL, op) for s in SERVICES for op in (READ, DESCRIBE)}
+    origins = [(t.name, LITERAL) for t in SHARED_TOPICS if t.readers] + [(system_inbound(""), PREFIXED)]
+    written = {(name, pattern, op) for name, pattern in origins for op in (WRITE, DESCRIBE)}
+    return {Grant(OPS_REDRIVE, TOPIC, name, op, pattern) for name, pattern, op in read | written}
 
 
 def _binding(grant: Grant) -> AclBinding:
@@ -170,3 +210,55 @@ def grant_project_acls(admin_bootstrap: str, systems: Iterable[str]) -> list[Gra
     grants = project_acls(list(systems))
     apply_acls(admin_bootstrap, grants)
     return grants
+
+
+def password_variable(principal: str) -> str:
+    """The environment variable holding ``principal``'s SCRAM password: ``svc-actions`` ->
+    ``SCRAM_PASSWORD_SVC_ACTIONS``."""
+    return "SCRAM_PASSWORD_" + principal.upper().replace("-", "_")
+
+
+def create_scram_users(admin_bootstrap: str, users: list[ScramUser], timeout: float = 30.0) -> None:
+    """Create (or change the password of) each SCRAM-SHA-512 user: rotating a password is running
+    this again with the new one."""
+    admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+    futures = admin.alter_user_scram_credentials(
+        [UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users], request_timeout=timeout)
+    failed = []
+    for user, future in futures.items():
+        try:
+            future.result(timeout)
+        except Exception as exc:  # noqa: BLE001 - collected, then reported together
+            failed.append(f"{user}: {exc}")
+    if failed:
+        raise RuntimeError("creating SCRAM users failed:\n" + "\n".join(failed))
+
+
+def users_from_environment(systems: list[str], environ: dict[str, str]) -> list[ScramUser]:
+    """Every principal's user with its password from ``environ``; raises naming every missing one."""
+    missing = [password_variable(p) for p in principals(systems) if not environ.get(password_variable(p))]
+    if missing:
+        raise RuntimeError(f"no password for {len(missing)} principal(s): set {', '.join(missing)} "
+                           "(python -m tools.secrets writes them all)")
+    return [ScramUser(p, environ[password_variable(p)]) for p in principals(systems)]
+
+
+def main(
+    admin_bootstrap: Annotated[str, typer.Option(help="the broker's loopback PLAINTEXT listener (its super user)")],
+    reference_data: Annotated[Path, typer.Option(envvar="REFERENCE_DATA_PATH")] = DEFAULT_REFERENCE_DATA,
+) -> None:
+    """Create every principal's SCRAM user and grant every ACL (idempotent: run it again to rotate)."""
+    systems = list(ReferenceData.load(reference_data).systems)
+    try:
+        users = users_from_environment(systems, dict(os.environ))
+    except RuntimeError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from None
+    create_scram_users(admin_bootstrap, users)
+    grants = grant_project_acls(admin_bootstrap, systems)
+    typer.echo(f"{len(users)} SCRAM users and {len(grants)} ACLs on {admin_bootstrap}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
