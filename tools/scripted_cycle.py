@@ -35,7 +35,6 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
@@ -49,6 +48,7 @@ from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.servers import NoticeFolder
 from tools.stack import Stack, running_stack
+from tools.stack_clients import Publisher
 
 WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
@@ -86,12 +86,11 @@ class Cycle:
         self.people = PortalPeople(stack.url("portal"), stack.database_urls["portal"], self.systems)
         self.story = Story(cast=self.cast, portal=stack.url("portal"),
                            identity=stack.identity.issuer if stack.identity else "")
-        self.producer: AIOKafkaProducer | None = None
+        self.kafka = Publisher(stack)  # as each system and the clock, under their own logins when secured
         self.http = httpx.AsyncClient(timeout=10)
 
     async def send(self, topic: str, event: Event) -> None:
-        assert self.producer is not None
-        await self.producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
+        await self.kafka.send(topic, event)
 
     async def tick(self, day: date) -> None:
         now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
@@ -144,8 +143,6 @@ class Cycle:
         await self.send(system_inbound(event.source), event)
 
     async def run(self) -> Story:
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka_bootstrap, enable_idempotence=True)
-        await self.producer.start()
         try:
             await self.opening()
             await self.slipping()
@@ -155,7 +152,7 @@ class Cycle:
             await self.finish()
             return self.story
         finally:
-            await self.producer.stop()
+            await self.kafka.stop()
             await self.http.aclose()
 
     async def opening(self) -> None:
@@ -327,6 +324,7 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
         say("Starting the stack: Kafka, PostgreSQL, the identity server and the four services ...")
         started = time.monotonic()
         loop = asyncio.get_running_loop()
+        stack_options.setdefault("secured", True)  # what ops deploy, unless --insecure-development
         context = running_stack(with_clock=False, extra_env=env, logs_dir=out / "logs", **stack_options)
         stack = await loop.run_in_executor(None, context.__enter__)
         try:
@@ -384,12 +382,14 @@ def main(
     out: Annotated[Path, typer.Option(help="where notices, the report and logs go")] = Path("out/cycle"),
     stay: Annotated[bool, typer.Option(help="keep the stack running after the story, for people to sign in "
                                             "to the portal (Ctrl-C stops it)")] = True,
+    insecure_development: Annotated[bool, typer.Option(
+        "--insecure-development", help="a development stack: Kafka without TLS, logins or ACLs")] = False,
 ) -> None:
     """Run a full governance cycle on the real stack, time compressed, and show where to look."""
     out = out.resolve()
     linger = (lambda story: _until_interrupted(story, out)) if stay else None
     try:
-        story = asyncio.run(run_scripted_cycle(out, say=_live, linger=linger))
+        story = asyncio.run(run_scripted_cycle(out, say=_live, linger=linger, secured=not insecure_development))
     except KeyboardInterrupt:
         print("\nstopped")
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import signal
 import sys
@@ -105,7 +106,7 @@ class Stack:
                          f"ACLs on; {len(self.credentials)} principals in {self.logs_dir / 'credentials.env'} (0600)")
         else:
             lines.append("Kafka       NOT SECURED (--insecure-development): no logins, no ACLs, no TLS")
-        lines += [f"PostgreSQL  {self.postgres_url}  (ready at {self.timings.get('postgres', 0):.1f}s)",
+        lines += [f"PostgreSQL  {_hide_password(self.postgres_url)}  (ready at {self.timings.get('postgres', 0):.1f}s)",
                   f"topics      created at {self.timings.get('topics', 0):.1f}s"]
         if self.identity is not None:
             lines.append(f"identity    {self.identity.issuer}  (development sign-in, no passwords; ready at "
@@ -121,6 +122,11 @@ class Stack:
             lines.append(f"{'clock':<16}NOT STARTED: {self.problems['clock']}")
         lines.append(f"stack ready in {self.timings.get('ready', 0):.1f}s; logs in {self.logs_dir}")
         return "\n".join(lines)
+
+
+def _hide_password(url: str) -> str:
+    """A database URL fit for a terminal: the password is not printed (it is in the services' environment)."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def _login(stack: Stack, principal: str) -> dict[str, str]:
@@ -325,8 +331,9 @@ def up(
     logs: Annotated[Path | None,
                     typer.Option(help="folder for every process's log (default: a temporary one)")] = None,
     strict: Annotated[bool, typer.Option(help="stop everything if any service fails to start")] = False,
-    secured: Annotated[bool, typer.Option(
-        help="SCRAM-SHA-512 logins and ACLs; one principal per system and service")] = False,
+    insecure_development: Annotated[bool, typer.Option(
+        "--insecure-development", help="a development stack: Kafka without TLS, logins or ACLs (secured by "
+        "default: SASL_SSL with SCRAM-SHA-512, one principal per system and service, the project's ACLs)")] = False,
     free_ports: Annotated[bool, typer.Option(help="any free ports instead of 8001-8004 and 8090")] = False,
     demo_people: Annotated[bool, typer.Option(
         help="who is who in the portal: the demonstration's people, published on the directory")] = False,
@@ -340,7 +347,7 @@ def up(
     typer.echo(f"starting {', '.join(chosen)} ...")
     try:
         with running_stack(chosen, fixed_ports=not free_ports, logs_dir=logs, with_clock=not no_clock,
-                           strict=strict, secured=secured) as stack:
+                           strict=strict, secured=not insecure_development) as stack:
             typer.echo(stack.describe())
             if demo_people and "portal" in stack.services:
                 _load_demo_people(stack)

@@ -94,10 +94,11 @@ def test_every_variable_compose_sets_for_a_service_is_a_field_of_its_settings(se
 def test_every_service_listens_where_its_health_check_and_port_mapping_look(service: str):
     spec = compose_service(service)
     command = spec["command"]
+    # 0.0.0.0 inside its container: reached on the compose network only, published only for the portal.
     assert command[command.index("--host") + 1] == "0.0.0.0"
     assert command[command.index("--port") + 1] == PORT
     assert f":{PORT}/ready" in " ".join(spec["healthcheck"]["test"])
-    assert all(str(p).endswith(f":{PORT}") for p in spec["ports"])
+    assert all(str(p).endswith(f":{PORT}") for p in spec.get("ports", []))
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -116,15 +117,17 @@ def test_every_dependency_awaited_as_healthy_has_a_health_check():
                 assert "healthcheck" in SERVICES_IN_COMPOSE[needed], f"{needed} has no healthcheck"
 
 
-def test_each_service_database_is_created_by_the_postgres_init_script():
-    init = (REPO / "deploy" / "postgres" / "init.sql").read_text()
-    created = set(re.findall(r"CREATE DATABASE (\w+);", init))
+def test_each_service_database_is_created_by_the_postgres_init_script_with_a_login_of_its_own():
+    init = (REPO / "deploy" / "postgres" / "init.sh").read_text()
+    created = set(re.search(r"^for service in ([a-z ]+); do$", init, re.M)[1].split())  # type: ignore[index]
+    assert 'CREATE DATABASE :"name" OWNER :"name";' in init
     for service in SERVICES:
         url = compose_service(service)["environment"][f"{service.upper()}_DATABASE_URL"]
-        assert url.rsplit("/", 1)[1] in created
-        assert "@postgres:5432/" in url
+        password = f"${{{service.upper()}_DB_PASSWORD:?run python -m tools.secrets first}}"
+        assert url == f"postgresql://{service}:{password}@postgres:5432/{service}"
+        assert service in created
     volume = compose_service("postgres")["volumes"][0]
-    assert volume.startswith("./deploy/postgres/init.sql:/docker-entrypoint-initdb.d/")
+    assert volume.startswith("./deploy/postgres/init.sh:/docker-entrypoint-initdb.d/")
 
 
 def test_the_broker_is_the_official_kraft_image_of_the_version_the_tests_run():
@@ -141,6 +144,7 @@ def topics_init_creates() -> list[str]:
     """What the topics-init container creates, asked of its own command in dry-run mode."""
     spec = compose_service("topics-init")
     assert spec["command"] == ["python", "-m", "services.platform.topics"]
+    assert spec["network_mode"] == "service:kafka", "the loopback admin listener is reachable from there alone"
     assert set(spec["environment"]) <= {"KAFKA_BOOTSTRAP_SERVERS", "REFERENCE_DATA_PATH"}
     # As in the container: the packaged reference data unless compose names another file.
     env = {k: v for k, v in os.environ.items() if k != "REFERENCE_DATA_PATH"}
@@ -165,11 +169,12 @@ def test_topics_init_creates_every_registry_topic_and_nothing_else():
     assert registry_topics() - set(created) == set(), "registry topics that are never created"
 
 
-def test_the_clock_runs_from_the_same_image_after_the_topics_exist():
+def test_the_clock_runs_from_the_same_image_after_the_topics_and_its_login_exist():
     clock = compose_service("clock")
     assert clock["command"] == ["python", "-m", "services.platform.clock"]
     assert clock["image"] == compose_service("actions")["image"]
-    assert clock["depends_on"]["topics-init"]["condition"] == "service_completed_successfully"
+    assert clock["depends_on"]["access-init"]["condition"] == "service_completed_successfully"
+    assert compose_service("access-init")["depends_on"]["topics-init"]["condition"] == "service_completed_successfully"
 
 
 def test_every_variable_compose_sets_for_the_clock_is_a_field_of_its_settings():
