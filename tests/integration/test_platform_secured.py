@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import uuid
 
@@ -68,6 +69,28 @@ async def test_a_client_that_does_not_trust_the_project_ca_refuses_the_broker(se
     with pytest.raises(KafkaConnectionError):
         await producer.start()
     await producer.stop()
+
+
+def this_machines_other_address() -> str | None:
+    """An address of this machine that is not loopback (what another machine would dial)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.254", 9))  # no packet is sent: this only picks the outgoing interface
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.parametrize("listener", ["bootstrap", "controller"])
+def test_the_anonymous_super_users_listeners_cannot_be_reached_but_from_loopback(secured_topics, listener):
+    address = this_machines_other_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    port = secured_topics.port if listener == "bootstrap" else secured_topics.controller_port
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, port), timeout=5).close()
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()  # there, on loopback
 
 
 async def test_a_system_can_post_to_its_own_inbound_topic_with_an_idempotent_producer(secured_topics):
