@@ -1,4 +1,4 @@
-# One image for the three services, the clock and the topics-init job (services/platform):
+# One image for the four services, the clock and the topics-init and access-init jobs (services/platform):
 #   docker build -t midlands-governance .
 # Each compose service picks what it runs with its command. Only shared/ and services/ go
 # in, with the AsyncAPI documents the services serve; tools/, tests/ and bench/ run from a

@@ -53,11 +53,11 @@ COMMON = f"""**Ids from the reference data.** `system`, `{{system}}` in a topic 
 take the ids listed in `{REFERENCE_FILE}`; the enums here are that list as it stood when the
 document was generated (`python -m tools.asyncapi`), and the file is the source.
 
-**Security.** Systems and services use the `secured` server: SASL_PLAINTEXT with SCRAM-SHA-512
-logins and one principal per system and per service, each allowed only its own topics (Kafka
-ACLs). TLS is not on yet: it is the subject of the project's secure-by-default issue. Until it
-lands, events travel unencrypted (SCRAM itself never sends the password), so the listener must
-only be reachable over a network the region trusts. The `development` server has no login at all."""
+**Security.** Systems and services use the `secured` server: SASL_SSL, that is SCRAM-SHA-512
+logins over TLS, with one principal per system and per service, each allowed only its own topics
+(Kafka ACLs). Clients check the broker's certificate: against the project's CA (`ca.pem`, given
+with the password) on the project's own stacks, against the organisation's CA in production. A
+client without TLS is refused before it can log in. The `development` server has no login at all."""
 
 
 def info(service: str) -> dict[str, Any]:
@@ -72,28 +72,29 @@ def servers() -> dict[str, Any]:
     return {
         "secured": {
             "host": "{bootstrap}",
-            "protocol": "kafka",
+            "protocol": "kafka-secure",
             "title": "Secured listener",
-            "summary": "SASL_PLAINTEXT, SCRAM-SHA-512, ACLs: the one systems and services use",
-            "description": "Apache Kafka 4.1. Client settings: `security.protocol=SASL_PLAINTEXT`, "
-            "`sasl.mechanism=SCRAM-SHA-512`, and the principal's name and password. Plaintext until the "
-            "secure-by-default issue turns TLS on (see the description above).",
+            "summary": "SASL_SSL (SCRAM-SHA-512 over TLS), ACLs: the one systems and services use",
+            "description": "Apache Kafka 4.1. Client settings: `security.protocol=SASL_SSL`, "
+            "`sasl.mechanism=SCRAM-SHA-512`, `ssl.ca.location` (the CA that signed the broker's certificate) "
+            "and the principal's name and password.",
             "variables": {"bootstrap": {
-                "description": "host:port of the secured listener, given to each system with its password. "
-                "On the project's own stack (`python -m tools.stack up --secured`) it is the address printed "
-                "as `Kafka SASL`, and the passwords are in the `credentials.env` file named there.",
-                "examples": ["127.0.0.1:37415"],
+                "description": "host:port of the secured listener, given to each system with its password and "
+                "the CA's certificate. In docker compose it is `<host>:29092`; on the project's own stack "
+                "(`python -m tools.stack up`) the address printed as `Kafka SASL`, with the CA and the "
+                "`credentials.env` file (mode 0600) named there.",
+                "examples": ["kafka.example.org:29092"],
             }},
             "security": [{"$ref": f"#/components/securitySchemes/{SCRAM}"}],
         },
         "development": {
-            "host": "localhost:29092",
+            "host": "127.0.0.1:9092",
             "protocol": "kafka",
             "title": "Development broker (no login)",
-            "summary": "For development and tests only: no login, no ACLs",
-            "description": "The broker `docker compose up` starts, seen from the host (`kafka:9092` inside "
-            "compose); `python -m tools.stack up` prints its own address. Anyone who reaches it may read "
-            "and write every topic: never give it to a system.",
+            "summary": "For development and tests only: no TLS, no login, no ACLs",
+            "description": "The broker `python -m tools.stack up --insecure-development` starts, on this "
+            "machine's loopback (it prints the address). Anyone who reaches it may read and write every "
+            "topic: never give it to a system. Neither docker compose nor the stack's default mode has one.",
         },
     }
 
@@ -104,7 +105,8 @@ def security_schemes() -> dict[str, Any]:
         "description": "SASL/SCRAM-SHA-512. A system logs in as `system-<system id>` (for example "
         "`system-black-country`) and may write only `actions.inbound.<system id>` and read only "
         "`actions.feedback.<system id>`, with consumer groups whose names start with its principal; "
-        "each service logs in as `svc-<service>`; `ops` may read the dead-letter topics.",
+        "each service logs in as `svc-<service>`; `ops` may read the dead-letter topics and `ops-redrive` "
+        "re-drives them. Always over TLS (SASL_SSL).",
     }}
 
 
