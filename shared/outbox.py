@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -34,6 +35,14 @@ async def add_to_outbox(conn: asyncpg.Connection, topic: str, event: Event) -> N
         "INSERT INTO outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)",
         event.event_id, topic, event.subject, event.to_bytes(),
     )
+
+
+async def add_many_to_outbox(conn: asyncpg.Connection, events: Sequence[tuple[str, Event]]) -> None:
+    """Queue many ``(topic, event)`` in one COPY, in the given order (a batch's events)."""
+    if events:
+        await conn.copy_records_to_table(
+            "outbox", columns=("event_id", "topic", "key", "payload"),
+            records=[(e.event_id, topic, e.subject, e.to_bytes()) for topic, e in events])
 
 
 class OutboxRelay:
