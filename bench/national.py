@@ -22,11 +22,13 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 import typer
 from aiokafka import AIOKafkaProducer
 
@@ -111,6 +113,31 @@ async def write_log(bootstrap: str, actions: int, weeks: int) -> dict[str, Any]:
     return {"events": events, "seconds": round(seconds, 1), "per_s": round(events / seconds)}
 
 
+class Statements:
+    """Every statement the replay's connections ran, by its text: how many, and their time."""
+
+    def __init__(self) -> None:
+        self.count: Counter[str] = Counter()
+        self.elapsed: Counter[str] = Counter()
+
+    async def attach(self, conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(self._logged)
+
+    def _logged(self, query: Any) -> None:
+        text = " ".join(str(query.query).split())[:90]
+        self.count[text] += 1
+        self.elapsed[text] += query.elapsed
+
+    def summary(self, events: int, seconds: float) -> dict[str, Any]:
+        total = sum(self.elapsed.values())
+        return {"statements": sum(self.count.values()),
+                "statements_per_event": round(sum(self.count.values()) / max(1, events), 1),
+                "in_the_database_seconds": round(total, 1),
+                "share_of_the_replay_in_the_database": round(total / seconds, 3) if seconds else None,
+                "top_by_time": [{"statement": q, "count": self.count[q], "seconds": round(t, 2)}
+                                for q, t in self.elapsed.most_common(12)]}
+
+
 async def run(actions: int, weeks: int) -> dict[str, Any]:
     with ExitStack() as stack:
         bootstrap = stack.enter_context(kafka_bootstrap())
@@ -120,8 +147,9 @@ async def run(actions: int, weeks: int) -> dict[str, Any]:
         written = await write_log(bootstrap, actions, weeks)
         into = await create_database(admin_url)
         settings = AccountabilitySettings(kafka_bootstrap_servers=bootstrap, database_url=into, log_level="WARNING")
+        statements = Statements()
         t0 = time.perf_counter()
-        report = await rebuild(settings, into)
+        report = await rebuild(settings, into, init=statements.attach)
         seconds = time.perf_counter() - t0
     whole = actions * (WEEKS_IN_FIVE_YEARS + 1) + WEEKS_IN_FIVE_YEARS
     rate = report.events / seconds
@@ -130,7 +158,8 @@ async def run(actions: int, weeks: int) -> dict[str, Any]:
                        "seconds": round(seconds, 1), "per_s": round(rate)},
             "whole_national_log_events": whole,
             "whole_national_log_seconds": round(whole / rate) if weeks < WEEKS_IN_FIVE_YEARS else round(seconds),
-            "extrapolated": weeks < WEEKS_IN_FIVE_YEARS}
+            "extrapolated": weeks < WEEKS_IN_FIVE_YEARS,
+            "where_the_time_goes": statements.summary(report.events, seconds)}
 
 
 cli = typer.Typer(add_completion=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -134,11 +134,12 @@ async def read_log(settings: AccountabilitySettings, topics: list[str],
 
 
 async def rebuild(settings: AccountabilitySettings, database_url: str, *,
-                  start: dict[TopicPartition, int] | None = None) -> ReplayReport:
+                  start: dict[TopicPartition, int] | None = None,
+                  init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> ReplayReport:
     """Apply the whole log to the fresh database at ``database_url``, through an engine built
-    as the service builds its own."""
+    as the service builds its own. ``init`` runs on each new connection (a bench counts queries)."""
     report = ReplayReport()
-    database = Database(database_url, [MIGRATIONS])
+    database = Database(database_url, [MIGRATIONS], init=init)
     await database.open()
     try:
         async with database.pool.acquire() as conn:
