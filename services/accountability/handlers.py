@@ -61,6 +61,8 @@ async def _apply_run(engine: Engine, events: list[Event]) -> None:
     async with engine.database.batch(CONSUMER, [e.event_id for e in events]) as fresh:
         changed = sorted({e.subject for e in events if isinstance(e, ev.ActionChanged) and e.event_id in fresh})
         async with engine.database.transaction() as conn:
+            # The engine's lock order: the clock row (shared), then the actions, by id.
+            await state.read_clock(conn, lock="FOR SHARE")
             await state.lock_actions(conn, changed)
         for event in events:
             if event.event_id in fresh:
