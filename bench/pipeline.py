@@ -21,7 +21,10 @@ In one run it measures:
    services' own database timestamps. The leader's notice is not grouped (only the SRO's,
    the chair's and the secretary's are), so no group wait applies; GROUP_WAIT_SECONDS is 0
    anyway, and no clock ticks are sent while measuring;
-4. **rebuild from the log**: ``services.actions.rebuild.rebuild_and_compare`` on the
+4. **the anchor** (``bench.pipeline_anchor``): the bare sink every rate is divided by, raw consume
+   timed with the group join and from the first record, accountability alone, notifications
+   alone, each service's peak memory (and with ``--volume N``, from 10 thousand to N updates);
+5. **rebuild from the log**: ``services.actions.rebuild.rebuild_and_compare`` on the
    actions database, and ``services.accountability.replay`` (read every input topic from the
    beginning, apply it through the same engine into a fresh database, then compare every
    table). The notifications service has no replay of its own.
@@ -50,7 +53,7 @@ from typing import Annotated, Any
 import typer
 
 from bench.pipeline_measure import Parameters, measure
-from bench.pipeline_report import DEFINITIONS, machine, table
+from bench.pipeline_report import DEFINITIONS, machine, ratios, table
 from bench.pipeline_rig import Inbox, smtp_server
 from shared.logging import configure_logging
 from tools.stack import PIPELINE, running_stack
@@ -63,16 +66,18 @@ cli = typer.Typer(add_completion=False)
 
 @cli.command()
 def main(
-    raw_messages: Annotated[int, typer.Option(help="messages for the aiokafka baseline")] = 10000,
-    actions: Annotated[int, typer.Option(help="actions for the sustained-rate phase")] = 50,
+    raw_messages: Annotated[int, typer.Option(help="messages for the aiokafka baseline and the sink")] = 50000,
+    actions: Annotated[int, typer.Option(help="actions for the sustained-rate phase")] = 500,
     updates: Annotated[int, typer.Option(help="progress updates per action in that phase")] = 20,
     slips: Annotated[int, typer.Option(help="slip-causing updates (one action each)")] = 100,
-    load: Annotated[float, typer.Option(help="background on-track updates per second")] = 20.0,
+    load: Annotated[float, typer.Option(help="background on-track updates per second")] = 1000.0,
     spacing: Annotated[float, typer.Option(help="seconds between slip-causing updates")] = 0.25,
     log_level: Annotated[str, typer.Option(help="the services' log level")] = "WARNING",
+    alone: Annotated[int, typer.Option(help="events for accountability alone, and for notifications alone")] = 2000,
+    volume: Annotated[int, typer.Option(help="updates for the peak-memory phase (0: none)")] = 0,
 ) -> None:
     """The end-to-end benchmark: the three services as real processes on the local stack."""
-    args = Parameters(raw_messages, actions, updates, slips, load, spacing, log_level)
+    args = Parameters(raw_messages, actions, updates, slips, load, spacing, log_level, alone, volume)
     # The replay runs in this process: its per-event log lines would bury the table.
     configure_logging("bench", "WARNING")
     # A topic the bench has just created is briefly missing from the metadata; aiokafka logs
@@ -96,6 +101,7 @@ def main(
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["definitions"] = DEFINITIONS
     RESULTS.parent.mkdir(exist_ok=True)
+    result["ratios_to_sink"] = ratios(result)
     RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(table(result))
     print(f"written to {RESULTS}")

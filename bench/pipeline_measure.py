@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import pipeline_anchor as anchor
 from bench.pipeline_rig import ON_TRACK_FROM, SYSTEM, TODAY, Inbox, Pipeline, send, setup, wait_for
 from services.accountability.handlers import INPUTS as ACCOUNTABILITY_INPUTS
 from services.accountability.replay import compare as compare_accountability
@@ -42,6 +43,8 @@ class Parameters:
     load: float
     spacing: float
     log_level: str
+    alone: int = 2000  # events for accountability alone and for notifications alone
+    volume: int = 0  # updates for the peak-memory phase (0: none)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -80,7 +83,7 @@ async def baseline(bootstrap: str, messages: int, sample: bytes) -> dict[str, An
         consume_s = time.perf_counter() - t0
     finally:
         await consumer.stop()
-    return {"messages": messages, "message_bytes": len(sample),
+    return {"messages": messages, "message_bytes": len(sample), "topic": topic,
             "produce_per_s": round(messages / produce_s), "consume_per_s": round(messages / consume_s)}
 
 
@@ -245,7 +248,11 @@ async def rebuild(p: Pipeline) -> dict[str, Any]:
 async def measure(stack: Stack, inbox: Inbox, args: Parameters, run_id: str) -> dict[str, Any]:
     sample = progress(action_id=f"bench-{run_id}-t-0", percent=ON_TRACK_FROM, as_of=TODAY).to_bytes()
     result: dict[str, Any] = {"baseline": await baseline(stack.kafka_bootstrap, args.raw_messages, sample)}
+    raw_topic = result["baseline"].pop("topic")
+    result["raw_consume"] = await anchor.raw_consume(stack.kafka_bootstrap, raw_topic, args.raw_messages + 1)
+    result["sink"] = await anchor.sink(stack.kafka_bootstrap, stack.postgres_url, raw_topic, args.raw_messages + 1)
     throughput_ids = [f"bench-{run_id}-t-{i}" for i in range(args.actions)]
+    alone_ids = [f"bench-{run_id}-a-{i}" for i in range(max(1, args.alone // max(1, args.updates)))]
     slip_ids = [f"bench-{run_id}-slip-{i}" for i in range(args.slips)]
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, linger_ms=5)
     await producer.start()
@@ -255,14 +262,25 @@ async def measure(stack: Stack, inbox: Inbox, args: Parameters, run_id: str) -> 
         p = Pipeline(stack, producer, actions_db, accountability_db, notifications_db, run_id=run_id,
                      leader=f"p-bench-{run_id}")
         t0 = time.perf_counter()
-        await setup(p, throughput_ids + slip_ids)
+        await setup(p, throughput_ids + alone_ids + slip_ids)
         result["setup_seconds"] = round(time.perf_counter() - t0, 2)
+        memory = {"after_setup": anchor.memory(p)}
         result["sustained"] = await sustained(p, throughput_ids, args.updates)
+        memory["after_sustained"] = anchor.memory(p)
+        await p.quiet()
+        result["accountability_alone"] = await anchor.accountability_alone(p, alone_ids, args.updates)
         await p.quiet()
         result["latency"] = await latency(p, inbox, throughput_ids, slip_ids, args.load, args.spacing,
                                           ON_TRACK_FROM + args.updates)
+        memory["after_latency"] = anchor.memory(p)
         await p.quiet()
         result["rebuild"] = await rebuild(p)
+        result["notifications_alone"] = await anchor.notifications_alone(p, args.alone)
+        memory["after_notifications_alone"] = anchor.memory(p)
+        if args.volume:
+            await p.quiet()
+            result["volume"] = await anchor.volume(p, throughput_ids, args.volume)
+        result["peak_memory_mb"] = memory
     finally:
         await producer.stop()
         for conn in conns:

@@ -109,6 +109,13 @@ class Pipeline:
             "SELECT count(*) FROM actions WHERE action_id = ANY($1::text[]) AND version >= $2", ids, version)
         return reached == len(ids)
 
+    async def versions_at_least(self, versions: dict[str, int]) -> bool:
+        """Accountability holds at least these versions (each action's last update judged)."""
+        reached: int = await self.accountability_db.fetchval(
+            "SELECT count(*) FROM actions a JOIN unnest($1::text[], $2::int[]) AS t(id, v) ON a.action_id = t.id"
+            " WHERE a.version >= t.v", list(versions), list(versions.values()))
+        return reached == len(versions)
+
     async def quiet(self, seconds: float = 2.0, within: float = 120.0) -> None:
         """Wait until every service has stopped consuming and every outbox is empty (nothing
         changed for ``seconds``), for ``within`` seconds at most."""

@@ -4,8 +4,9 @@ idempotent-consumer record."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +23,14 @@ class Database:
     ``transaction()`` is the unit of work: a state change and the events it causes (in the
     outbox) commit together, and once they have, every background loop that asked to be woken
     (the outbox relay, the notifications dispatcher) is woken, so no caller has to remember to.
+
+    ``batch(consumer, event_ids)`` is one unit of work for a whole batch of events
+    (``shared.batches``): every ``transaction()`` opened inside it joins the batch's (same
+    connection, no savepoint: any failure rolls the whole batch back, and the batch consumer then
+    applies its events one per transaction), and ``first_time`` answers from the one batched
+    idempotency insert the batch made up front instead of a round trip per event. So the per-event
+    code (the accountability engine, the notifications handlers) runs unchanged, one transaction
+    per event when fed one event, one per batch when fed a batch.
     """
 
     def __init__(self, url: str, migrations: Sequence[Path] = (), *, max_size: int = 10,
@@ -32,6 +41,7 @@ class Database:
         self.init = init  # run on each new connection (a bench counts queries with it)
         self._pool: asyncpg.Pool | None = None
         self._woken: list[asyncio.Event] = []
+        self._joined: ContextVar[asyncpg.Connection | None] = ContextVar(f"batch:{id(self)}", default=None)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -57,10 +67,28 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        joined = self._joined.get()
+        if joined is not None:  # inside batch(): the batch commits, once
+            yield joined
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             yield conn
         for event in self._woken:
             event.set()
+
+    @asynccontextmanager
+    async def batch(self, consumer: str, event_ids: Collection[UUID]) -> AsyncIterator[set[UUID]]:
+        """One unit of work for a batch: claims ``event_ids`` for ``consumer`` in one statement and
+        yields the ids not applied before; ``first_time`` (and every ``transaction()``) inside joins it."""
+        async with self.transaction() as conn:
+            fresh = await first_times(conn, consumer, event_ids)
+            token = self._joined.set(conn)
+            claim = _CLAIMED.set((consumer, set(fresh)))
+            try:
+                yield fresh
+            finally:
+                _CLAIMED.reset(claim)
+                self._joined.reset(token)
 
 
 async def create_pool(dsn: str, *migration_dirs: Path, max_size: int = 10,
@@ -96,12 +124,30 @@ async def migrate(pool: asyncpg.Pool, *directories: Path) -> list[str]:
     return applied
 
 
+# The ids a batch claimed up front (``Database.batch``), each answered True once.
+_CLAIMED: ContextVar[tuple[str, set[UUID]] | None] = ContextVar("claimed_event_ids", default=None)
+
+
+async def first_times(conn: asyncpg.Connection, consumer: str, event_ids: Collection[UUID]) -> set[UUID]:
+    """``first_time`` for many events in one statement: the ids ``consumer`` had not applied yet."""
+    rows = await conn.fetch(
+        "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id", consumer, list(event_ids))
+    return {r["event_id"] for r in rows}
+
+
 async def first_time(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
     """Record that ``consumer`` applied ``event_id``; False when it already had.
 
     Call inside the transaction that applies the event, so the record and the effect
-    commit or roll back together.
+    commit or roll back together. Inside ``Database.batch`` the batch has recorded it already.
     """
+    claimed = _CLAIMED.get()
+    if claimed is not None and claimed[0] == consumer:
+        if event_id in claimed[1]:
+            claimed[1].discard(event_id)
+            return True
+        return False
     status: str = await conn.execute(
         "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         consumer, event_id,

@@ -167,6 +167,41 @@ class DeadLetterPolicy:
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
+    async def until_done(self, broker: KafkaBroker, record: Any, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Apply one record by ``call`` under the delivery rules: returns once it is applied or
+        dead-lettered (the middleware for one-record subscribers, ``shared.batches`` for the
+        record a batch could not apply)."""
+        where = (record.topic, record.partition)
+        self.in_flight[where] = flight = InFlight(record.offset)
+        failures = 0
+        delay = self.base_delay
+        try:
+            with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
+                                                         offset=record.offset):
+                while True:
+                    try:
+                        return await call()
+                    except ContractError as exc:
+                        await self.send(broker, record, exc.code, exc.reason)
+                        return None
+                    except TRANSIENT_ERRORS as exc:
+                        RETRIED.labels(self.service, "transient").inc()
+                        log.warning("handler_transient_failure", error=repr(exc))
+                        flight.failed(exc)
+                    except Exception as exc:  # any bug must end retried or dead-lettered
+                        failures += 1
+                        RETRIED.labels(self.service, "error").inc()
+                        log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
+                        flight.failed(exc)
+                        if failures >= self.max_attempts:
+                            await self.send(broker, record, "handler_failed",
+                                            f"{type(exc).__name__}: {exc} (after {failures} attempts)")
+                            return None
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.max_delay)
+        finally:
+            self.in_flight.pop(where, None)
+
     async def send(self, broker: KafkaBroker, record: Any, code: str, reason: str) -> None:
         """Publish the original bytes with the reason; retried until the broker takes it."""
         headers = {
@@ -233,44 +268,12 @@ class _DeadLetterMiddleware(BaseMiddleware):
         self.policy = policy
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
-        policy = self.policy
+        if isinstance(msg.raw_message, tuple | list):
+            # A batch (``shared.batches``): its consumer applies this policy per record itself,
+            # since only it knows which record of the batch failed.
+            return await call_next(msg)
         broker: KafkaBroker = self.context.get("broker")
-        record = record_of(msg)
-        where = (record.topic, record.partition)
-        policy.in_flight[where] = flight = InFlight(record.offset)
-        try:
-            with structlog.contextvars.bound_contextvars(topic=record.topic, partition=record.partition,
-                                                         offset=record.offset):
-                return await self._until_done(call_next, msg, broker, record, flight)
-        finally:
-            policy.in_flight.pop(where, None)
-
-    async def _until_done(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any],
-                          broker: KafkaBroker, record: Any, flight: InFlight) -> Any:
-        policy = self.policy
-        failures = 0
-        delay = policy.base_delay
-        while True:
-            try:
-                return await call_next(msg)
-            except ContractError as exc:
-                await policy.send(broker, record, exc.code, exc.reason)
-                return None
-            except TRANSIENT_ERRORS as exc:
-                RETRIED.labels(policy.service, "transient").inc()
-                log.warning("handler_transient_failure", error=repr(exc))
-                flight.failed(exc)
-            except Exception as exc:  # any bug must end retried or dead-lettered
-                failures += 1
-                RETRIED.labels(policy.service, "error").inc()
-                log.error("handler_failed", error=repr(exc), attempt=failures, exc_info=exc)
-                flight.failed(exc)
-                if failures >= policy.max_attempts:
-                    await policy.send(broker, record, "handler_failed",
-                                      f"{type(exc).__name__}: {exc} (after {failures} attempts)")
-                    return None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, policy.max_delay)
+        return await self.policy.until_done(broker, record_of(msg), lambda: call_next(msg))
 
 
 def _event_id_of(raw: bytes | None) -> Any:

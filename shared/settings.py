@@ -36,3 +36,5 @@ class ServiceSettings(BaseSettings):
         30.0, description="/ready fails once the oldest outbox row not yet confirmed by the broker is older")
     ready_stuck_after_seconds: float = Field(
         60.0, description="/ready fails once the consumer has been on one message (retrying it) for longer")
+    batch_max_records: int = Field(500, ge=1, description="a consumer applies at most this many records in one batch")
+    batch_wait_ms: int = Field(20, ge=1, description="a batch closes after this long with whatever has come")

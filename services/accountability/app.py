@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
+from shared.batches import BatchConsumer
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -36,7 +37,8 @@ def build(settings: AccountabilitySettings) -> AsgiFastStream:
     relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
     return service_app(NAME, broker, database, loops=[relay], routes=[*api.routes(), *board_report.routes()],
                        context={"settings": settings, "reference": reference,
-                                "engine": Engine(database, settings, reference)}, health=[policy])
+                                "engine": Engine(database, settings, reference),
+                                "batches": BatchConsumer(policy, handlers.accepts)}, health=[policy])
 
 
 def create_app() -> AsgiFastStream:

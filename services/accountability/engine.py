@@ -126,15 +126,18 @@ class Engine:
             if domain.moves_time(await state.read_clock(conn, lock="FOR UPDATE"), now):
                 await state.move_clock(conn, now, now.astimezone(self.zone).date())
             await self._roll_cycles(conn, await state.read_clock(conn), event)
-        # The rules work in days: a tick on a day already judged judges nothing. Each action
-        # in its own short transaction: a crash part-way leaves the rest behind the clock,
-        # and the redelivered tick judges exactly those.
+        # The rules work in days: a tick on a day already judged judges nothing. The actions in
+        # bounded chunks, each its own transaction, locked in id order: a crash part-way leaves
+        # the rest behind the clock, and the redelivered tick judges exactly those.
         async with self.database.pool.acquire() as conn:
             behind = await state.actions_behind(conn)
-        for action_id in behind:
+        size = self.settings.tick_chunk_actions
+        for chunk in (behind[i:i + size] for i in range(0, len(behind), size)):
             async with self.database.transaction() as conn:
                 clock = await state.read_clock(conn, lock="FOR SHARE")
-                await self.judge(conn, action_id, clock, event, only_if_behind=True)
+                await state.lock_actions(conn, chunk)
+                for action_id in chunk:
+                    await self.judge(conn, action_id, clock, event, only_if_behind=True)
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR SHARE")
             await self._remind(conn, clock, event)

@@ -8,8 +8,8 @@ Reads the input topics (``actions.changes``, ``governance.responses``,
 beginning up to their current ends, merged into one stream by record timestamp (each
 partition keeps its own order; on equal timestamps the directory before actions before
 responses before notices before ticks), so each act's right is checked against who was who
-when it was made, and applies every
-event through the same ``Engine`` the live service uses, into a fresh database. Nothing is
+when it was made, and applies the
+events in batches through the same ``handlers.apply_batch`` the live service uses, into a fresh database. Nothing is
 published: the events the replay causes stay in that database's outbox, where they are
 compared with the live outbox.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -33,6 +33,7 @@ import structlog
 import typer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from shared.batches import Delivery
 from shared.contracts import ContractError, parse_event
 from shared.db import Database
 from shared.logging import configure_logging
@@ -41,7 +42,7 @@ from shared.reference import ReferenceData
 
 from .app import MIGRATIONS
 from .engine import Engine
-from .handlers import INPUTS
+from .handlers import INPUTS, apply_batch
 from .persistence import state
 from .settings import AccountabilitySettings
 
@@ -133,33 +134,53 @@ async def read_log(settings: AccountabilitySettings, topics: list[str],
 
 
 async def rebuild(settings: AccountabilitySettings, database_url: str, *,
-                  start: dict[TopicPartition, int] | None = None) -> ReplayReport:
+                  start: dict[TopicPartition, int] | None = None,
+                  init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> ReplayReport:
     """Apply the whole log to the fresh database at ``database_url``, through an engine built
-    as the service builds its own."""
+    as the service builds its own. ``init`` runs on each new connection (a bench counts queries)."""
     report = ReplayReport()
-    database = Database(database_url, [MIGRATIONS])
+    database = Database(database_url, [MIGRATIONS], init=init)
     await database.open()
     try:
         async with database.pool.acquire() as conn:
             if not await state.is_empty(conn):
                 raise SystemExit(f"{database_url}: not a fresh database; the replay rebuilds into an empty one")
         engine = Engine(database, settings, ReferenceData.load(settings.reference_data_path))
+        batch: list[Delivery] = []
         async for record in read_log(settings, list(INPUTS), start):
             try:
-                event = parse_event(record.value, accept=INPUTS[record.topic])
+                batch.append(Delivery(record, parse_event(record.value, accept=INPUTS[record.topic])))
             except ContractError:
                 report.invalid += 1
                 continue
-            report.events += 1
-            try:
-                await engine.handle(event)
-            except Exception as exc:  # noqa: BLE001 - the live service dead-letters these; so does the replay
-                report.failed.append(f"{record.topic}/{record.partition}@{record.offset}: {exc!r}")
-                log.error("replay_event_failed", topic=record.topic, offset=record.offset, error=repr(exc))
+            if len(batch) >= settings.batch_max_records:
+                await _apply(engine, batch, report)
+                batch = []
+        await _apply(engine, batch, report)
     finally:
         await database.close()
     log.info("replay_done", events=report.events, invalid=report.invalid, failed=len(report.failed))
     return report
+
+
+async def _apply(engine: Engine, batch: list[Delivery], report: ReplayReport) -> None:
+    """A batch through the live service's own ``apply_batch``; when it fails, its events one by one,
+    so the failure is the one event the live service dead-lettered, and the rest still apply."""
+    if not batch:
+        return
+    report.events += len(batch)
+    try:
+        await apply_batch(engine, batch)
+        return
+    except Exception:  # noqa: BLE001 - found below, event by event
+        log.warning("replay_batch_failed_applying_one_by_one", size=len(batch))
+    for delivery in batch:
+        try:
+            await apply_batch(engine, [delivery])
+        except Exception as exc:  # noqa: BLE001 - the live service dead-letters these; so does the replay
+            record = delivery.record
+            report.failed.append(f"{record.topic}/{record.partition}@{record.offset}: {exc!r}")
+            log.error("replay_event_failed", topic=record.topic, offset=record.offset, error=repr(exc))
 
 
 def _plain(value: Any, column: str) -> Any:

@@ -18,6 +18,7 @@ class AccountabilitySettings(ServiceSettings):
         validation_alias=AliasChoices("ACCOUNTABILITY_DATABASE_URL", "DATABASE_URL"),
     )
     consumer_group: str = Field("accountability", description="Kafka consumer group shared by all instances")
+    tick_chunk_actions: int = Field(200, ge=1, description="a clock tick judges the actions this many to a transaction")
     timezone: str = Field("Europe/London", description="turns a clock tick's instant into the region's date")
 
     # the cycle calendar

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
+from shared.batches import BatchConsumer
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -34,7 +35,7 @@ def build(settings: ActionsSettings) -> AsgiFastStream:
     broker.include_router(handlers.router(settings))
     relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
     return service_app(NAME, broker, database, loops=[relay], routes=api.routes(),
-                       context={"settings": settings,
+                       context={"settings": settings, "batches": BatchConsumer(policy, handlers.accepts),
                                 "reference": ReferenceData.load(settings.reference_data_path)},
                        health=[policy])
 

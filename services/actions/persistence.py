@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,34 +25,48 @@ class Receipt:
     offset: int | None
 
 
-async def load_for_update(conn: asyncpg.Connection, action_id: str) -> ActionSnapshot | None:
-    raw = await conn.fetchval("SELECT snapshot FROM actions WHERE action_id = $1 FOR UPDATE", action_id)
-    return ActionSnapshot.model_validate_json(raw) if raw is not None else None
+async def load_many_for_update(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, ActionSnapshot]:
+    """A batch's actions, locked in one fixed order (by id), so two batches never wait on each other
+    in a circle."""
+    rows = await conn.fetch("SELECT action_id, snapshot FROM actions WHERE action_id = ANY($1::text[])"
+                            " ORDER BY action_id FOR UPDATE", action_ids)
+    return {r["action_id"]: ActionSnapshot.model_validate_json(r["snapshot"]) for r in rows}
 
 
-async def save(conn: asyncpg.Connection, snapshot: ActionSnapshot) -> None:
+async def save_many(conn: asyncpg.Connection, snapshots: list[ActionSnapshot]) -> None:
+    """Each action's latest snapshot of a batch, in one statement."""
+    if not snapshots:
+        return
     await conn.execute(
         """INSERT INTO actions (action_id, system, action_point, lifecycle, version, snapshot)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[])
            ON CONFLICT (action_id) DO UPDATE SET lifecycle = EXCLUDED.lifecycle, version = EXCLUDED.version,
                snapshot = EXCLUDED.snapshot, updated_at = now()""",
-        snapshot.action_id, snapshot.system, snapshot.action_point, snapshot.lifecycle, snapshot.version,
-        snapshot.model_dump_json(),
+        [s.action_id for s in snapshots], [s.system for s in snapshots], [s.action_point for s in snapshots],
+        [s.lifecycle for s in snapshots], [s.version for s in snapshots],
+        [s.model_dump_json() for s in snapshots],
     )
 
 
-async def record(conn: asyncpg.Connection, event: Event, receipt: Receipt, outcome: Outcome) -> None:
+async def record_many(conn: asyncpg.Connection, entries: list[tuple[Event, Receipt, Outcome]]) -> None:
+    """A batch's audit trail, by COPY, in the order the events were applied."""
+    if entries:
+        await conn.copy_records_to_table("action_events", columns=AUDIT_COLUMNS,
+                                         records=[_audit_row(*entry) for entry in entries])
+
+
+AUDIT_COLUMNS = ("event_id", "action_id", "sender", "type", "occurred_at", "topic", "kafka_partition",
+                 "kafka_offset", "outcome", "code", "reason", "security", "changed", "payload")
+
+
+def _audit_row(event: Event, receipt: Receipt, outcome: Outcome) -> tuple[Any, ...]:
     if isinstance(outcome, Change):
         verdict, code, reason, security, changed = "accepted", None, None, False, outcome.changed
     else:
         verdict, code, reason, security, changed = "refused", outcome.code, outcome.reason, outcome.security, []
-    await conn.execute(
-        """INSERT INTO action_events (event_id, action_id, sender, type, occurred_at, topic, kafka_partition,
-               kafka_offset, outcome, code, reason, security, changed, payload)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)""",
-        event.event_id, event.subject, receipt.sender, event.type, event.occurred_at, receipt.topic,
-        receipt.partition, receipt.offset, verdict, code, reason, security, changed, event.model_dump_json(),
-    )
+    return (event.event_id, event.subject, receipt.sender, event.type, event.occurred_at, receipt.topic,
+            receipt.partition, receipt.offset, verdict, code, reason, security, list(changed),
+            event.model_dump_json())
 
 
 async def list_actions(conn: asyncpg.Connection, system: str | None, action_point: str | None,
@@ -80,10 +95,12 @@ async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, An
     return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
 
 
-async def accepted_events(conn: asyncpg.Connection) -> list[tuple[Event, str]]:
-    """The audit trail's accepted events in the order they were applied, with their sender."""
-    rows = await conn.fetch("SELECT sender, payload FROM action_events WHERE outcome = 'accepted' ORDER BY seq")
-    return [(parse_event(r["payload"]), r["sender"]) for r in rows]
+async def accepted_events(conn: asyncpg.Connection, page: int = 5000) -> AsyncIterator[list[tuple[Event, str]]]:
+    """The audit trail's accepted events in the order they were applied, with their sender, ``page``
+    at a time (a cursor, so the trail is never held whole). Call inside a transaction."""
+    cursor = await conn.cursor("SELECT sender, payload FROM action_events WHERE outcome = 'accepted' ORDER BY seq")
+    while rows := await cursor.fetch(page):
+        yield [(parse_event(r["payload"]), r["sender"]) for r in rows]
 
 
 async def all_snapshots(conn: asyncpg.Connection) -> dict[str, ActionSnapshot]:

@@ -25,8 +25,10 @@ class Comparison:
         return not self.differences and self.rebuilt == self.live
 
 
-def replay(events: list[tuple[Event, str]], reference: ReferenceData) -> dict[str, ActionSnapshot]:
-    state: dict[str, ActionSnapshot] = {}
+def replay(events: list[tuple[Event, str]], reference: ReferenceData,
+           state: dict[str, ActionSnapshot] | None = None) -> dict[str, ActionSnapshot]:
+    """Apply accepted events, in order, by the live service's rules (``domain.decide``) to ``state``."""
+    state = {} if state is None else state
     for event, sender in events:
         outcome = decide(state.get(event.subject), event, sender, reference)
         if not isinstance(outcome, Change):
@@ -36,7 +38,10 @@ def replay(events: list[tuple[Event, str]], reference: ReferenceData) -> dict[st
 
 
 async def rebuild_and_compare(conn: asyncpg.Connection, reference: ReferenceData) -> Comparison:
-    rebuilt = replay(await persistence.accepted_events(conn), reference)
+    rebuilt: dict[str, ActionSnapshot] = {}
+    async with conn.transaction():
+        async for page in persistence.accepted_events(conn):
+            replay(page, reference, rebuilt)
     live = await persistence.all_snapshots(conn)
     report = Comparison(rebuilt=len(rebuilt), live=len(live))
     for action_id in sorted(set(rebuilt) | set(live)):

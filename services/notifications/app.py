@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
+from shared.batches import BatchConsumer
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -33,7 +34,8 @@ def build(settings: NotificationsSettings, *, dispatch_interval: float = 0.5) ->
     broker.include_router(handlers.router(settings))
     loops: list[Loop] = [OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds),
                          Dispatcher(database, settings, interval=dispatch_interval)]
-    return service_app(NAME, broker, database, loops=loops, routes=api.routes(), context={"settings": settings},
+    return service_app(NAME, broker, database, loops=loops, routes=api.routes(),
+                       context={"settings": settings, "batches": BatchConsumer(policy, handlers.accepts)},
                        health=[policy])
 
 

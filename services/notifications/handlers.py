@@ -3,19 +3,22 @@ outbox); its commit wakes the outbox relay and the dispatcher, which sends outsi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Union
+from functools import partial
+from typing import Annotated
 
 import asyncpg
 import structlog
+from aiokafka import ConsumerRecord
 from faststream import Context
-from faststream.kafka import KafkaRouter
+from faststream.kafka import KafkaBroker, KafkaRouter
 
+from shared.batches import BatchConsumer, Delivery, batch_subscriber
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES, RESPONSES, Groups
 from shared.db import Database, first_time
-from shared.messaging import SUBSCRIBER_DEFAULTS, decoder_by_topic
 from shared.outbox import add_to_outbox
 
 from . import acting
@@ -36,10 +39,7 @@ log = structlog.get_logger("notifications.handlers")
 CONSUMER = Groups.NOTIFICATIONS
 SOURCE = "notifications"
 INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES, RESPONSES)
-if TYPE_CHECKING:
-    NotificationsInput = Event
-else:  # every event of the five topics, named so the AsyncAPI document lists them
-    NotificationsInput = Union[tuple(t for topic in INPUTS for t in topic.events)]  # noqa: UP007
+ACCEPTS = {t.name: t.events for t in INPUTS}  # what each input topic may carry
 
 
 async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSettings,
@@ -167,17 +167,30 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 return  # status changes, cycle windows, our own outcomes and the leaders' answers need no notice
 
 
-async def on_event(event: NotificationsInput, database: Annotated[Database, Context()],
-                   settings: Annotated[NotificationsSettings, Context()]) -> None:
+async def apply_batch(database: Database, settings: NotificationsSettings, deliveries: Sequence[Delivery]) -> None:
+    """A batch in one unit of work (``Database.batch``: one idempotency insert for all of it), each
+    event through ``apply`` in the order it came, as it would be alone."""
+    async with database.batch(CONSUMER, [d.event.event_id for d in deliveries]) as fresh:
+        for delivery in deliveries:
+            if delivery.event.event_id in fresh:
+                await apply(database, settings, delivery.event)
+
+
+def accepts(topic: str) -> tuple[type[Event], ...]:
+    return ACCEPTS[topic]
+
+
+async def on_events(records: list[ConsumerRecord[bytes, bytes]], broker: Annotated[KafkaBroker, Context()],
+                    batches: Annotated[BatchConsumer, Context()], database: Annotated[Database, Context()],
+                    settings: Annotated[NotificationsSettings, Context()]) -> None:
     """An escalation, a reminder, an agenda, a clock tick, an acknowledgement, a directory change, a
     Panel decision or a staff network's concern."""
-    await apply(database, settings, event)
+    await batches.consume(broker, records, partial(apply_batch, database, settings))
 
 
 def router(settings: NotificationsSettings) -> KafkaRouter:
-    """One consumer for the five inputs: one group member per instance, not five, so instances
+    """One batch consumer for the five inputs: one group member per instance, not five, so instances
     join and rebalance quickly; per-partition order is unchanged."""
     kafka = KafkaRouter()
-    kafka.subscriber(*(t.name for t in INPUTS), group_id=CONSUMER,
-                     decoder=decoder_by_topic({t.name: t.events for t in INPUTS}), **SUBSCRIBER_DEFAULTS)(on_event)
+    kafka.subscriber(*ACCEPTS, group_id=CONSUMER, **batch_subscriber(settings))(on_events)
     return kafka

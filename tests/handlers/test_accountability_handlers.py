@@ -4,7 +4,6 @@ no Kafka. Time is the clock ticks each test publishes. What only the real broker
 
 from __future__ import annotations
 
-import typing
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,7 +12,6 @@ import asyncpg
 import pytest
 
 from services.accountability.app import build
-from services.accountability.handlers import INPUTS, AccountabilityInput
 from services.accountability.persistence import reading
 from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
@@ -66,10 +64,6 @@ async def post(broker: _Broker, snap: ev.ActionSnapshot) -> None:
 def with_milestone(action_id: str, due: date) -> ev.ActionSnapshot:
     return snapshot(action_id=action_id, **BARE, milestones=[
         ev.MilestoneState(milestone_id="m1", title="Review panel in place", due=due)])
-
-
-def test_the_handler_takes_exactly_the_events_of_its_four_input_topics():
-    assert typing.get_args(AccountabilityInput) == tuple(t for types in INPUTS.values() for t in types)
 
 
 async def test_an_action_that_misses_a_milestone_is_judged_off_track_and_an_escalation_is_raised(

@@ -66,6 +66,12 @@ FIRST_DAY = date(2026, 1, 5)
 SETTLE_TIMEOUT = 120.0
 READY_TIMEOUT = 90.0
 
+# A consumer's batch transaction that has written (has a transaction id) and not committed; the
+# outbox relay's own writing statement (marking rows published) is not a batch.
+_BATCH_WRITING = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+                  " AND query NOT LIKE 'UPDATE outbox SET published_at%'")
+
 
 def noon(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
@@ -237,6 +243,29 @@ class Rig:
         self.fault_notes.append(f"{process.name} killed with {in_flight} SMTP send(s) open, {claimed} notice(s) "
                                 "claimed and not recorded")
         return env
+
+    async def kill9_mid_batch(self, service: str, pile_up: float = 2.0, timeout: float = 30.0) -> None:
+        """kill -9 while the service is half-way through a batch: it is paused (SIGSTOP) while the
+        stream piles up a batch for it, let go, and killed the moment its batch's transaction has
+        written rows and not committed (seen in ``pg_stat_activity``); then started again."""
+        process = self.stack.services[service]
+        assert process.popen is not None and process.popen.poll() is None, f"{service} is not running"
+        os.killpg(process.popen.pid, signal.SIGSTOP)
+        await asyncio.sleep(pile_up)
+        conn = await asyncpg.connect(self.stack.database_urls[service])
+        try:
+            os.killpg(process.popen.pid, signal.SIGCONT)
+            deadline = time.monotonic() + timeout
+            while not (writing := await conn.fetchval(_BATCH_WRITING)):
+                if time.monotonic() > deadline:
+                    self.fault_problems.append(f"{service} never held a batch open within {timeout:.0f}s")
+                    break
+            env = self.kill9(process)
+        finally:
+            await conn.close()
+        self.fault_notes.append(f"{service} killed with {writing or 0} batch transaction(s) written, not committed")
+        process.start(env)
+        await self.ready(process)
 
     def log_bytes(self) -> int:
         """What every service process has logged so far."""

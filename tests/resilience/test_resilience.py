@@ -370,6 +370,15 @@ async def test_accountability_killed_and_restarted_under_the_stream_loses_nothin
                                during_stream=crash("accountability")))
 
 
+async def test_actions_and_accountability_killed_mid_batch_apply_each_event_once(rig: Rig):
+    async def mid_batch(rig: Rig) -> None:
+        await rig.kill9_mid_batch("actions")
+        await rig.kill9_mid_batch("accountability")
+
+    assert_held(await scenario(rig, "kill -9 mid-batch", "actions, then accountability, killed with a batch "
+                               "written and not committed, started again", during_stream=mid_batch))
+
+
 async def test_notifications_killed_while_sending_tells_everyone_once(rig: Rig):
     assert_held(await scenario(rig, "kill -9 notifications", "notifications killed while sending, started again",
                                during_notices=crash("notifications", while_sending=True)))

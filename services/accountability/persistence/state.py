@@ -71,6 +71,13 @@ async def lock_action(conn: asyncpg.Connection, action_id: str) -> bool:
     return await conn.fetchval("SELECT true FROM actions WHERE action_id = $1 FOR UPDATE", action_id) is not None
 
 
+async def lock_actions(conn: asyncpg.Connection, action_ids: list[str]) -> None:
+    """Lock many actions at once, in one fixed order (by id), so a batch or a tick's chunk never
+    waits in a circle with another instance's."""
+    await conn.execute("SELECT 1 FROM actions WHERE action_id = ANY($1::text[]) ORDER BY action_id FOR UPDATE",
+                       action_ids)
+
+
 async def judged_for_update(conn: asyncpg.Connection, action_id: str) -> Judged | None:
     row = await conn.fetchrow("SELECT * FROM actions WHERE action_id = $1 FOR UPDATE", action_id)
     if row is None:
