@@ -2,6 +2,8 @@
 
 - ``GET /status?system=&action_point=&status=``: every action's status with its reasons,
   rolled up per system and per action point;
+- ``GET /measures?system=``: every action's measure and its readings per period, figures from
+  fewer than ``small_number_threshold`` people suppressed (``evidence.py``);
 - ``GET /status/action?id=``: one action: status, reasons, open escalation, full history;
 - ``GET /agenda``: the Panel's agenda for its next meeting, worst first, live;
   ``GET /agenda?meeting_id=``: an agenda as it was published;
@@ -21,7 +23,7 @@ from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
 
-from . import picture
+from . import evidence, picture
 from .cycles import next_meeting
 from .persistence import reading, state
 from .settings import AccountabilitySettings
@@ -100,7 +102,17 @@ async def cycle_summary(request: Request, database: Annotated[Database, Context(
     return json_response(summary)
 
 
+async def measures(request: Request, database: Annotated[Database, Context()],
+                   reference: Annotated[ReferenceData, Context()],
+                   settings: Annotated[AccountabilitySettings, Context()]) -> AsgiResponse:
+    """Every action's measure with its readings per period, small numbers suppressed."""
+    async with database.pool.acquire() as conn:
+        rows = await reading.measures(conn, query_param(request, "system"))
+    return json_response({"measures": [evidence.published_measure(r, reference, settings.small_number_threshold)
+                                       for r in rows]})
+
+
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
     return [("/status", get(status)), ("/status/action", get(action_status)), ("/agenda", get(agenda)),
-            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary))]
+            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary)), ("/measures", get(measures))]

@@ -16,6 +16,7 @@ from typing import Any
 from shared.contracts.vocabulary import DECISION_WORDS, LadderStep, Status, date_in_words, decision_words
 from shared.reference import ReferenceData
 
+from .measures import MeasureTrend, build_measures
 from .palette import CELL_FILL, NO_ACTIONS_FILL
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
@@ -164,6 +165,7 @@ class ReportData:
     trends: list[TrendPoint]
     worked: list[WorkedAction]
     title: str = field(default="")
+    measures: list[MeasureTrend] = field(default_factory=list)
 
     @property
     def heading(self) -> str:
@@ -334,4 +336,4 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         heatmap=build_heatmap(status, system_names, point_names),
         slipping=slipping, ladder=_ladder(slipped, system_names), done_counts=_done_counts(slipped),
         trends=_trends(list(reversed(summaries[index:index + TREND_CYCLES]))),  # oldest first, left to right
-        worked=worked, title=title)
+        worked=worked, title=title, measures=build_measures(status.get("measures", []), system_names))

@@ -179,3 +179,15 @@ async def all_cycles(conn: asyncpg.Connection) -> list[dict[str, Any]]:
         """SELECT cycle_id, opens_on, submission_deadline, closes_on, meeting_on, agenda_on, opened_on, closed_on
            FROM cycles ORDER BY opens_on DESC""")
     return [{**dict(r), "open": r["closed_on"] is None} for r in rows]
+
+
+async def measures(conn: asyncpg.Connection, system: str | None) -> list[dict[str, Any]]:
+    """Every action tied to a measure, with its readings as stored (counts and all: for the
+    service's own use; what leaves it goes through ``evidence.published_measure``)."""
+    rows = await conn.fetch(
+        """SELECT action_id, system, action_point, title, status, snapshot->'measure' AS measure,
+                  snapshot->'measure_values' AS readings FROM actions
+           WHERE jsonb_typeof(snapshot->'measure') = 'object' AND ($1::text IS NULL OR system = $1)
+           ORDER BY system, action_id""", system)
+    return [{**dict(r), "measure": json.loads(r["measure"]), "readings": json.loads(r["readings"] or "[]")}
+            for r in rows]
