@@ -464,6 +464,63 @@ class NoticeAcknowledgementGiven(Event):
     data: NoticeAcknowledgement
 
 
+class GoodPracticeNomination(Payload):
+    """An action's work put forward as good practice, in the nominator's words."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    what_was_done: str = Field(min_length=1, max_length=5000)
+    what_changed: str = Field(min_length=1, max_length=5000)
+    evidence: str = Field(default="", max_length=5000, description="what shows it worked, e.g. figures, feedback")
+    evidence_links: list[WebUrl] = Field(default_factory=list, max_length=10)
+    acting_person: PersonId = Field(description="the action's leader (or delegate, SRO) or a staff network lead "
+                                                "of its system")
+    acting_role: ActingRole
+
+
+@register
+class GoodPracticeNominated(Event):
+    type: Literal["good_practice.nominated"]
+    data: GoodPracticeNomination
+
+
+class GoodPracticeReview(Payload):
+    """The Panel endorsing a nomination (it then appears in the good practice library) or declining it."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    decision: Literal["endorsed", "declined"]
+    note: str = Field(default="", max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole = Field(description="panel_chair or panel_member")
+
+
+@register
+class GoodPracticeReviewed(Event):
+    type: Literal["good_practice.reviewed"]
+    data: GoodPracticeReview
+
+
+class AwardEntry(Payload):
+    """Endorsed practice put forward for the region's awards scheme, and how it fared."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    scheme: str = Field(default="MIDAS", min_length=1, max_length=100)
+    status: Literal["put_forward", "shortlisted", "awarded", "not_awarded"]
+    note: str = Field(default="", max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole = Field(description="panel_chair, panel_member, board_member or board_secretary")
+
+
+@register
+class AwardEntryUpdated(Event):
+    type: Literal["good_practice.award_updated"]
+    data: AwardEntry
+
+
+GOOD_PRACTICE: tuple[type[Event], ...] = (GoodPracticeNominated, GoodPracticeReviewed, AwardEntryUpdated)
+
 PEOPLES_ANSWERS: tuple[type[Event], ...] = (
     ExplanationGiven, RecoveryPlanSent, ExtensionRequested, FlagContested, ConcernRaised, ConsequenceAgreed,
 )

@@ -14,6 +14,7 @@ import asyncpg
 from shared.reference import ReferenceData
 
 from .. import picture
+from . import practice
 
 
 async def today(conn: asyncpg.Connection) -> date | None:
@@ -112,7 +113,9 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
         actions=[{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
         histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
-    return picture.cycle_summary(record, reference, final=final)
+    endorsed = await practice.practice(conn, until=min(record.as_of or cycle["closes_on"], cycle["closes_on"]))
+    return {**picture.cycle_summary(record, reference, final=final),
+            "good_practice": [g for g in endorsed if g["reviewed_on"] >= cycle["opens_on"].isoformat()]}
 
 
 async def summary_of(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData) -> dict[str, Any] | None:
