@@ -133,17 +133,17 @@ def _check_trajectory(points: list[ev.TrajectoryPoint], start: date, due: date) 
 
 
 def _check_measure(m: ev.Measure, reference: ReferenceData) -> ev.Measure:
-    """The measure as kept: an indicator's non-adverse range and direction fill what the sender left out."""
+    """The measure as kept: a named indicator's direction, and its non-adverse range when the measure has none."""
     if m.indicator is not None:
         found = reference.indicators.get(m.indicator)
         if found is None:
             raise Refused("unknown_indicator", f"measure {m.code}: {m.indicator!r} is not a WRES indicator; known: "
                                                f"{', '.join(reference.indicators)}")
-        given = m.model_fields_set
+        # The indicator says which way is better; its non-adverse range applies unless the measure gives one.
         m = m.model_copy(update={
+            "direction": found.direction,
             **({"range_low": found.range_low, "range_high": found.range_high}
-               if "range_low" not in given and "range_high" not in given else {}),
-            **({"direction": found.direction} if "direction" not in given else {})})
+               if m.range_low is None and m.range_high is None else {})})
     if m.range_low is not None and m.range_high is not None and m.range_low > m.range_high:
         raise Refused("invalid_measure",
                       f"measure {m.code}: range low {m.range_low} is above range high {m.range_high}")
