@@ -89,7 +89,7 @@ def post(file: Path, system: str = typer.Option(..., help="the system posting, e
     typer.echo(f"posted {len(ready)} event(s) to {system_inbound(system)}")
 
 
-def _live_from(api: str) -> Any:
+def live_from(api: str) -> Any:
     """The action as it stands in the actions service at ``api`` (its read API; nothing is written)."""
 
     def live(action_id: str) -> Live:
@@ -145,7 +145,7 @@ def check_messages(
     if system is not None and system not in reference.systems:
         typer.echo(f"note: {system!r} is not one of the region's systems, so there is no topic "
                    f"{system_inbound(system)}; the ids are: {', '.join(reference.systems)}", err=True)
-    verdicts = check(split_messages(raw), reference, system=system, live=_live_from(api) if api else None)
+    verdicts = check(split_messages(raw), reference, system=system, live=live_from(api) if api else None)
     for verdict in verdicts:
         typer.echo(json.dumps(asdict(verdict)) if as_json else _say(verdict, system))
     if not as_json:
@@ -171,7 +171,7 @@ def import_sheet(
     reference = ReferenceData.load(settings.reference_data_path)
     if system not in reference.systems:
         raise typer.BadParameter(f"{system!r} is not a known system: {', '.join(reference.systems)}")
-    outcomes = bulk_import.plan(bulk_import.read_rows(file), system, reference, _live_from(api) if api else None)
+    outcomes = bulk_import.plan(bulk_import.read_rows(file), system, reference, live_from(api) if api else None)
     for outcome in outcomes:
         typer.echo(outcome.line())
     going = [o.event for o in outcomes if o.posts and o.event is not None]

@@ -32,6 +32,7 @@ def routes() -> list[BaseRoute]:
         Route("/actions/{action_id}/good-practice", practice.nomination_form, methods=["GET"]),
         Route("/actions/{action_id}/good-practice", practice.nominate, methods=["POST"]),
         Route("/panel/good-practice", practice.panel_practice, methods=["GET"]),
+        Route("/panel/good-practice/{nomination_id}", practice.panel_practice, methods=["GET"]),
         Route("/panel/good-practice/{nomination_id}", practice.review, methods=["POST"]),
         Route("/board", board.board_page, methods=["GET"]),
         Route("/board/report", board.report, methods=["GET"]),

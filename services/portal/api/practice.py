@@ -105,6 +105,13 @@ async def panel_practice(request: Request, person: Person) -> Response:
     waiting, endorsed = await _library(request, status="nominated"), await _library(request)
     if waiting is None or endorsed is None:
         return refused(request, person, "Good practice is not available", "Try again shortly.", 503)
+    one = request.path_params.get("nomination_id")  # /panel/good-practice/{nomination_id}: that one alone
+    if one is not None:
+        waiting = [g for g in waiting if g["nomination_id"] == one]
+        endorsed = [g for g in endorsed if g["nomination_id"] == one]
+        if not waiting and not endorsed:
+            return refused(request, person, "Nomination not found", "There is no nomination with that reference "
+                                                                    "waiting for the Panel or endorsed.", 404)
     return render(request, "panel_practice.html.j2", person, title="Good practice to review", waiting=waiting,
                   endorsed=endorsed, reviews=REVIEWS, award_steps=AWARD_STEPS,
                   recorded=request.query_params.get("recorded"))
