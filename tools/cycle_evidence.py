@@ -44,8 +44,9 @@ def sheet_rows(system: str) -> list[list[Any]]:
     return [
         ["IMP-1", "commitment", action, "AP3", "Halve the gap in formal disciplinaries for BME staff",
          leader(system, 1), date(YEAR, 1, 5).isoformat(), date(YEAR, 12, 31).isoformat(), "WRES-3", "1.6", "1.0"],
-        ["IMP-2", "measure", action, *blank, day, "2023/24", "", "", 27, 150, 110, 880],
-        ["IMP-3", "measure", action, *blank, day, "2024/25", "", "", 3, 160, 52, 905],  # 3 people: suppressed
+        ["IMP-2", "measure", action, *blank, date(YEAR - 2, 3, 31).isoformat(), "2023/24", "", "", 27, 150, 110, 880],
+        # 3 people: the figure is suppressed wherever it is shown
+        ["IMP-3", "measure", action, *blank, date(YEAR - 1, 3, 31).isoformat(), "2024/25", "", "", 3, 160, 52, 905],
         ["IMP-4", "measure", action, *blank, day, "2025/26", "", "", 19, 170, 95, 920],
         ["IMP-5", "progress", action, *blank, day, "", "15%", "Independent reviewer in post"],  # a bad row
         ["IMP-6", "progress", action, *blank, day, "", "15", "Independent reviewer in post since January"],

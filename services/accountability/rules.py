@@ -242,11 +242,12 @@ def _range(m: Measure) -> str:
     return f"{_num(high)} or less" if high is not None else "any value"
 
 
-def _quoted(v: MeasureValue, f: Facts) -> str:
-    """A reading as the rules may quote it to anyone: its figure and interval, or that it is not
-    published because it comes from too few people (the rules judge the figure all the same)."""
-    if publish(v, f.tolerances.small_numbers).suppressed:
-        return f"on {date_in_words(v.as_of)} (the figure is {suppressed_in_words(f.tolerances.small_numbers)})"
+def _hidden(v: MeasureValue, f: Facts) -> bool:
+    return publish(v, f.tolerances.small_numbers).suppressed
+
+
+def _quoted(v: MeasureValue) -> str:
+    """A published reading as the rules quote it: its figure, its interval when it has one, its date."""
     interval = f" (95% interval {_num(v.low)} to {_num(v.high)})" if v.low is not None and v.high is not None else ""
     return f"{_num(v.value)}{interval} on {date_in_words(v.as_of)}"
 
@@ -266,7 +267,10 @@ def measure_out_of_range(f: Facts) -> Finding | None:
         side, inside = "above", latest.low is not None and latest.low <= m.range_high
     else:
         return None
-    said = f"{m.code} ({m.name}) was {_quoted(latest, f)}, outside the range {_range(m)}"
+    # A reading from too few people is judged all the same, but said without its figure or its side.
+    said = (f"{m.code} ({m.name}): the reading of {date_in_words(latest.as_of)} is outside the range {_range(m)} "
+            f"(its figure is {suppressed_in_words(f.tolerances.small_numbers)})" if _hidden(latest, f)
+            else f"{m.code} ({m.name}) was {_quoted(latest)}, outside the range {_range(m)}")
     if inside:
         return Finding("measure_not_yet_significant", Status.ON_TRACK,
                        f"{said}, but its 95% interval reaches into the range: not yet significant.",
@@ -289,11 +293,14 @@ _DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower 
 
 def measure_worsening(f: Facts) -> Finding | None:
     """The latest reading is worse than the one before (the baseline for the first): at risk;
-    off track when it is also worse than the baseline."""
+    off track when it is also worse than the baseline. Only published readings are compared: a
+    figure from too few people must not be worked out from "worse than" or "better than"."""
     found = _readings(f) if f.open else None
     if found is None:
         return None
-    m, readings = found
+    m, readings = found[0], [v for v in found[1] if not _hidden(v, f)]
+    if not readings:
+        return None
     latest = readings[-1]
     tolerance = f.tolerances.measure_worsening_tolerance
     if len(readings) > 1:
@@ -305,8 +312,8 @@ def measure_worsening(f: Facts) -> Finding | None:
     below_baseline = worse(m, latest.value, m.baseline, tolerance)
     status = Status.OFF_TRACK if below_baseline else Status.AT_RISK
     direction = _DIRECTION[m.direction].format(target=_num(m.target))
-    before = (_quoted(readings[-2], f) if len(readings) > 1 else f"{_num(previous)} {label}")
-    message = f"{m.code} ({m.name}) got worse: {_quoted(latest, f)} against {before} ({direction})"
+    before = _quoted(readings[-2]) if len(readings) > 1 else f"{_num(previous)} {label}"
+    message = f"{m.code} ({m.name}) got worse: {_quoted(latest)} against {before} ({direction})"
     if below_baseline and len(readings) > 1:
         message += f"; it is now worse than the baseline of {_num(m.baseline)}"
     return Finding("measure_worsening", status, message + ".", f"{m.code}:{latest.as_of.isoformat()}")

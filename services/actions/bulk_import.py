@@ -179,11 +179,12 @@ class _Row:
         return [x.strip() for x in (self.opt(column) or "").split(";") if x.strip()]
 
 
-def _commitment(r: _Row, system: str, action_id: str) -> ev.Commitment:
+def _commitment(r: _Row, system: str, action_id: str, reference: ReferenceData) -> ev.Commitment:
     indicator = r.opt("indicator")
     measure = None
-    if indicator is not None:
-        measure = ev.Measure(code=indicator, indicator=indicator, name=r.text("title") or indicator,
+    if indicator is not None:  # named as the indicator is (an unknown one is the rules' unknown_indicator)
+        known = reference.indicators.get(indicator)
+        measure = ev.Measure(code=indicator, indicator=indicator, name=known.name if known else indicator,
                              baseline=r.number("baseline"), target=r.number("target"))
     return ev.Commitment(action_id=action_id, system=system, action_point=r.text("action_point"),
                          title=r.text("title"), description=r.opt("description") or "",
@@ -211,7 +212,7 @@ def _reading(r: _Row, action_id: str, reference: ReferenceData, indicators: dict
 def _data(kind: str, r: _Row, system: str, action_id: str, reference: ReferenceData,
           indicators: dict[str, str]) -> tuple[str, Any]:
     if kind == "commitment":
-        return "commitment.made", _commitment(r, system, action_id)
+        return "commitment.made", _commitment(r, system, action_id, reference)
     if kind == "progress":
         return "progress.reported", ev.ProgressReport(
             action_id=action_id, as_of=r.day("as_of"), percent_complete=r.number("percent_complete"),

@@ -341,5 +341,14 @@ def test_a_figure_from_fewer_than_five_people_is_judged_but_never_quoted():
                      white_denominator=900)
     found = rules.measure_out_of_range(facts(snap={"measure_values": [small]}))
     assert found.status == ev.Status.AT_RISK
-    assert "3" not in found.message.split("was", 1)[1].split("1 February")[0]
-    assert "the figure is not published: it comes from fewer than 5 people" in found.message
+    assert found.message == (
+        "WRES-3 (Relative likelihood of BME staff entering formal disciplinary): the reading of 1 February 2026 is "
+        "outside the range 0.8 to 1.25 (its figure is not published: it comes from fewer than 5 people), and so is "
+        "its whole 95% interval.")
+
+
+def test_a_figure_from_fewer_than_five_people_is_never_compared_with_another():
+    hidden = _reading(0.3, 0.1, 1.0, bme_numerator=3, bme_denominator=160, white_numerator=52,
+                      white_denominator=905)
+    earlier = _reading(1.1, 0.9, 1.3).model_copy(update={"as_of": date(2026, 1, 20)})  # 0.3 would be worse
+    assert rules.measure_worsening(facts(snap={"measure_values": [earlier, hidden]})) is None
