@@ -62,7 +62,7 @@ def measure_chart_svg(m: MeasureTrend) -> Markup:
         out.append(f'<rect class="range" x="{left}" y="{band_top:.1f}" width="{WIDTH - left - right}" '
                    f'height="{band_bottom - band_top:.1f}" fill="{RANGE_FILL}"/>'
                    f'<text x="{WIDTH - right + 8}" y="{band_bottom + 14:.1f}" class="axis">'
-                   f'non-adverse range{escape(_range_words(m, short=True))}</text>')
+                   f'range{escape(_range_words(m, short=True))}</text>')
     for i in range(5):
         v = lo + (hi - lo) * i / 4
         out.append(f'<text x="{left - 8}" y="{y_of(v) + 4:.1f}" class="axis" text-anchor="end">{_fmt(v)}</text>')
