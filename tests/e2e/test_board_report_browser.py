@@ -157,6 +157,8 @@ class _StandInAPI(BaseHTTPRequestHandler):
             body = summaries.get(parse_qs(url.query).get("cycle_id", [""])[0])
         elif url.path == "/status":
             body = sample_status()
+        elif url.path == "/measures":
+            body = {"measures": []}
         else:
             body = None
         payload = json.dumps(body if body is not None else {"error": "not found"}).encode()
