@@ -104,8 +104,12 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook  # only for Excel files: the service never needs it
 
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        table = [["" if c is None else _cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:  # a read-only workbook keeps its file open until closed
+            table = [["" if c is None else _cell_text(c) for c in row]
+                     for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     else:
         table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     if not table:
