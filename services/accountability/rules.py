@@ -242,10 +242,6 @@ def _range(m: Measure) -> str:
     return f"{_num(high)} or less" if high is not None else "any value"
 
 
-def _hidden(v: MeasureValue, f: Facts) -> bool:
-    return publish(v, f.tolerances.small_numbers).suppressed
-
-
 def _quoted(v: MeasureValue) -> str:
     """A published reading as the rules quote it: its figure, its interval when it has one, its date."""
     interval = f" (95% interval {_num(v.low)} to {_num(v.high)})" if v.low is not None and v.high is not None else ""
@@ -267,9 +263,9 @@ def measure_out_of_range(f: Facts) -> Finding | None:
         side, inside = "above", latest.low is not None and latest.low <= m.range_high
     else:
         return None
-    # A reading from too few people is judged all the same, but said without its figure or its side.
+    n = f.tolerances.small_numbers  # a reading from fewer people is judged, but said without its figure or side
     said = (f"{m.code} ({m.name}): the reading of {date_in_words(latest.as_of)} is outside the range {_range(m)} "
-            f"(its figure is {suppressed_in_words(f.tolerances.small_numbers)})" if _hidden(latest, f)
+            f"(its figure is {suppressed_in_words(n)})" if publish(latest, n).suppressed
             else f"{m.code} ({m.name}) was {_quoted(latest)}, outside the range {_range(m)}")
     if inside:
         return Finding("measure_not_yet_significant", Status.ON_TRACK,
@@ -292,13 +288,12 @@ _DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower 
 
 
 def measure_worsening(f: Facts) -> Finding | None:
-    """The latest reading is worse than the one before (the baseline for the first): at risk;
-    off track when it is also worse than the baseline. Only published readings are compared: a
-    figure from too few people must not be worked out from "worse than" or "better than"."""
+    """The latest reading is worse than the one before (the baseline for the first): at risk; off track when
+    also worse than the baseline. Only published readings are compared (a hidden one is not worse or better)."""
     found = _readings(f) if f.open else None
     if found is None:
         return None
-    m, readings = found[0], [v for v in found[1] if not _hidden(v, f)]
+    m, readings = found[0], [v for v in found[1] if not publish(v, f.tolerances.small_numbers).suppressed]
     if not readings:
         return None
     latest = readings[-1]
