@@ -19,6 +19,7 @@ import httpx
 from openpyxl import Workbook
 
 from services.actions import bulk_import
+from shared.contracts import parse_event
 from shared.contracts.topics import system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
@@ -78,9 +79,10 @@ class Evidence:
 
     @classmethod
     def for_cycle(cls, cycle: Any) -> Evidence:
-        """The part for ``tools.scripted_cycle.Cycle``: its stack, portal people, producer and voice."""
+        """The part for ``tools.scripted_cycle.Cycle``: its stack, portal people, voice, and its way of posting
+        as a system (``Cycle.send``: the same topic, key and login as any of the system's events)."""
         async def send(topic: str, raw: bytes, key: str) -> None:
-            await cycle.producer.send_and_wait(topic, raw, key=key.encode())
+            await cycle.send(topic, parse_event(raw))
 
         return cls(out=cycle.out, actions_url=cycle.stack.url("actions"),
                    accountability_url=cycle.stack.url("accountability"), people=cycle.people, send=send,
