@@ -95,6 +95,25 @@ def one_of_each() -> list[Event]:
         ev.PersonUpdated.new(source="admin", subject="p-1", data=ev.Person(person_id="p-1", name="A Leader",
                                                                            email="leader@example.org")),
         *peoples_answers(),
+        *good_practice_acts(),
+    ]
+
+
+def good_practice_acts(action_id: str = "a1", nomination_id: str = "gp-1") -> list[Event]:
+    """Good practice nominated by a staff network lead, endorsed by the Panel, put forward for MIDAS."""
+    return [
+        ev.GoodPracticeNominated.new(source="portal", subject=action_id, data=ev.GoodPracticeNomination(
+            nomination_id=nomination_id, action_id=action_id,
+            what_was_done="Every formal disciplinary involving BME staff reviewed by an independent panel first.",
+            what_changed="Fewer BME staff entered a formal process: the relative likelihood fell from 1.6 to 1.1.",
+            evidence="WRES 2025/26 return; staff network survey.", acting_person="p-2",
+            acting_role="staff_network_lead")),
+        ev.GoodPracticeReviewed.new(source="portal", subject=action_id, data=ev.GoodPracticeReview(
+            nomination_id=nomination_id, action_id=action_id, decision="endorsed",
+            note="Share with every system.", acting_person="p-panel-chair", acting_role="panel_chair")),
+        ev.AwardEntryUpdated.new(source="portal", subject=action_id, data=ev.AwardEntry(
+            nomination_id=nomination_id, action_id=action_id, status="put_forward",
+            acting_person="p-panel-chair", acting_role="panel_chair")),
     ]
 
 

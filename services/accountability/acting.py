@@ -20,9 +20,9 @@ from shared.contracts import events as ev
 from shared.contracts.topics import Groups
 from shared.db import first_time
 
-from . import ladder, rights
+from . import ladder, practice_rules, rights
 from .domain import Clock
-from .persistence import acting, state
+from .persistence import acting, practice, state
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -74,6 +74,15 @@ class PeopleActing:
                 return rights.consequence_role(act, person, action)
             case ev.ConcernRaised():
                 return rights.concern_role(act, person, action, event.data.system)
+            case ev.GoodPracticeNominated():
+                return practice_rules.nomination_role(act, person, action,
+                                                      await practice.nomination(conn, event.data.nomination_id))
+            case ev.GoodPracticeReviewed():
+                return practice_rules.review_role(act, person, event.data,
+                                                  await practice.nomination(conn, event.data.nomination_id))
+            case ev.AwardEntryUpdated():
+                return practice_rules.award_role(act, person, event.data,
+                                                 await practice.nomination(conn, event.data.nomination_id))
             case _:
                 return rights.answer_role(act, person, action)
 
@@ -83,6 +92,15 @@ class PeopleActing:
             case ev.ConcernRaised():
                 await acting.add_concern(conn, event.event_id, event.data, role, clock)
                 return  # heard and shown to the Panel; the ladder does not move for it
+            case ev.GoodPracticeNominated():
+                await practice.add_nomination(conn, event.event_id, event.data, role, clock)
+                return  # good practice is celebrated, not judged: no status moves for it
+            case ev.GoodPracticeReviewed():
+                await practice.review(conn, event.data, clock)
+                return
+            case ev.AwardEntryUpdated():
+                await practice.award_step(conn, event.data, role, clock)
+                return
             case ev.PanelDecisionRecorded():
                 if not await acting.add_decision(conn, event.event_id, event.data, role, clock):
                     log.info("decision_already_recorded", decision_id=event.data.decision_id)

@@ -2,6 +2,10 @@
 
 - ``GET /status?system=&action_point=&status=``: every action's status with its reasons,
   rolled up per system and per action point;
+- ``GET /good-practice?q=&system=&status=``: the good practice library (endorsed practice),
+  searchable; ``status=nominated`` for what awaits the Panel;
+- ``GET /measures?system=``: every action's measure and its readings per period, figures from
+  fewer than ``small_number_threshold`` people suppressed (``evidence.py``);
 - ``GET /status/action?id=``: one action: status, reasons, open escalation, full history;
 - ``GET /agenda``: the Panel's agenda for its next meeting, worst first, live;
   ``GET /agenda?meeting_id=``: an agenda as it was published;
@@ -21,9 +25,9 @@ from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
 
-from . import picture
+from . import evidence, picture
 from .cycles import next_meeting
-from .persistence import reading, state
+from .persistence import practice, reading, state
 from .settings import AccountabilitySettings
 
 
@@ -100,7 +104,33 @@ async def cycle_summary(request: Request, database: Annotated[Database, Context(
     return json_response(summary)
 
 
+async def measures(request: Request, database: Annotated[Database, Context()],
+                   reference: Annotated[ReferenceData, Context()],
+                   settings: Annotated[AccountabilitySettings, Context()]) -> AsgiResponse:
+    """Every action's measure with its readings per period, small numbers suppressed."""
+    async with database.pool.acquire() as conn:
+        rows = await reading.measures(conn, query_param(request, "system"))
+    return json_response({"measures": [evidence.published_measure(r, reference, settings.small_number_threshold)
+                                       for r in rows]})
+
+
+PRACTICE_STATUSES = ("endorsed", "nominated", "declined", "all")
+
+
+async def good_practice(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+    """The good practice library: endorsed practice (``status=`` for nominations awaiting the Panel,
+    declined or all), searchable by any word about it (``q=``), per system (``system=``)."""
+    wanted = query_param(request, "status") or "endorsed"
+    if wanted not in PRACTICE_STATUSES:
+        return json_response({"error": f"status must be one of {', '.join(PRACTICE_STATUSES)}"}, 400)
+    async with database.pool.acquire() as conn:
+        found = await practice.practice(conn, status=None if wanted == "all" else wanted,
+                                        search=query_param(request, "q"), system=query_param(request, "system"))
+    return json_response({"count": len(found), "practice": found})
+
+
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
     return [("/status", get(status)), ("/status/action", get(action_status)), ("/agenda", get(agenda)),
-            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary))]
+            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary)), ("/measures", get(measures)),
+            ("/good-practice", get(good_practice))]

@@ -70,7 +70,8 @@ class Engine:
                 await self.action_changed(event)
             case (ev.ExplanationReceived() | ev.RecoveryPlanReceived() | ev.ExplanationGiven() | ev.RecoveryPlanSent()
                   | ev.ExtensionRequested() | ev.FlagContested() | ev.ConcernRaised() | ev.PanelDecisionRecorded()
-                  | ev.ConsequenceAgreed()):
+                  | ev.ConsequenceAgreed() | ev.GoodPracticeNominated() | ev.GoodPracticeReviewed()
+                  | ev.AwardEntryUpdated()):
                 await self.people.act(event)
             case ev.PersonUpdated():
                 await self.people.person_updated(event)

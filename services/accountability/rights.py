@@ -35,17 +35,18 @@ PANEL = (PANEL_CHAIR, PANEL_MEMBER)
 BOARD = (BOARD_MEMBER, BOARD_SECRETARY)
 
 ActKind = Literal["explanation", "recovery_plan", "extension_request", "flag_contest", "concern", "decision",
-                  "consequence"]
+                  "consequence", "nomination", "practice_review", "award_entry"]
 ANSWERS: tuple[ActKind, ...] = ("explanation", "recovery_plan", "extension_request", "flag_contest")
 IN_WORDS: dict[ActKind, str] = {
     "explanation": "an explanation", "recovery_plan": "a recovery plan", "extension_request": "a request for more time",
     "flag_contest": "a contest of the flag", "concern": "a staff network's concern", "decision": "a Panel decision",
-    "consequence": "a People Board consequence",
+    "consequence": "a People Board consequence", "nomination": "a good practice nomination",
+    "practice_review": "the Panel's review of good practice", "award_entry": "an awards entry",
 }
 
 PeoplesAct = (ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.ExplanationGiven | ev.RecoveryPlanSent
               | ev.ExtensionRequested | ev.FlagContested | ev.ConcernRaised | ev.PanelDecisionRecorded
-              | ev.ConsequenceAgreed)
+              | ev.ConsequenceAgreed | ev.GoodPracticeNominated | ev.GoodPracticeReviewed | ev.AwardEntryUpdated)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ KINDS: dict[type[Event], ActKind] = {
     ev.ExtensionRequested: "extension_request", ev.FlagContested: "flag_contest", ev.ConcernRaised: "concern",
     ev.PanelDecisionRecorded: "decision",
     ev.ConsequenceAgreed: "consequence",
+    ev.GoodPracticeNominated: "nomination", ev.GoodPracticeReviewed: "practice_review",
+    ev.AwardEntryUpdated: "award_entry",
 }
 
 

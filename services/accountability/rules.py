@@ -23,6 +23,7 @@ from typing import Literal
 
 from shared.contracts.events import ActionSnapshot, Measure, MeasureValue, Reason
 from shared.contracts.vocabulary import BOARD, Status, date_in_words, decision_words
+from shared.disclosure import DEFAULT_THRESHOLD, publish, suppressed_in_words
 
 from .settings import AccountabilitySettings
 
@@ -48,11 +49,12 @@ class Tolerances:
     trajectory_off_track_points: float = 25.0
     measure_worsening_tolerance: float = 0.0
     repeat_slip_cycles: int = 2
+    small_numbers: int = DEFAULT_THRESHOLD  # a figure from fewer people is never quoted (shared/disclosure.py)
 
     @classmethod
     def from_settings(cls, s: AccountabilitySettings) -> Tolerances:
         return cls(s.trajectory_at_risk_points, s.trajectory_off_track_points,
-                   s.measure_worsening_tolerance, s.repeat_slip_cycles)
+                   s.measure_worsening_tolerance, s.repeat_slip_cycles, s.small_number_threshold)
 
 
 @dataclass(frozen=True)
@@ -240,22 +242,37 @@ def _range(m: Measure) -> str:
     return f"{_num(high)} or less" if high is not None else "any value"
 
 
+def _quoted(v: MeasureValue) -> str:
+    """A published reading as the rules quote it: its figure, its interval when it has one, its date."""
+    interval = f" (95% interval {_num(v.low)} to {_num(v.high)})" if v.low is not None and v.high is not None else ""
+    return f"{_num(v.value)}{interval} on {date_in_words(v.as_of)}"
+
+
 def measure_out_of_range(f: Facts) -> Finding | None:
-    """The latest reading of the action's measure is outside its range: at risk."""
+    """The latest reading of the action's measure is outside its range: at risk. A reading with an
+    interval is judged against it: when the interval still reaches into the range the difference
+    may be chance, and the finding says "not yet significant" without making the action slip."""
     found = _readings(f) if f.open else None
     if found is None:
         return None
     m, readings = found
     latest = readings[-1]
     if m.range_low is not None and latest.value < m.range_low:
-        side = "below"
+        side, inside = "below", latest.high is not None and latest.high >= m.range_low
     elif m.range_high is not None and latest.value > m.range_high:
-        side = "above"
+        side, inside = "above", latest.low is not None and latest.low <= m.range_high
     else:
         return None
-    return Finding("measure_out_of_range", Status.AT_RISK,
-                   f"{m.code} ({m.name}) was {_num(latest.value)} on {date_in_words(latest.as_of)}, outside the range "
-                   f"{_range(m)}.", f"{m.code}:{side}")
+    n = f.tolerances.small_numbers  # a reading from fewer people is judged, but said without its figure or side
+    said = (f"{m.code} ({m.name}): the reading of {date_in_words(latest.as_of)} is outside the range {_range(m)} "
+            f"(its figure is {suppressed_in_words(n)})" if publish(latest, n).suppressed
+            else f"{m.code} ({m.name}) was {_quoted(latest)}, outside the range {_range(m)}")
+    if inside:
+        return Finding("measure_not_yet_significant", Status.ON_TRACK,
+                       f"{said}, but its 95% interval reaches into the range: not yet significant.",
+                       f"{m.code}:{side}")
+    sure = ", and so is its whole 95% interval" if latest.low is not None else ""
+    return Finding("measure_out_of_range", Status.AT_RISK, f"{said}{sure}.", f"{m.code}:{side}")
 
 
 def worse(m: Measure, new: float, old: float, tolerance: float = 0.0) -> bool:
@@ -271,12 +288,14 @@ _DIRECTION = {"higher_is_better": "higher is better", "lower_is_better": "lower 
 
 
 def measure_worsening(f: Facts) -> Finding | None:
-    """The latest reading is worse than the one before (the baseline for the first): at risk;
-    off track when it is also worse than the baseline."""
+    """The latest reading is worse than the one before (the baseline for the first): at risk; off track when
+    also worse than the baseline. Only published readings are compared (a hidden one is not worse or better)."""
     found = _readings(f) if f.open else None
     if found is None:
         return None
-    m, readings = found
+    m, readings = found[0], [v for v in found[1] if not publish(v, f.tolerances.small_numbers).suppressed]
+    if not readings:
+        return None
     latest = readings[-1]
     tolerance = f.tolerances.measure_worsening_tolerance
     if len(readings) > 1:
@@ -288,8 +307,8 @@ def measure_worsening(f: Facts) -> Finding | None:
     below_baseline = worse(m, latest.value, m.baseline, tolerance)
     status = Status.OFF_TRACK if below_baseline else Status.AT_RISK
     direction = _DIRECTION[m.direction].format(target=_num(m.target))
-    message = (f"{m.code} ({m.name}) got worse: {_num(latest.value)} on {date_in_words(latest.as_of)} against "
-               f"{_num(previous)} {label} ({direction})")
+    before = _quoted(readings[-2]) if len(readings) > 1 else f"{_num(previous)} {label}"
+    message = f"{m.code} ({m.name}) got worse: {_quoted(latest)} against {before} ({direction})"
     if below_baseline and len(readings) > 1:
         message += f"; it is now worse than the baseline of {_num(m.baseline)}"
     return Finding("measure_worsening", status, message + ".", f"{m.code}:{latest.as_of.isoformat()}")

@@ -40,6 +40,9 @@ class AccountabilitySettings(ServiceSettings):
     measure_worsening_tolerance: float = Field(
         0.0, ge=0, description="a reading worse than the last by no more than this is not 'worse'")
     repeat_slip_cycles: int = Field(2, ge=2, description="slipping this many cycles running makes it off track")
+    small_number_threshold: int = Field(
+        5, ge=1, description="a measure's figure from fewer people than this is never published (API, report, "
+                             "notices): NHS statistical disclosure guidance")
 
     # the ladder
     leader_asked_grace_days: int = Field(

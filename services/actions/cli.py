@@ -4,6 +4,7 @@ posting them, rebuild and compare.
     python -m services.actions.cli post --system black-country events.json
     python -m services.actions.cli check --system black-country messages.ndjson
     python -m services.actions.cli rebuild
+    python -m services.actions.cli import --system lincolnshire updates.xlsx --api http://127.0.0.1:8001 [--dry-run]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncpg
 import httpx
 import typer
 from aiokafka import AIOKafkaProducer
+from rich.progress import MofNCompleteColumn, Progress
 
 from shared.contracts import ContractError, parse_event
 from shared.contracts.events import ActionSnapshot
@@ -29,6 +31,7 @@ from shared.contracts.topics import dead_letter, system_feedback, system_inbound
 from shared.messaging import client_security
 from shared.reference import ReferenceData
 
+from . import bulk_import
 from .conformance import Live, Outcome, Verdict, check, split_messages
 from .rebuild import rebuild_and_compare
 from .settings import ActionsSettings
@@ -86,7 +89,7 @@ def post(file: Path, system: str = typer.Option(..., help="the system posting, e
     typer.echo(f"posted {len(ready)} event(s) to {system_inbound(system)}")
 
 
-def _live_from(api: str) -> Any:
+def live_from(api: str) -> Any:
     """The action as it stands in the actions service at ``api`` (its read API; nothing is written)."""
 
     def live(action_id: str) -> Live:
@@ -142,7 +145,7 @@ def check_messages(
     if system is not None and system not in reference.systems:
         typer.echo(f"note: {system!r} is not one of the region's systems, so there is no topic "
                    f"{system_inbound(system)}; the ids are: {', '.join(reference.systems)}", err=True)
-    verdicts = check(split_messages(raw), reference, system=system, live=_live_from(api) if api else None)
+    verdicts = check(split_messages(raw), reference, system=system, live=live_from(api) if api else None)
     for verdict in verdicts:
         typer.echo(json.dumps(asdict(verdict)) if as_json else _say(verdict, system))
     if not as_json:
@@ -150,6 +153,48 @@ def check_messages(
         typer.echo(f"{len(verdicts)} message(s): " + ", ".join(f"{counts[o]} {o}" for o in get_args(Outcome)))
     if any(v.refused for v in verdicts):
         raise typer.Exit(1)
+
+
+@cli.command("import")
+def import_sheet(
+    file: Annotated[Path, typer.Argument(help="a .csv file or an .xlsx sheet in the layout of "
+                                              "services/actions/bulk_import.py", exists=True, dir_okay=False)],
+    system: Annotated[str, typer.Option(help="the system importing, e.g. lincolnshire")],
+    api: Annotated[str | None, typer.Option(
+        help="the actions service's URL: rows already applied are not posted again, and every row is checked "
+             "against its action as it stands")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say every row's outcome; post nothing")] = False,
+) -> None:
+    """Import a sheet of commitments and updates: every row's outcome first (row, column, what was
+    wrong for a bad one), then the good rows posted. Exit 1 when any row is bad."""
+    settings = ActionsSettings()
+    reference = ReferenceData.load(settings.reference_data_path)
+    if system not in reference.systems:
+        raise typer.BadParameter(f"{system!r} is not a known system: {', '.join(reference.systems)}")
+    outcomes = bulk_import.plan(bulk_import.read_rows(file), system, reference, live_from(api) if api else None)
+    for outcome in outcomes:
+        typer.echo(outcome.line())
+    going = [o.event for o in outcomes if o.posts and o.event is not None]
+    if going and not dry_run:
+        asyncio.run(_post_with_progress(system, going, settings))
+    typer.echo(bulk_import.summary(outcomes, system, posted=not dry_run))
+    if any(o.outcome == "bad" for o in outcomes):
+        raise typer.Exit(1)
+
+
+async def _post_with_progress(system: str, events: list[bytes], settings: ActionsSettings) -> None:
+    """Post one by one, keyed by action, behind a progress bar (a long sheet takes a while)."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
+                                **client_security(settings))
+    await producer.start()
+    try:
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), transient=True) as progress:
+            task = progress.add_task(f"posting to {system_inbound(system)}", total=len(events))
+            for raw in events:
+                await producer.send_and_wait(system_inbound(system), raw, key=json.loads(raw)["subject"].encode())
+                progress.advance(task)
+    finally:
+        await producer.stop()
 
 
 @cli.command()

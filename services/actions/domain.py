@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.contracts import Event
 from shared.contracts import events as ev
+from shared.measures import CountsError, figure
 from shared.reference import ReferenceData
 
 
@@ -63,7 +64,7 @@ def decide(current: ev.ActionSnapshot | None, event: Event, sender: str, referen
         if current.lifecycle != "open":
             raise Refused("action_closed",
                           f"action {current.action_id!r} is {current.lifecycle}; it takes no more changes")
-        return _APPLY[type(event)](current, event)
+        return _APPLY[type(event)](current, event, reference)
     except Refused as refused:
         return refused.refusal
 
@@ -89,14 +90,13 @@ def _commit(c: ev.Commitment, reference: ReferenceData) -> Change:
     _check_dates(c.start_date, c.due_date)
     _check_milestones(c.milestones, c.start_date, c.due_date)
     _check_trajectory(c.trajectory, c.start_date, c.due_date)
-    if c.measure is not None:
-        _check_measure(c.measure)
+    measure = _check_measure(c.measure, reference) if c.measure is not None else None
     snapshot = ev.ActionSnapshot(
         action_id=c.action_id, system=c.system, action_point=c.action_point, title=c.title,
         accountable_leader=c.accountable_leader, start_date=c.start_date, due_date=c.due_date,
         lifecycle="open", percent_complete=0, last_update_on=None, last_update_at=None,
         milestones=[ev.MilestoneState(milestone_id=m.milestone_id, title=m.title, due=m.due) for m in c.milestones],
-        trajectory=sorted(c.trajectory, key=lambda p: p.by), measure=c.measure, measure_values=[],
+        trajectory=sorted(c.trajectory, key=lambda p: p.by), measure=measure, measure_values=[],
         narrative=ev.Narrative(), version=1,
     )
     return Change(snapshot, ["created"])
@@ -132,17 +132,29 @@ def _check_trajectory(points: list[ev.TrajectoryPoint], start: date, due: date) 
         raise Refused("invalid_trajectory", "two trajectory points share a date")
 
 
-def _check_measure(m: ev.Measure) -> None:
+def _check_measure(m: ev.Measure, reference: ReferenceData) -> ev.Measure:
+    """The measure as kept: a named indicator's direction, and its non-adverse range when the measure has none."""
+    if m.indicator is not None:
+        found = reference.indicators.get(m.indicator)
+        if found is None:
+            raise Refused("unknown_indicator", f"measure {m.code}: {m.indicator!r} is not a WRES indicator; known: "
+                                               f"{', '.join(reference.indicators)}")
+        # The indicator says which way is better; its non-adverse range applies unless the measure gives one.
+        m = m.model_copy(update={
+            "direction": found.direction,
+            **({"range_low": found.range_low, "range_high": found.range_high}
+               if m.range_low is None and m.range_high is None else {})})
     if m.range_low is not None and m.range_high is not None and m.range_low > m.range_high:
         raise Refused("invalid_measure",
                       f"measure {m.code}: range low {m.range_low} is above range high {m.range_high}")
+    return m
 
 
 def _next(current: ev.ActionSnapshot, changed: list[str], **update: object) -> Change:
     return Change(current.model_copy(update={**update, "version": current.version + 1}), changed)
 
 
-def _amend(current: ev.ActionSnapshot, event: ev.CommitmentAmended) -> Change:
+def _amend(current: ev.ActionSnapshot, event: ev.CommitmentAmended, reference: ReferenceData) -> Change:
     a = event.data
     update: dict[str, object] = {}
     due = a.due_date or current.due_date
@@ -167,7 +179,7 @@ def _amend(current: ev.ActionSnapshot, event: ev.CommitmentAmended) -> Change:
     return _next(current, sorted(update), **update)
 
 
-def _progress(current: ev.ActionSnapshot, event: ev.ProgressReported) -> Change:
+def _progress(current: ev.ActionSnapshot, event: ev.ProgressReported, reference: ReferenceData) -> Change:
     p = event.data
     if not 0 <= p.percent_complete <= 100:
         raise Refused("percent_out_of_range", f"percent complete is {p.percent_complete}; it must be 0 to 100")
@@ -197,7 +209,7 @@ def _progress(current: ev.ActionSnapshot, event: ev.ProgressReported) -> Change:
     if p.milestones_reached or p.milestones_missed:
         changed.append("milestones")
     if p.measure_value is not None:
-        update["measure_values"] = _add_measure(current, p.measure_value)
+        update["measure_values"] = _add_measure(current, p.measure_value, reference)
         changed.append("measure_values")
     return _next(current, changed, **update)
 
@@ -212,37 +224,61 @@ def _mark(milestones: list[ev.MilestoneState], milestone_id: str, state: str, on
     return [m.model_copy(update={"state": state, "on": on}) if m is found else m for m in milestones]
 
 
-def _add_measure(current: ev.ActionSnapshot, value: ev.MeasureValue) -> list[ev.MeasureValue]:
-    if current.measure is None:
+# A sender's own figure may be rounded; anything further from what its counts give is a mistake.
+VALUE_TOLERANCE = 0.01
+
+
+def _add_measure(current: ev.ActionSnapshot, value: ev.MeasureValue,
+                 reference: ReferenceData) -> list[ev.MeasureValue]:
+    """The readings with ``value`` added: its figure and interval computed from its counts, and a
+    reading for a period already read replacing that one (a correction)."""
+    m = current.measure
+    if m is None:
         raise Refused("no_measure", f"action {current.action_id!r} is not tied to a measure")
-    return sorted([*current.measure_values, value], key=lambda v: v.as_of)
+    if value.counts is not None:
+        indicator = reference.indicators.get(m.indicator or "")
+        if indicator is None:
+            raise Refused("counts_without_indicator",
+                          f"measure {m.code} names no WRES indicator, so its counts cannot be read")
+        try:
+            found = figure(indicator, value.counts)
+        except CountsError as exc:
+            raise Refused("invalid_counts", str(exc)) from None
+        if abs(found.value - value.value) > VALUE_TOLERANCE * max(1.0, abs(found.value)):
+            raise Refused("value_disagrees_with_counts",
+                          f"{m.code}: the value sent is {value.value:g} but its counts give {found.value:.2f}")
+        value = value.model_copy(update={"value": found.value, "low": found.low, "high": found.high})
+    else:
+        value = value.model_copy(update={"low": None, "high": None})  # only the service sets an interval
+    kept = [v for v in current.measure_values if value.period is None or v.period != value.period]
+    return sorted([*kept, value], key=lambda v: v.as_of)
 
 
-def _milestone_reached(current: ev.ActionSnapshot, event: ev.MilestoneReached) -> Change:
+def _milestone_reached(current: ev.ActionSnapshot, event: ev.MilestoneReached, reference: ReferenceData) -> Change:
     m = event.data
     return _next(current, ["milestones"], milestones=_mark(current.milestones, m.milestone_id, "reached", m.on))
 
 
-def _milestone_missed(current: ev.ActionSnapshot, event: ev.MilestoneMissed) -> Change:
+def _milestone_missed(current: ev.ActionSnapshot, event: ev.MilestoneMissed, reference: ReferenceData) -> Change:
     m = event.data
     return _next(current, ["milestones"], milestones=_mark(current.milestones, m.milestone_id, "missed", m.on))
 
 
-def _measure(current: ev.ActionSnapshot, event: ev.MeasureRecorded) -> Change:
+def _measure(current: ev.ActionSnapshot, event: ev.MeasureRecorded, reference: ReferenceData) -> Change:
     m = event.data
-    value = ev.MeasureValue(value=m.value, as_of=m.as_of)
-    return _next(current, ["measure_values"], measure_values=_add_measure(current, value))
+    value = ev.MeasureValue(value=m.value, as_of=m.as_of, period=m.period, counts=m.counts)
+    return _next(current, ["measure_values"], measure_values=_add_measure(current, value, reference))
 
 
-def _complete(current: ev.ActionSnapshot, event: ev.ActionCompleted) -> Change:
+def _complete(current: ev.ActionSnapshot, event: ev.ActionCompleted, reference: ReferenceData) -> Change:
     return _next(current, ["lifecycle"], lifecycle="completed", percent_complete=100.0)
 
 
-def _withdraw(current: ev.ActionSnapshot, event: ev.ActionWithdrawn) -> Change:
+def _withdraw(current: ev.ActionSnapshot, event: ev.ActionWithdrawn, reference: ReferenceData) -> Change:
     return _next(current, ["lifecycle"], lifecycle="withdrawn")
 
 
-_APPLY: dict[type[Event], Callable[[ev.ActionSnapshot, Any], Outcome]] = {
+_APPLY: dict[type[Event], Callable[[ev.ActionSnapshot, Any, ReferenceData], Outcome]] = {
     ev.CommitmentAmended: _amend,
     ev.ProgressReported: _progress,
     ev.MilestoneReached: _milestone_reached,

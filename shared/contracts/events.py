@@ -41,6 +41,10 @@ class TrajectoryPoint(Payload):
 
 class Measure(Payload):
     code: str = Field(min_length=1, max_length=50, description="e.g. WRES-3")
+    indicator: str | None = Field(
+        default=None, max_length=50, json_schema_extra={REFERENCE_DATA: "indicators"},
+        description="the WRES indicator measured (shared/wres_indicators.toml); its range and direction apply "
+                    "when the measure gives none")
     name: str = Field(min_length=1, max_length=300)
     baseline: float
     target: float
@@ -57,9 +61,29 @@ class Narrative(Payload):
     not_working: str = Field(default="", max_length=5000)
 
 
+class Counts(Payload):
+    """The numbers of people behind a reading (which ones the indicator's kind says:
+    shared/wres_indicators.toml). The service computes the figure and its interval from them."""
+
+    bme_numerator: int | None = Field(default=None, ge=0, description="e.g. BME staff entering a formal disciplinary")
+    bme_denominator: int | None = Field(default=None, ge=0, description="e.g. all BME staff")
+    white_numerator: int | None = Field(default=None, ge=0)
+    white_denominator: int | None = Field(default=None, ge=0)
+    numerator: int | None = Field(default=None, ge=0, description="a percentage's numerator")
+    denominator: int | None = Field(default=None, ge=0)
+    comparison_numerator: int | None = Field(default=None, ge=0, description="indicator 9: BME staff")
+    comparison_denominator: int | None = Field(default=None, ge=0, description="indicator 9: all staff")
+
+
 class MeasureValue(Payload):
-    value: float
+    value: float = Field(description="with counts, the service replaces it with the figure the counts give")
     as_of: date
+    period: str | None = Field(default=None, max_length=50,
+                               description="the period the reading covers, e.g. 2025/26; a later reading for the "
+                                           "same period replaces it")
+    counts: Counts | None = None
+    low: float | None = Field(default=None, description="the 95 % confidence interval (set by the service)")
+    high: float | None = None
 
 
 class Commitment(Payload):
@@ -108,6 +132,8 @@ class MeasureReading(Payload):
     action_id: ActionId
     value: float
     as_of: date
+    period: str | None = Field(default=None, max_length=50)
+    counts: Counts | None = None
 
 
 class Completion(Payload):
@@ -437,6 +463,63 @@ class NoticeAcknowledgementGiven(Event):
     type: Literal["notice.acknowledgement_given"]
     data: NoticeAcknowledgement
 
+
+class GoodPracticeNomination(Payload):
+    """An action's work put forward as good practice, in the nominator's words."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    what_was_done: str = Field(min_length=1, max_length=5000)
+    what_changed: str = Field(min_length=1, max_length=5000)
+    evidence: str = Field(default="", max_length=5000, description="what shows it worked, e.g. figures, feedback")
+    evidence_links: list[WebUrl] = Field(default_factory=list, max_length=10)
+    acting_person: PersonId = Field(description="the action's leader (or delegate, SRO) or a staff network lead "
+                                                "of its system")
+    acting_role: ActingRole
+
+
+@register
+class GoodPracticeNominated(Event):
+    type: Literal["good_practice.nominated"]
+    data: GoodPracticeNomination
+
+
+class GoodPracticeReview(Payload):
+    """The Panel endorsing a nomination (it then appears in the good practice library) or declining it."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    decision: Literal["endorsed", "declined"]
+    note: str = Field(default="", max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole = Field(description="panel_chair or panel_member")
+
+
+@register
+class GoodPracticeReviewed(Event):
+    type: Literal["good_practice.reviewed"]
+    data: GoodPracticeReview
+
+
+class AwardEntry(Payload):
+    """Endorsed practice put forward for the region's awards scheme, and how it fared."""
+
+    nomination_id: str = Field(min_length=1, max_length=100)
+    action_id: ActionId
+    scheme: str = Field(default="MIDAS", min_length=1, max_length=100)
+    status: Literal["put_forward", "shortlisted", "awarded", "not_awarded"]
+    note: str = Field(default="", max_length=5000)
+    acting_person: PersonId
+    acting_role: ActingRole = Field(description="panel_chair, panel_member, board_member or board_secretary")
+
+
+@register
+class AwardEntryUpdated(Event):
+    type: Literal["good_practice.award_updated"]
+    data: AwardEntry
+
+
+GOOD_PRACTICE: tuple[type[Event], ...] = (GoodPracticeNominated, GoodPracticeReviewed, AwardEntryUpdated)
 
 PEOPLES_ANSWERS: tuple[type[Event], ...] = (
     ExplanationGiven, RecoveryPlanSent, ExtensionRequested, FlagContested, ConcernRaised, ConsequenceAgreed,

@@ -33,6 +33,7 @@ from services.accountability.board_report import (
     write_pdf,
 )
 from services.accountability.board_report import routes as board_report_routes
+from services.accountability.settings import AccountabilitySettings
 from shared.db import Database
 from shared.reference import ReferenceData
 from tests.unit.test_board_report import sample_status, sample_summaries
@@ -157,6 +158,8 @@ class _StandInAPI(BaseHTTPRequestHandler):
             body = summaries.get(parse_qs(url.query).get("cycle_id", [""])[0])
         elif url.path == "/status":
             body = sample_status()
+        elif url.path == "/measures":
+            body = {"measures": []}
         else:
             body = None
         payload = json.dumps(body if body is not None else {"error": "not found"}).encode()
@@ -231,9 +234,10 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
                                   ('route-1', '2026-Q2', 'off_track'), ('route-2', '2026-Q2', 'on_track')""")
             await conn.execute("UPDATE clock SET today = '2026-05-10', cycle_id = '2026-Q2'")
 
-        app = AsgiFastStream(asgi_routes=board_report_routes())  # the route needs only these two
+        app = AsgiFastStream(asgi_routes=board_report_routes())  # the route needs only these three
         app.context.set_global("database", database)
         app.context.set_global("reference", reference)
+        app.context.set_global("settings", AccountabilitySettings(database_url=database_url))  # the small numbers
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://report") as client:
             page = await client.get("/board-report")
             earlier = await client.get("/board-report", params={"cycle_id": "2026-Q1"})

@@ -154,3 +154,35 @@ async def test_the_cycle_closed_and_the_boards_report_was_written(story):
 async def test_the_on_track_majority_is_left_alone(story):
     calm = [a for a, s in story.statuses.items() if s == "on_track" and story.escalations[a] is None]
     assert len(calm) >= len(story.statuses) - 5
+
+
+# ---- issue 16: the evidence (tools/cycle_evidence.py) ------------------------------------------
+
+async def test_the_import_said_every_rows_outcome_and_the_rerun_posted_nothing(story):
+    folder = story.report.parent / "evidence"
+    dry = (folder / "import-dry-run.txt").read_text().splitlines()
+    assert [line for line in dry if ": bad," in line] == [
+        "row 6 (IMP-5): bad, column percent_complete: '15%' is not a number"]
+    assert dry[-1].startswith("6 row(s): 5 accepted, 0 unchecked, 0 already posted, 1 bad; would post 5")
+    rerun = (folder / "import-rerun.txt").read_text().splitlines()
+    assert rerun[-1].startswith("6 row(s): 0 accepted, 0 unchecked, 5 already posted, 1 bad; would post 0")
+
+
+async def test_the_report_draws_the_wres3_readings_with_one_suppressed_and_no_small_figure(story):
+    html = story.report.read_text()
+    assert html.count('class="chart measure-chart"') >= 1
+    assert 'data-period="2024/25" data-suppressed="true"' in html
+    assert 'data-period="2023/24" data-value="1.4400"' in html
+    assert "0.33" not in html  # the 2024/25 ratio, 3 of 160 BME staff against 52 of 905 White staff
+
+
+async def test_what_worked_is_the_practice_the_panel_endorsed_and_put_forward_for_midas(story):
+    html = story.report.read_text()
+    worked = html[html.index('id="worked-title"'):]
+    assert "Every proposed formal disciplinary involving a BME member of staff" in worked
+    assert "MIDAS: put forward" in worked
+
+
+async def test_no_notice_quotes_a_figure_from_fewer_than_five_people(story):
+    folder = story.report.parent / "notices"
+    assert not [n["subject"] for n in story.notices if "0.33" in (folder / n["file"]).read_text()]

@@ -165,7 +165,7 @@ def test_every_act_names_its_action_person_and_role_and_the_older_answers_only_t
     assert rights.act_of(older) == Act("explanation", "bc-ap3", "p-lead-bc", None)
     assert rights.act_of(agreed) == Act("consequence", "bc-ap3", "p-board", "board_member")
     assert set(rights.KINDS) == {ev.ExplanationReceived, ev.RecoveryPlanReceived, *ev.PEOPLES_ANSWERS,
-                                 ev.PanelDecisionRecorded}
+                                 ev.PanelDecisionRecorded, *ev.GOOD_PRACTICE}
 
 
 def test_a_decision_naming_no_one_or_an_act_on_an_unknown_action_is_refused_with_its_reason():

@@ -310,3 +310,45 @@ def test_the_status_is_the_worst_finding_and_the_reasons_come_worst_first():
         ("milestone_passed", ev.Status.OFF_TRACK), ("no_update_in_cycle", ev.Status.OFF_TRACK),
         ("behind_trajectory", ev.Status.AT_RISK), ("measure_out_of_range", ev.Status.AT_RISK)]
     assert all(r.message for r in verdict.reasons)
+
+
+# ---- measures judged against their 95 % interval, small numbers never quoted ------------------
+
+def _reading(value: float, low: float | None, high: float | None, **counts: int) -> ev.MeasureValue:
+    return ev.MeasureValue(value=value, low=low, high=high, as_of=date(2026, 2, 1),
+                           counts=ev.Counts(**counts) if counts else None)
+
+
+def test_a_ratio_outside_the_range_whose_interval_includes_it_is_not_yet_significant_in_words():
+    found = rules.measure_out_of_range(facts(snap={"measure_values": [_reading(1.3, 0.95, 1.78)]}))
+    assert found.status == ev.Status.ON_TRACK
+    assert found.rule == "measure_not_yet_significant"
+    assert found.message == (
+        "WRES-3 (Relative likelihood of BME staff entering formal disciplinary) was 1.3 (95% interval 0.95 to 1.78) "
+        "on 1 February 2026, outside the range 0.8 to 1.25, but its 95% interval reaches into the range: "
+        "not yet significant.")
+    assert rules.judge(facts(snap={"measure_values": [_reading(1.3, 0.95, 1.78)]})).status == ev.Status.ON_TRACK
+
+
+def test_a_ratio_whose_whole_interval_is_outside_the_range_is_at_risk():
+    found = rules.measure_out_of_range(facts(snap={"measure_values": [_reading(1.62, 1.4, 1.88)]}))
+    assert found.status == ev.Status.AT_RISK
+    assert found.message.endswith("outside the range 0.8 to 1.25, and so is its whole 95% interval.")
+
+
+def test_a_figure_from_fewer_than_five_people_is_judged_but_never_quoted():
+    small = _reading(3.0, 1.3, 6.9, bme_numerator=4, bme_denominator=100, white_numerator=12,
+                     white_denominator=900)
+    found = rules.measure_out_of_range(facts(snap={"measure_values": [small]}))
+    assert found.status == ev.Status.AT_RISK
+    assert found.message == (
+        "WRES-3 (Relative likelihood of BME staff entering formal disciplinary): the reading of 1 February 2026 is "
+        "outside the range 0.8 to 1.25 (its figure is not published: it comes from fewer than 5 people), and so is "
+        "its whole 95% interval.")
+
+
+def test_a_figure_from_fewer_than_five_people_is_never_compared_with_another():
+    hidden = _reading(0.3, 0.1, 1.0, bme_numerator=3, bme_denominator=160, white_numerator=52,
+                      white_denominator=905)
+    earlier = _reading(1.1, 0.9, 1.3).model_copy(update={"as_of": date(2026, 1, 20)})  # 0.3 would be worse
+    assert rules.measure_worsening(facts(snap={"measure_values": [earlier, hidden]})) is None

@@ -110,6 +110,11 @@ def sample_summaries() -> list[dict[str, Any]]:
                       worked=[{"action_id": "bc-1", "system": "black-country", "action_point": "AP1",
                                "title": "Staff network wellbeing champions", "worked": ["on track all cycle"],
                                "what_is_working": "Champions in every ward"}])
+    current["good_practice"] = [{
+        "nomination_id": "gp-1", "action_id": "bc-1", "system": "black-country", "action_point": "AP1",
+        "title": "Staff network wellbeing champions", "what_was_done": "A wellbeing champion on every ward",
+        "what_changed": "BME staff asking for risk assessments doubled", "evidence": "Champions in every ward",
+        "reviewed_on": "2026-05-20", "award_scheme": "MIDAS", "award_status": "put_forward"}]
     return [current,
             summary("2026-Q1", final=True, totals={"on_track": 3, "at_risk": 1, "off_track": 2, "slipped": 3}),
             summary("2025-Q4", final=True, totals={"on_track": 2, "off_track": 1, "slipped": 1})]
@@ -267,7 +272,7 @@ def test_text_from_systems_is_escaped() -> None:
     summaries = sample_summaries()
     summaries[0]["slipped"][0]["reasons"][0]["message"] = '<script>alert("x")</script>'
     summaries[0]["slipped"][0]["title"] = "<img src=x onerror=alert(1)>"
-    summaries[0]["worked"][0]["what_is_working"] = "Champions & <b>allies</b>"
+    summaries[0]["good_practice"][0]["evidence"] = "Champions & <b>allies</b>"
     summaries[0]["cycle_id"] = "2026-Q2<i>"
     html = render_html(build_report_data(summaries, sample_status()))
     assert "<script>" not in html and "<img" not in html and "<b>allies" not in html and "Q2<i>" not in html
@@ -285,9 +290,19 @@ def test_page_tells_the_reader_the_cycle_and_whether_it_is_final() -> None:
     assert "Final: as it stood at the cycle" in earlier
 
 
-def test_what_worked_is_shown_with_its_narrative() -> None:
+def test_what_worked_is_the_endorsed_good_practice_in_its_own_words() -> None:
     html = sample_report_html()
-    assert "Staff network wellbeing champions" in html and "Champions in every ward" in html
+    assert "Staff network wellbeing champions" in html and "A wellbeing champion on every ward" in html
+    assert "BME staff asking for risk assessments doubled" in html
+    assert "endorsed by the Panel on 20 May 2026" in html and "MIDAS: put forward" in html
+
+
+def test_an_on_track_action_without_endorsed_practice_is_not_what_worked() -> None:
+    summaries = sample_summaries()
+    summaries[0]["good_practice"] = []
+    html = render_html(build_report_data(summaries, sample_status()))
+    assert "The Panel endorsed no good practice this cycle." in html
+    assert "Champions in every ward" not in html
 
 
 def test_an_empty_cycle_still_renders() -> None:

@@ -135,6 +135,11 @@ def with_reference_data(node: Any, reference: ReferenceData) -> Any:
         out["enum"] = list(reference.action_points)
         points = "; ".join(f"`{p.id}` {p.name}" for p in reference.action_points.values())
         out["description"] = f"an action point's id from `{REFERENCE_FILE}`: {points}"
+    elif kind == "indicators":
+        # Described, not enumerated: the field is optional, and an unknown indicator is refused by the
+        # service's rules (unknown_indicator) with the list, not dead-lettered as malformed.
+        named = "; ".join(f"`{i.id}` {i.name}" for i in reference.indicators.values())
+        out["description"] = f"a WRES indicator's id from `shared/wres_indicators.toml`: {named}"
     elif kind is not None:
         raise ValueError(f"unknown reference data {kind!r} in a model's schema")
     return out

@@ -16,6 +16,7 @@ from typing import Any
 from shared.contracts.vocabulary import DECISION_WORDS, LadderStep, Status, date_in_words, decision_words
 from shared.reference import ReferenceData
 
+from .measures import MeasureTrend, build_measures
 from .palette import CELL_FILL, NO_ACTIONS_FILL
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
@@ -146,6 +147,9 @@ class WorkedAction:
     action_point: str
     why: list[str]
     what_is_working: str
+    what_was_done: str = ""
+    what_changed: str = ""
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ class ReportData:
     trends: list[TrendPoint]
     worked: list[WorkedAction]
     title: str = field(default="")
+    measures: list[MeasureTrend] = field(default_factory=list)
 
     @property
     def heading(self) -> str:
@@ -296,6 +301,13 @@ def _trends(history: list[dict[str, Any]]) -> list[TrendPoint]:
             for s in history]
 
 
+def _practice_badges(g: dict[str, Any]) -> list[str]:
+    badges = [f"endorsed by the Panel on {date_in_words(g.get('reviewed_on'))}"]
+    if g.get("award_status"):
+        badges.append(f"{g.get('award_scheme') or 'MIDAS'}: {g['award_status'].replace('_', ' ')}")
+    return badges
+
+
 def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *,
                       cycle_id: str | None = None, reference: ReferenceData | None = None,
                       title: str = "") -> ReportData:
@@ -320,10 +332,13 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
         done=[describe(h) for h in a.get("done_about_it", [])]) for a in slipped]
 
+    # What worked: the practice the Panel endorsed in the cycle, in its nominators' words (not every
+    # action that happened to stay on track).
     worked = [WorkedAction(
-        action_id=w["action_id"], title=w["title"], system=system_names.get(w["system"], w["system"]),
-        action_point=point_names.get(w["action_point"], w["action_point"]), why=list(w.get("worked", [])),
-        what_is_working=w.get("what_is_working", "")) for w in summary.get("worked", [])]
+        action_id=g["action_id"], title=g["title"], system=system_names.get(g["system"], g["system"]),
+        action_point=point_names.get(g["action_point"], g["action_point"]), why=_practice_badges(g),
+        what_is_working="", what_was_done=g["what_was_done"], what_changed=g["what_changed"],
+        evidence=g.get("evidence", "")) for g in summary.get("good_practice", [])]
 
     return ReportData(
         cycle_id=summary["cycle_id"], opens_on=date_in_words(summary.get("opens_on")),
@@ -334,4 +349,4 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         heatmap=build_heatmap(status, system_names, point_names),
         slipping=slipping, ladder=_ladder(slipped, system_names), done_counts=_done_counts(slipped),
         trends=_trends(list(reversed(summaries[index:index + TREND_CYCLES]))),  # oldest first, left to right
-        worked=worked, title=title)
+        worked=worked, title=title, measures=build_measures(status.get("measures", []), system_names))

@@ -10,16 +10,20 @@ from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 
 from shared.db import Database
+from shared.disclosure import DEFAULT_THRESHOLD
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
 
+from ..evidence import published_measure
 from ..persistence import reading
+from ..settings import AccountabilitySettings
 from .data import TREND_CYCLES, ReportError, build_report_data
 from .render import render_html
 
 
 async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
-               cycle_id: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+               cycle_id: str | None = None,
+               small_numbers: int = DEFAULT_THRESHOLD) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The summaries of the given (default: latest) cycle and the ones before it, latest first
     (a closed cycle's as stored when it closed, the open one's as it stands), and every action's status."""
     known = [c["cycle_id"] for c in await reading.all_cycles(conn)]
@@ -30,17 +34,20 @@ async def load(conn: asyncpg.Connection, reference: ReferenceData, *,
                  else await reading.cycle_summary(conn, cid, reference, final=False) for cid, summary in stored]
     today = await reading.today(conn)
     # the same rows as the read API's /status, which the command-line report reads
+    measures = [published_measure(r, reference, small_numbers) for r in await reading.measures(conn, None)]
     return summaries, {"as_of": today.isoformat() if today else None,
-                       "actions": await reading.statuses(conn, None, None, None)}
+                       "actions": await reading.statuses(conn, None, None, None), "measures": measures}
 
 
 async def board_report(request: Request, database: Annotated[Database, Context()],
-                       reference: Annotated[ReferenceData, Context()]) -> AsgiResponse:
+                       reference: Annotated[ReferenceData, Context()],
+                       settings: Annotated[AccountabilitySettings, Context()]) -> AsgiResponse:
     """The People Board's report for a cycle (default: the latest), as one self-contained HTML page."""
     wanted = query_param(request, "cycle_id")
     try:
         async with database.pool.acquire() as conn:
-            summaries, status = await load(conn, reference, cycle_id=wanted)
+            summaries, status = await load(conn, reference, cycle_id=wanted,
+                                           small_numbers=settings.small_number_threshold)
         data = build_report_data(summaries, status, cycle_id=wanted, reference=reference)
     except ReportError as e:
         return json_response({"error": str(e)}, 404)

@@ -14,6 +14,7 @@ import asyncpg
 from shared.reference import ReferenceData
 
 from .. import picture
+from . import practice
 
 
 async def today(conn: asyncpg.Connection) -> date | None:
@@ -94,7 +95,7 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (twelve queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (thirteen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
@@ -112,7 +113,9 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
         actions=[{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
         histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
-    return picture.cycle_summary(record, reference, final=final)
+    endorsed = await practice.practice(conn, until=min(record.as_of or cycle["closes_on"], cycle["closes_on"]))
+    return {**picture.cycle_summary(record, reference, final=final),
+            "good_practice": [g for g in endorsed if g["reviewed_on"] >= cycle["opens_on"].isoformat()]}
 
 
 async def summary_of(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData) -> dict[str, Any] | None:
@@ -179,3 +182,15 @@ async def all_cycles(conn: asyncpg.Connection) -> list[dict[str, Any]]:
         """SELECT cycle_id, opens_on, submission_deadline, closes_on, meeting_on, agenda_on, opened_on, closed_on
            FROM cycles ORDER BY opens_on DESC""")
     return [{**dict(r), "open": r["closed_on"] is None} for r in rows]
+
+
+async def measures(conn: asyncpg.Connection, system: str | None) -> list[dict[str, Any]]:
+    """Every action tied to a measure, with its readings as stored (counts and all: for the
+    service's own use; what leaves it goes through ``evidence.published_measure``)."""
+    rows = await conn.fetch(
+        """SELECT action_id, system, action_point, title, status, snapshot->'measure' AS measure,
+                  snapshot->'measure_values' AS readings FROM actions
+           WHERE jsonb_typeof(snapshot->'measure') = 'object' AND ($1::text IS NULL OR system = $1)
+           ORDER BY system, action_id""", system)
+    return [{**dict(r), "measure": json.loads(r["measure"]), "readings": json.loads(r["readings"] or "[]")}
+            for r in rows]

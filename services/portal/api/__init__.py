@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from .. import auth
-from . import board, home, leaders, network, notices, panel, people
+from . import board, home, leaders, network, notices, panel, people, practice
 
 
 def routes() -> list[BaseRoute]:
@@ -28,6 +28,12 @@ def routes() -> list[BaseRoute]:
         Route("/network", network.network_page, methods=["GET"]),
         Route("/actions/{action_id}/concern", network.concern_form, methods=["GET"]),
         Route("/actions/{action_id}/concern", network.raise_concern, methods=["POST"]),
+        Route("/good-practice", practice.library, methods=["GET"]),
+        Route("/actions/{action_id}/good-practice", practice.nomination_form, methods=["GET"]),
+        Route("/actions/{action_id}/good-practice", practice.nominate, methods=["POST"]),
+        Route("/panel/good-practice", practice.panel_practice, methods=["GET"]),
+        Route("/panel/good-practice/{nomination_id}", practice.panel_practice, methods=["GET"]),
+        Route("/panel/good-practice/{nomination_id}", practice.review, methods=["POST"]),
         Route("/board", board.board_page, methods=["GET"]),
         Route("/board/report", board.report, methods=["GET"]),
         Route("/board/actions/{action_id}", board.consequence_form, methods=["GET"]),
