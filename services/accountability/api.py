@@ -8,6 +8,9 @@
 - ``GET /cycles``: every cycle and whether it is open;
 - ``GET /cycle-summary?cycle_id=``: the Board's picture of a cycle: as stored at its close,
   or provisional (live) for the open cycle, which is the default.
+
+Who may read what (``shared/access.py``): statuses and cycles the Panel, the Board and each system
+for its own actions; the agenda the Panel and the Board; the cycle's picture the Board.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from faststream import Context
-from faststream.asgi import AsgiResponse, Request, get
+from faststream.asgi import AsgiResponse, Request
 
+from shared.access import ApiRole, Principal, forbidden, guarded
 from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
@@ -26,13 +30,20 @@ from .cycles import next_meeting
 from .persistence import reading, state
 from .settings import AccountabilitySettings
 
+READERS = (ApiRole.SYSTEM, ApiRole.PANEL, ApiRole.BOARD)
+
 
 async def status(request: Request, database: Annotated[Database, Context()],
-                 reference: Annotated[ReferenceData, Context()]) -> AsgiResponse:
-    """Every action's status and reasons, with counts per system and per action point."""
+                 reference: Annotated[ReferenceData, Context()],
+                 principal: Annotated[Principal, Context()]) -> AsgiResponse:
+    """Every action's status and reasons, with counts per system and per action point (a system:
+    its own actions only)."""
     wanted = {k: query_param(request, k) for k in ("system", "action_point", "status")}
     if wanted["status"] is not None and wanted["status"] not in picture.STATUSES:
         return json_response({"error": f"status must be one of {picture.STATUSES}"}, 400)
+    wanted["system"] = wanted["system"] or principal.system
+    if not principal.may_read_system(wanted["system"]):
+        return forbidden("/status", principal, "a system reads only its own actions")
     async with database.pool.acquire() as conn:
         actions = await reading.statuses(conn, wanted["system"], wanted["action_point"], wanted["status"])
         today = await reading.today(conn)
@@ -44,7 +55,8 @@ async def status(request: Request, database: Annotated[Database, Context()],
     })
 
 
-async def action_status(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+async def action_status(request: Request, database: Annotated[Database, Context()],
+                        principal: Annotated[Principal, Context()]) -> AsgiResponse:
     """One action: its status, reasons, open escalation and everything that happened to it."""
     action_id = query_param(request, "id")
     if not action_id:
@@ -53,6 +65,8 @@ async def action_status(request: Request, database: Annotated[Database, Context(
         found = await reading.action_status(conn, action_id)
     if found is None:
         return json_response({"error": f"no action {action_id!r}"}, 404)
+    if not principal.may_read_system(found.get("system")):
+        return forbidden("/status/action", principal, "a system reads only its own actions")
     return json_response(found)
 
 
@@ -102,5 +116,8 @@ async def cycle_summary(request: Request, database: Annotated[Database, Context(
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/status", get(status)), ("/status/action", get(action_status)), ("/agenda", get(agenda)),
-            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary))]
+    return [("/status", guarded(status, *READERS, ids=("system",))),
+            ("/status/action", guarded(action_status, *READERS, ids=("id",))),
+            ("/agenda", guarded(agenda, ApiRole.PANEL, ApiRole.BOARD)),
+            ("/cycles", guarded(cycles, *READERS)),
+            ("/cycle-summary", guarded(cycle_summary, ApiRole.BOARD))]

@@ -1,5 +1,5 @@
-"""Read API (notices and their delivery log, for ops), and the signed link of older notices, which
-now only leads to the notice's page in the portal."""
+"""Read API (notices and their delivery log, for the ``ops`` credential only), and the signed link
+of older notices, which now only leads to the notice's page in the portal."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import structlog
 from faststream import Context
 from faststream.asgi import AsgiResponse, Request, get
 
+from shared.access import ApiRole, guarded
 from shared.db import Database
 from shared.http import json_response, query_param
 
@@ -72,4 +73,5 @@ async def deliveries(request: Request, database: Annotated[Database, Context()])
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/ack", get(ack)), ("/notices", get(notices)), ("/deliveries", get(deliveries))]
+    return [("/ack", get(ack)), ("/notices", guarded(notices, ApiRole.OPS, ids=("recipient",))),
+            ("/deliveries", guarded(deliveries, ApiRole.OPS))]

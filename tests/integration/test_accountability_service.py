@@ -29,7 +29,7 @@ from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, RESPONSES
-from tests.infra import create_database
+from tests.infra import api_client, create_database
 from tests.kafka_tools import eventually, header, produce
 from tests.unit.test_accountability_rules import snapshot
 
@@ -227,8 +227,7 @@ async def harness(kafka: str, database_url: str, **over: Any):
     settings = settings_for(kafka, database_url, group, **over)
     app = build(settings)
     h = Harness(kafka, database_url, settings, start, out_start)
-    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                               base_url="http://accountability") as http:
+    async with TestApp(app), api_client(app, "http://accountability") as http:
         h.http = http
         yield h
 
