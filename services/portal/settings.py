@@ -37,6 +37,8 @@ class PortalSettings(ServiceSettings):
     accountability_url: str = Field(
         "http://localhost:8002", validation_alias="PORTAL_ACCOUNTABILITY_URL",
         description="the accountability service's read API: the People Board's report comes from there")
+    notice_link_days: float = Field(28.0, gt=0, validation_alias="PORTAL_NOTICE_LINK_DAYS",
+                                    description="days of the governance clock a notice's link acknowledges")
     accountability_token: SecretStr | None = Field(
         None, validation_alias="PORTAL_ACCOUNTABILITY_TOKEN",
         description="the portal's machine credential for that API (a 'portal' client there), sent with the "

@@ -504,6 +504,10 @@ class AgendaPublished(Event):
 
 class Tick(Payload):
     now: datetime
+    moved_on_by: PersonId | None = Field(
+        default=None, description="an operator who moved time on further than a service takes in one tick "
+        "(python -m services.platform.clock advance); absent on the clock's own ticks")
+    reason: str = Field(default="", max_length=500, description="why the operator moved time on")
 
 
 @register
