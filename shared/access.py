@@ -172,8 +172,9 @@ def headers_of(scope: Scope) -> dict[str, str]:
 
 def query_of(scope: Scope) -> dict[str, list[str]]:
     """The query's parameters as FastStream's request gives them (each byte one character)."""
-    return {k.decode("latin-1"): [v.decode("latin-1") for v in vs]
-            for k, vs in parse_qs(scope.get("query_string", b""), keep_blank_values=True).items()}
+    # decoded before parsing: parse_qs of bytes refuses a raw byte beyond ASCII with an exception (a 500)
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return parse_qs(raw, keep_blank_values=True, encoding="latin-1")
 
 
 def query_problem(params: Mapping[str, list[str]], ids: Iterable[str]) -> Refusal | None:
@@ -196,23 +197,30 @@ class GuardedGet(GetHandler):
     caller as ``principal: Annotated[Principal, Context()]``. The service's ``Access`` is the
     app's ``access`` context value."""
 
-    def __init__(self, func: Any, allowed: Iterable[ApiRole], ids: Iterable[str] = ()) -> None:
+    def __init__(self, func: Any, allowed: Iterable[ApiRole] | None, ids: Iterable[str] = ()) -> None:
         super().__init__(func)
-        self.allowed = frozenset(allowed)
+        self.allowed = frozenset(allowed) if allowed is not None else None
         self.ids = frozenset(ids)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        access: Access = self.fd_config.context.get("access") or Access()
-        found = access.decide(headers_of(scope), self.allowed)
-        if isinstance(found, Refusal):
-            await refuse(scope.get("path", ""), found)(scope, receive, send)
-            return
+        found: Principal | Refusal | None = None
+        if self.allowed is not None:
+            access: Access = self.fd_config.context.get("access") or Access()
+            found = access.decide(headers_of(scope), self.allowed)
+            if isinstance(found, Refusal):
+                await refuse(scope.get("path", ""), found)(scope, receive, send)
+                return
         bad = query_problem(query_of(scope), self.ids)
         if bad is not None:
             await refusal_response(bad)(scope, receive, send)
             return
         with self.fd_config.context.scope("principal", found):
             await super().__call__(scope, receive, send)
+
+
+def open_route(func: Any, ids: Iterable[str] = ()) -> GuardedGet:
+    """``func`` as a GET route anyone may call (a signed link), its query checked as every route's is."""
+    return GuardedGet(func, None, ids)
 
 
 def guarded(func: Any, *allowed: ApiRole, ids: Iterable[str] = ()) -> GuardedGet:

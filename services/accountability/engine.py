@@ -134,7 +134,7 @@ class Engine:
                 raise ContractError(*refused)
             if event.data.moved_on_by is not None and domain.moves_time(clock, now):
                 log.warning("clock_moved_on_by_an_operator", by=event.data.moved_on_by, reason=event.data.reason,
-                            to=now.isoformat())
+                            moved_to=now.isoformat())
             if domain.moves_time(clock, now):
                 await state.move_clock(conn, now, now.astimezone(self.zone).date())
             await self._roll_cycles(conn, await state.read_clock(conn), event)

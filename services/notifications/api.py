@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import structlog
 from faststream import Context
-from faststream.asgi import AsgiResponse, Request, get
+from faststream.asgi import AsgiResponse, Request
 
-from shared.access import ApiRole, guarded, query_problem
+from shared.access import ApiRole, guarded, open_route
 from shared.db import Database
 from shared.http import json_response, query_param
 
@@ -54,9 +54,6 @@ async def acknowledge_by_link(settings: NotificationsSettings, database: Databas
 async def ack(request: Request, settings: Annotated[NotificationsSettings, Context()],
               database: Annotated[Database, Context()]) -> AsgiResponse:
     """/ack?notice=<id>&sig=<hmac>: on to the notice's page in the portal (nothing is acknowledged here)."""
-    bad = query_problem(request.query_params, ())
-    if bad is not None:
-        return _page("Link not valid", bad.reason, 400)
     return await acknowledge_by_link(settings, database, query_param(request, "notice") or "",
                                      query_param(request, "sig") or "")
 
@@ -88,5 +85,5 @@ async def deliveries(request: Request, database: Annotated[Database, Context()])
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/ack", get(ack)), ("/notices", guarded(notices, ApiRole.OPS, ids=("recipient",))),
+    return [("/ack", open_route(ack)), ("/notices", guarded(notices, ApiRole.OPS, ids=("recipient",))),
             ("/deliveries", guarded(deliveries, ApiRole.OPS))]

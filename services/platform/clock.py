@@ -102,7 +102,7 @@ async def advance(settings: ClockSettings, to: datetime, by: str, reason: str) -
                              headers={"content-type": "application/json"})
     finally:
         await broker.stop()
-    log.warning("clock_moved_on", to=to.isoformat(), by=by, reason=reason)
+    log.warning("clock_moved_on", moved_to=to.isoformat(), by=by, reason=reason)
 
 
 async def _main(settings: ClockSettings, ticks: int | None) -> None:
