@@ -114,10 +114,13 @@ def test_no_token_or_signature_reaches_a_log_line(logs_restored):
     out = io.StringIO()
     configure_logging("security-test", stream=out, repeat_interval=0)
     access = logging.getLogger("uvicorn.access")
-    access.addHandler(logging.StreamHandler(out))  # as uvicorn's own handler writes it
+    handler = logging.StreamHandler(out)  # as uvicorn's own handler writes it
+    access.addHandler(handler)
+    access.disabled, access.level = False, logging.INFO  # whatever an earlier test's logging config left
     access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5", "GET", "/ack?notice=n-1&sig=deadbeef42", "1.1", 303)
     logging.getLogger("httpx").info("GET http://x/signed-in?code=c0de42&state=s7a7e42")
     structlog.get_logger("t").info("called", url="http://x/ack?sig=deadbeef42", header="Bearer tok3n42")
+    access.removeHandler(handler)
     written = out.getvalue()
     assert "/ack?[query left out]" in written
     for secret in ("deadbeef42", "c0de42", "s7a7e42", "tok3n42"):
