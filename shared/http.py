@@ -16,6 +16,7 @@ from faststream.asgi import AsgiResponse, Request, get, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .access import Access, ApiRole, Principal, guarded
 from .health import Readiness, report
 from .settings import ServiceSettings
 
@@ -36,19 +37,26 @@ def json_response(body: Any, status: int = 200) -> AsgiResponse:
 
 
 def operational_routes(broker: KafkaBroker, readiness: Readiness) -> list[tuple[str, Any]]:
-    @get
-    async def ready(scope: Any) -> AsgiResponse:
-        """200 when every check passes; 503 with every reason while the service cannot do its work.
-        Each check is listed with its detail and figures either way."""
-        body = report(await readiness.evaluate())
-        return json_response(body, 200 if body["ready"] else 503)
+    """``/health`` (the broker answers: nothing else) and ``/ready`` (200 or 503) answer anyone, so
+    probes need no secret; ``/ready`` gives its reasons and figures, and ``/metrics`` its series,
+    only to an ``ops`` credential."""
 
     @get
-    async def metrics(scope: Any) -> AsgiResponse:
+    async def ready(request: Request, access: Annotated[Access | None, Context("access", default=None)]
+                    ) -> AsgiResponse:
+        """200 when every check passes; 503 while the service cannot do its work. With an ``ops``
+        credential, every reason and each check with its detail and figures."""
+        body = report(await readiness.evaluate())
+        status = 200 if body["ready"] else 503
+        caller = (access or Access()).decide(request.headers, frozenset({ApiRole.OPS}))
+        return json_response(body if isinstance(caller, Principal) else {"ready": body["ready"]}, status)
+
+    async def metrics(principal: Annotated[Principal, Context()]) -> AsgiResponse:
         await readiness.evaluate()  # the readiness gauges and figures, as of this scrape
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
-    return [("/health", make_ping_asgi(broker, timeout=2)), ("/ready", ready), ("/metrics", metrics)]
+    return [("/health", make_ping_asgi(broker, timeout=2)), ("/ready", ready),
+            ("/metrics", guarded(metrics, ApiRole.OPS))]
 
 
 def query_param(request: Any, name: str) -> str | None:

@@ -27,12 +27,21 @@ import structlog
 from log_rate_limit import StreamRateLimitFilter
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Secrets that ride in a URL's query (a signed link's sig, a sign-in's code and state, a token): their
+# values never reach a line, whoever logs the URL.
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:sig|signature|token|access_token|code|state|key)=)[^&\s\"']*")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _PERSONAL_KEYS = {"email", "name", "full_name", "phone", "address", "to", "recipient_email", "webhook_url"}
+
+
+def scrub(text: str) -> str:
+    """``text`` without e-mail addresses, secrets in query strings and bearer tokens."""
+    return _BEARER.sub(r"\1[redacted]", _QUERY_SECRET.sub(r"\1[redacted]", _EMAIL.sub("[email]", text)))
 
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return _EMAIL.sub("[email]", value)
+        return scrub(value)
     if isinstance(value, dict):
         return {k: ("[redacted]" if k in _PERSONAL_KEYS else _mask(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -87,6 +96,17 @@ def _foreign_repeats(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> M
     return event_dict
 
 
+class AccessLogWithoutQueries(logging.Filter):
+    """The web server's access log names the path only: a query may hold a signed link's signature,
+    a sign-in's code, or a person's id (``GET /ack?[query left out]``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0] + "?[query left out]", args[3], args[4])
+        return True
+
+
 def configure_logging(service: str, level: str = "INFO", repeat_interval: float = 60.0,
                       stream: TextIO | None = None) -> None:
     """JSON lines on stdout (or ``stream``) for structlog and for the standard library (FastStream,
@@ -131,6 +151,7 @@ def configure_logging(service: str, level: str = "INFO", repeat_interval: float 
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel("WARNING")
+    logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueries())
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -16,6 +16,7 @@ from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from .access import Access
 from .contracts.topics import PER_SYSTEM_TOPICS, SHARED_TOPICS, dead_letter_topic
 from .db import Database
 from .health import HealthSource, Readiness
@@ -52,7 +53,7 @@ class _ServiceAsgi(AsgiFastStream):
         await super().not_found(scope, receive, send)
 
 
-def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Sequence[Loop] = (),
+def service_app(name: str, broker: KafkaBroker, database: Database, *, access: Access, loops: Sequence[Loop] = (),
                 routes: Sequence[tuple[str, Any]] = (), context: Mapping[str, Any] | None = None,
                 outputs: Sequence[Output] = (), website: ASGIApp | None = None,
                 health: Sequence[HealthSource] = ()) -> AsgiFastStream:
@@ -63,6 +64,9 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
     ``/ready`` and ``/metrics`` check the broker, the database, every loop (a loop that reports
     its own health, like the outbox relay, is asked) and each of ``health`` (the dead-letter
     policy, which watches the consumer).
+
+    ``access``: the API clients the service knows (``shared/access.py``); every route but
+    ``/health``, ``/ready``'s bare answer and ``/asyncapi`` asks for one of them.
 
     ``database`` and every value of ``context`` reach handlers and routes by name through
     FastStream's dependency injection (``database: Annotated[Database, Context()]``).
@@ -92,7 +96,7 @@ def service_app(name: str, broker: KafkaBroker, database: Database, *, loops: Se
                                description=f"Events the {name} service consumes and produces."),
     )
     app.website = website
-    for key, value in {"database": database, **(context or {})}.items():
+    for key, value in {"database": database, "access": access, **(context or {})}.items():
         app.context.set_global(key, value)
     return app
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -7,9 +8,21 @@ import pytest
 from services.platform.topics import ensure_project_topics
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
-from tests.infra import create_database, drop_database, kafka_bootstrap, postgres_admin_url
+from tests.infra import api_keys, create_database, drop_database, kafka_bootstrap, postgres_admin_url
 from tools.oidc import OidcServer
 from tools.portal_cast import demo_users, portal_people
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_clients() -> Iterator[None]:
+    """Every service the tests build knows the tests' API clients (``tests.infra.api_keys``)."""
+    before = os.environ.get("API_CLIENTS")
+    os.environ.update(api_keys().env())
+    yield
+    if before is None:
+        os.environ.pop("API_CLIENTS", None)
+    else:
+        os.environ["API_CLIENTS"] = before
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import ssl
@@ -21,8 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 
 from services.platform.acls import ScramUser
+from shared.reference import ReferenceData
+from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.api_keys import REGION, ApiKeys
 from tools.certificates import ProjectCA
 from tools.kafka import KafkaServer
 from tools.postgres import PostgresServer
@@ -129,3 +134,16 @@ async def drop_database(admin_url: str, database_url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@functools.cache
+def api_keys() -> ApiKeys:
+    """The tests' API clients (tools/api_keys.py): ``headers()`` is a client with the Panel's, the
+    Board's and ops' rights; the services read the digests from ``API_CLIENTS``, set for the session."""
+    return ApiKeys.development(list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems))
+
+
+def api_client(app: Any, base_url: str = "http://service.test", client: str = REGION) -> httpx.AsyncClient:
+    """An HTTP client of an app in this process, holding ``client``'s token."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url,
+                             headers=api_keys().headers(client))

@@ -245,11 +245,11 @@ def integrator_mistakes(system: str = "black-country") -> list[Mistake]:
     cases: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
         ("schema_version said optional, default 1", lambda b: b.pop("schema_version"), system, "missing_version"),
         ("topic address a regex, {system} never declared: the system id guessed", as_guessed, guessed,
-         "unknown_system"),
+         "bad_identifier"),
         ("correlationId pointed at a header: the id sent as a header, not in the envelope",
          lambda b: b.pop("correlation_id"), system, "schema_invalid"),
         ("system a bare string: the system's name sent", lambda b: b["data"].update(system="Black Country"),
-         system, "not_your_action"),
+         system, "bad_identifier"),
         ("action_point a bare string: the action point's title sent",
          lambda b: b["data"].update(action_point="Get more BME staff to speak up"), system, "unknown_action_point"),
         ("event_id and occurred_at said optional (defaults the service made up)",

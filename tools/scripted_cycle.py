@@ -88,7 +88,7 @@ class Cycle:
         self.story = Story(cast=self.cast, portal=stack.url("portal"),
                            identity=stack.identity.issuer if stack.identity else "")
         self.kafka = Publisher(stack)  # as each system and the clock, under their own logins when secured
-        self.http = httpx.AsyncClient(timeout=10)
+        self.http = httpx.AsyncClient(timeout=10, headers=stack.api_keys.headers())
 
     async def send(self, topic: str, event: Event) -> None:
         await self.kafka.send(topic, event)
@@ -294,7 +294,7 @@ class Cycle:
             self.story.histories[a["action_id"]] = r.get("history", [])
         await asyncio.sleep(2)  # the last notices leave the notifications service
         self.story.notices = list(self.folder.received)
-        summaries, status = await fetch(base)
+        summaries, status = await fetch(base, headers=self.stack.api_keys.headers())
         closed = next((s for s in summaries if s.get("final")), summaries[0])
         data = build_report_data(summaries, status, cycle_id=closed["cycle_id"])
         self.story.report = self.out / "board-report.html"

@@ -34,6 +34,7 @@ from services.platform.topics import ensure_project_topics
 from services.portal.cli import save_all
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.api_keys import PORTAL, ApiKeys
 from tools.certificates import write_secret
 from tools.kafka import KafkaServer
 from tools.oidc import OidcServer
@@ -93,6 +94,8 @@ class Stack:
     credentials: dict[str, str] = field(default_factory=dict)  # principal -> password
     ca_file: Path | None = None  # secured mode: the CA the SASL_SSL listener's certificate is checked against
     identity: OidcServer | None = None  # the development identity server, with the portal
+    # the HTTP APIs' clients (tools/api_keys.py): tools call with api_keys.headers(), the services know the digests
+    api_keys: ApiKeys = field(default_factory=ApiKeys)
 
     def url(self, service: str) -> str:
         process = self.services[service]
@@ -120,6 +123,9 @@ class Stack:
             lines.append(f"{'clock':<16}{state}  log {self.clock.log_file}")
         elif "clock" in self.problems:
             lines.append(f"{'clock':<16}NOT STARTED: {self.problems['clock']}")
+        if self.api_keys.tokens:
+            lines.append(f"API tokens  {len(self.api_keys.tokens)} clients in {self.logs_dir / 'api-tokens.json'} "
+                         "(Authorization: Bearer ...)")
         lines.append(f"stack ready in {self.timings.get('ready', 0):.1f}s; logs in {self.logs_dir}")
         return "\n".join(lines)
 
@@ -171,7 +177,10 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or stack.kafka_bootstrap,
            "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1",
            "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}",
-           "PORTAL_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}"}
+           "PORTAL_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}",
+           # secrets of this run only: a stack never starts on a default one
+           "WEBHOOK_SECRET": secrets.token_urlsafe(32), "ACK_LINK_SECRET": secrets.token_urlsafe(32),
+           **stack.api_keys.env(), "PORTAL_ACCOUNTABILITY_TOKEN": stack.api_keys.tokens[PORTAL]}
     for spec in SERVICES:
         env[spec.database_env] = stack.database_urls[spec.name]
     if stack.identity is not None:
@@ -184,6 +193,7 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
 def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...], env: dict[str, str],
                     ports: dict[str, int]) -> None:
     specs = {s.name: s for s in SERVICES}
+    stack.api_keys.write(stack.logs_dir / "api-tokens.json")
     if "SMTP_HOST" not in env:  # notifications is ready only with an SMTP server to talk to
         env = env | start_mail_folder(cleanup, stack.logs_dir / "notices")
     for name in services:
@@ -198,10 +208,12 @@ def _start_services(stack: Stack, cleanup: ExitStack, services: tuple[str, ...],
         cleanup.callback(process.stop)
 
 
-def _start_identity(cleanup: ExitStack, systems: list[str], fixed_ports: bool, started: float,
-                    timings: dict[str, float]) -> OidcServer:
-    """The development identity server the portal signs people in through; its sign-in page lists
-    the demonstration's people."""
+def _start_identity(cleanup: ExitStack, services: tuple[str, ...], systems: list[str], fixed_ports: bool,
+                    started: float, timings: dict[str, float]) -> OidcServer | None:
+    """The development identity server the portal signs people in through, when the portal is among
+    ``services``; its sign-in page lists the demonstration's people."""
+    if "portal" not in services:
+        return None
     server = identity_server(systems, port=IDENTITY_PORT if fixed_ports else 0)
     cleanup.callback(server.stop)
     timings["identity"] = time.monotonic() - started
@@ -285,8 +297,8 @@ def running_stack(
         timings["topics"] = time.monotonic() - started
         stack = Stack(kafka_bootstrap, admin_url,
                       {s.name: database_url(admin_url, d) for s, d in zip(SERVICES, databases, strict=True)},
-                      logs, timings=timings, credentials=credentials, identity=_start_identity(
-                          cleanup, systems, fixed_ports, started, timings) if "portal" in services else None)
+                      logs, timings=timings, credentials=credentials, api_keys=ApiKeys.development(systems),
+                      identity=_start_identity(cleanup, services, systems, fixed_ports, started, timings))
         if secured:
             assert kafka is not None
             stack.sasl_bootstrap, stack.ca_file = kafka.sasl_bootstrap, kafka.ca_file

@@ -12,6 +12,9 @@
 - ``GET /cycles``: every cycle and whether it is open;
 - ``GET /cycle-summary?cycle_id=``: the Board's picture of a cycle: as stored at its close,
   or provisional (live) for the open cycle, which is the default.
+
+Who may read what (``shared/access.py``): statuses and cycles the Panel, the Board and each system
+for its own actions; the agenda the Panel and the Board; the cycle's picture the Board.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from faststream import Context
-from faststream.asgi import AsgiResponse, Request, get
+from faststream.asgi import AsgiResponse, Request
 
+from shared.access import ApiRole, Principal, forbidden, guarded
 from shared.db import Database
 from shared.http import json_response, query_param
 from shared.reference import ReferenceData
@@ -30,13 +34,20 @@ from .cycles import next_meeting
 from .persistence import practice, reading, state
 from .settings import AccountabilitySettings
 
+READERS = (ApiRole.SYSTEM, ApiRole.PANEL, ApiRole.BOARD)
+
 
 async def status(request: Request, database: Annotated[Database, Context()],
-                 reference: Annotated[ReferenceData, Context()]) -> AsgiResponse:
-    """Every action's status and reasons, with counts per system and per action point."""
+                 reference: Annotated[ReferenceData, Context()],
+                 principal: Annotated[Principal, Context()]) -> AsgiResponse:
+    """Every action's status and reasons, with counts per system and per action point (a system:
+    its own actions only)."""
     wanted = {k: query_param(request, k) for k in ("system", "action_point", "status")}
     if wanted["status"] is not None and wanted["status"] not in picture.STATUSES:
         return json_response({"error": f"status must be one of {picture.STATUSES}"}, 400)
+    wanted["system"] = wanted["system"] or principal.system
+    if not principal.may_read_system(wanted["system"]):
+        return forbidden("/status", principal, "a system reads only its own actions")
     async with database.pool.acquire() as conn:
         actions = await reading.statuses(conn, wanted["system"], wanted["action_point"], wanted["status"])
         today = await reading.today(conn)
@@ -48,7 +59,8 @@ async def status(request: Request, database: Annotated[Database, Context()],
     })
 
 
-async def action_status(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+async def action_status(request: Request, database: Annotated[Database, Context()],
+                        principal: Annotated[Principal, Context()]) -> AsgiResponse:
     """One action: its status, reasons, open escalation and everything that happened to it."""
     action_id = query_param(request, "id")
     if not action_id:
@@ -57,6 +69,8 @@ async def action_status(request: Request, database: Annotated[Database, Context(
         found = await reading.action_status(conn, action_id)
     if found is None:
         return json_response({"error": f"no action {action_id!r}"}, 404)
+    if not principal.may_read_system(found.get("system")):
+        return forbidden("/status/action", principal, "a system reads only its own actions")
     return json_response(found)
 
 
@@ -106,10 +120,15 @@ async def cycle_summary(request: Request, database: Annotated[Database, Context(
 
 async def measures(request: Request, database: Annotated[Database, Context()],
                    reference: Annotated[ReferenceData, Context()],
-                   settings: Annotated[AccountabilitySettings, Context()]) -> AsgiResponse:
-    """Every action's measure with its readings per period, small numbers suppressed."""
+                   settings: Annotated[AccountabilitySettings, Context()],
+                   principal: Annotated[Principal, Context()]) -> AsgiResponse:
+    """Every action's measure with its readings per period, small numbers suppressed (a system: its
+    own measures only)."""
+    system = query_param(request, "system") or principal.system
+    if not principal.may_read_system(system):
+        return forbidden("/measures", principal, "a system reads only its own measures")
     async with database.pool.acquire() as conn:
-        rows = await reading.measures(conn, query_param(request, "system"))
+        rows = await reading.measures(conn, system)
     return json_response({"measures": [evidence.published_measure(r, reference, settings.small_number_threshold)
                                        for r in rows]})
 
@@ -117,12 +136,16 @@ async def measures(request: Request, database: Annotated[Database, Context()],
 PRACTICE_STATUSES = ("endorsed", "nominated", "declined", "all")
 
 
-async def good_practice(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
+async def good_practice(request: Request, database: Annotated[Database, Context()],
+                        principal: Annotated[Principal, Context()]) -> AsgiResponse:
     """The good practice library: endorsed practice (``status=`` for nominations awaiting the Panel,
-    declined or all), searchable by any word about it (``q=``), per system (``system=``)."""
+    declined or all: the Panel's and the Board's only), searchable by any word about it (``q=``),
+    per system (``system=``)."""
     wanted = query_param(request, "status") or "endorsed"
     if wanted not in PRACTICE_STATUSES:
         return json_response({"error": f"status must be one of {', '.join(PRACTICE_STATUSES)}"}, 400)
+    if wanted != "endorsed" and not principal.roles & {ApiRole.PANEL, ApiRole.BOARD}:
+        return forbidden("/good-practice", principal, "only the Panel and the Board see nominations not endorsed")
     async with database.pool.acquire() as conn:
         found = await practice.practice(conn, status=None if wanted == "all" else wanted,
                                         search=query_param(request, "q"), system=query_param(request, "system"))
@@ -131,6 +154,10 @@ async def good_practice(request: Request, database: Annotated[Database, Context(
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/status", get(status)), ("/status/action", get(action_status)), ("/agenda", get(agenda)),
-            ("/cycles", get(cycles)), ("/cycle-summary", get(cycle_summary)), ("/measures", get(measures)),
-            ("/good-practice", get(good_practice))]
+    return [("/status", guarded(status, *READERS, ids=("system",))),
+            ("/status/action", guarded(action_status, *READERS, ids=("id",))),
+            ("/agenda", guarded(agenda, ApiRole.PANEL, ApiRole.BOARD)),
+            ("/cycles", guarded(cycles, *READERS)),
+            ("/cycle-summary", guarded(cycle_summary, ApiRole.BOARD)),
+            ("/measures", guarded(measures, *READERS, ids=("system",))),
+            ("/good-practice", guarded(good_practice, *READERS, ApiRole.PERSON, ids=("system",)))]

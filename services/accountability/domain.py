@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts import Event
 from shared.contracts import events as ev
@@ -46,6 +46,25 @@ def instant(now: datetime) -> datetime:
 def moves_time(clock: Clock, now: datetime) -> bool:
     """Time never runs backwards: only a later tick moves the clock."""
     return clock.now is None or now > clock.now
+
+
+def tick_refusal(clock: Clock, tick: ev.Tick, now: datetime, max_step: timedelta,
+                 tolerance: timedelta) -> tuple[str, str] | None:
+    """Why a tick may not move the clock (a code and a reason), or None. Time never runs backwards: a
+    tick more than ``tolerance`` older than the clock is refused (within it, a second clock's or a
+    redelivered tick, it is ignored as before). Nor does it leap: a tick more than ``max_step`` ahead
+    is refused unless an operator moved time on (``tick.moved_on_by``)."""
+    if clock.now is None:
+        return None
+    if now < clock.now - tolerance:
+        return "clock_backwards", (f"a tick at {now.isoformat()} is before the clock's {clock.now.isoformat()}: "
+                                   "time never runs backwards")
+    if now - clock.now > max_step and tick.moved_on_by is None:
+        return "clock_leap", (f"a tick at {now.isoformat()} is {now - clock.now} ahead of the clock's "
+                              f"{clock.now.isoformat()}, more than the {max_step} a tick may move it "
+                              "(CLOCK_MAX_STEP_DAYS); an operator moves time on with: python -m "
+                              "services.platform.clock --advance-to <instant> --by <person id> --reason <why>")
+    return None
 
 
 def judged_already(judged_on: date | None, today: date | None) -> bool:

@@ -26,13 +26,14 @@ then the action's row, then the action's escalation.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
 
-from shared.contracts import Event
+from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, Groups
 from shared.db import Database, first_time
@@ -122,9 +123,20 @@ class Engine:
                 await self.judge(conn, action_id, clock, event)
 
     async def tick(self, event: ev.ClockTicked) -> None:
+        """Move the clock, within its bounds (a refused tick is dead-lettered and changes nothing), then
+        judge what the new date makes due."""
         now = domain.instant(event.data.now)
         async with self.database.transaction() as conn:
-            if domain.moves_time(await state.read_clock(conn, lock="FOR UPDATE"), now):
+            clock = await state.read_clock(conn, lock="FOR UPDATE")
+            refused = domain.tick_refusal(clock, event.data, now, timedelta(days=self.settings.clock_max_step_days),
+                                          timedelta(seconds=self.settings.clock_backwards_tolerance_seconds))
+            if refused is not None:
+                log.warning("security_event", kind=refused[0], event_id=str(event.event_id))
+                raise ContractError(*refused)
+            if event.data.moved_on_by is not None and domain.moves_time(clock, now):
+                log.warning("clock_moved_on_by_an_operator", by=event.data.moved_on_by, reason=event.data.reason,
+                            moved_to=now.isoformat())
+            if domain.moves_time(clock, now):
                 await state.move_clock(conn, now, now.astimezone(self.zone).date())
             await self._roll_cycles(conn, await state.read_clock(conn), event)
         # The rules work in days: a tick on a day already judged judges nothing. The actions in

@@ -20,6 +20,12 @@ class AccountabilitySettings(ServiceSettings):
     consumer_group: str = Field("accountability", description="Kafka consumer group shared by all instances")
     tick_chunk_actions: int = Field(200, ge=1, description="a clock tick judges the actions this many to a transaction")
     timezone: str = Field("Europe/London", description="turns a clock tick's instant into the region's date")
+    clock_max_step_days: float = Field(
+        7.0, gt=0, description="a tick further ahead of the clock than this is refused (dead-lettered as "
+        "clock_leap) unless an operator moved time on")
+    clock_backwards_tolerance_seconds: float = Field(
+        300.0, ge=0, description="a tick older than the clock by up to this is ignored (a second clock, a "
+        "redelivery); older still, it is refused as clock_backwards")
 
     # the cycle calendar
     cycle_months: int = Field(3, description="cycle length in months: 1, 2, 3, 4, 6 or 12 (3: quarterly)")

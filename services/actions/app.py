@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
+from shared.access import Access
 from shared.batches import BatchConsumer
 from shared.contracts.topics import Groups
 from shared.db import Database
@@ -17,6 +18,7 @@ from shared.messaging import DeadLetterPolicy, make_broker
 from shared.outbox import OutboxRelay
 from shared.reference import ReferenceData
 from shared.service import service_app
+from shared.settings import refuse_weak_secrets
 
 from . import api, handlers
 from .settings import ActionsSettings
@@ -34,7 +36,8 @@ def build(settings: ActionsSettings) -> AsgiFastStream:
     broker = make_broker(settings, client_id=NAME, middlewares=(policy,))
     broker.include_router(handlers.router(settings))
     relay = OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds)
-    return service_app(NAME, broker, database, loops=[relay], routes=api.routes(),
+    return service_app(NAME, broker, database, access=Access(settings.api_clients),
+                       loops=[relay], routes=api.routes(),
                        context={"settings": settings, "batches": BatchConsumer(policy, handlers.accepts),
                                 "reference": ReferenceData.load(settings.reference_data_path)},
                        health=[policy])
@@ -44,4 +47,5 @@ def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = ActionsSettings()
     configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
+    refuse_weak_secrets(NAME, settings)
     return build(settings)

@@ -25,6 +25,7 @@ import typer
 from aiokafka import AIOKafkaProducer
 from rich.progress import MofNCompleteColumn, Progress
 
+from shared.access import bearer_from_environment
 from shared.contracts import ContractError, parse_event
 from shared.contracts.events import ActionSnapshot
 from shared.contracts.topics import dead_letter, system_feedback, system_inbound
@@ -94,7 +95,8 @@ def live_from(api: str) -> Any:
 
     def live(action_id: str) -> Live:
         try:
-            answer = httpx.get(f"{api.rstrip('/')}/action", params={"id": action_id}, timeout=10)
+            answer = httpx.get(f"{api.rstrip('/')}/action", params={"id": action_id}, timeout=10,
+                               headers=bearer_from_environment())
         except httpx.HTTPError as exc:
             raise typer.BadParameter(f"cannot reach the actions service at {api}: {exc}", param_hint="--api") from None
         if answer.status_code == 404:
@@ -130,7 +132,7 @@ def check_messages(
         help="the system whose inbound topic they would go to (default: each message's source)")] = None,
     api: Annotated[str | None, typer.Option(
         help="the actions service's URL, e.g. http://127.0.0.1:8001, to check against each action as it "
-             "stands (read only)")] = None,
+             "stands (read only; the system's API token in the API_TOKEN variable)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per message")] = False,
 ) -> None:
     """Say for each message whether the actions service would accept it and, if not, the code and

@@ -1,5 +1,5 @@
-"""Read API (notices and their delivery log, for ops), and the signed link of older notices, which
-now only leads to the notice's page in the portal."""
+"""Read API (notices and their delivery log, for the ``ops`` credential only), and the signed link
+of older notices, which now only leads to the notice's page in the portal."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import structlog
 from faststream import Context
-from faststream.asgi import AsgiResponse, Request, get
+from faststream.asgi import AsgiResponse, Request
 
+from shared.access import ApiRole, guarded, open_route
 from shared.db import Database
 from shared.http import json_response, query_param
 
 from . import persistence as db
-from .domain import ack_signature_valid, notice_page
+from .domain import ack_link_refusal, ack_signature_valid, notice_page
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.api")
@@ -25,24 +26,36 @@ def _page(title: str, message: str, status: int) -> AsgiResponse:
     return AsgiResponse(body.encode(), status, headers={"content-type": "text/html; charset=utf-8"})
 
 
-def acknowledge_by_link(settings: NotificationsSettings, notice_id: str, signature: str) -> AsgiResponse:
+async def acknowledge_by_link(settings: NotificationsSettings, database: Database, notice_id: str,
+                              signature: str) -> AsgiResponse:
     """The signed link of notices sent before the portal. It changes nothing (mail scanners open every
     link in an e-mail): it sends the reader on to the notice's page in the portal, where only its
-    recipient, signed in, acknowledges it with a button."""
-    secret = settings.ack_link_secret.get_secret_value()
+    recipient, signed in, acknowledges it with a button. A link signed with a key no longer accepted,
+    for a notice whose escalation has moved on, or older than ``ack_link_days``, is refused."""
     if not notice_id or not signature:
         return _page("Link incomplete", "This link is missing its notice or signature; "
                      "please use the link exactly as it appears in the email.", 400)
-    if not ack_signature_valid(secret, notice_id, signature):
+    previous = [k.get_secret_value() for k in settings.ack_link_previous_secrets]
+    if not ack_signature_valid(settings.ack_link_secret.get_secret_value(), notice_id, signature, previous):
+        log.warning("security_event", kind="ack_link_not_ours")
         return _page("Link not valid", "This acknowledgement link has been altered or is not ours.", 403)
+    async with database.pool.acquire() as conn:
+        facts = await db.link_facts(conn, notice_id)
+    why = ("This notice is not one we sent." if facts is None else
+           ack_link_refusal(facts["issued_at"], facts["clock_now"], facts["moved_on"], settings.ack_link_days))
+    if why is not None:
+        log.warning("security_event", kind="ack_link_outlived", notice_id=notice_id)
+        return _page("Link no longer valid", why, 403)
     log.info("notice_link_followed", notice_id=notice_id)
     page = notice_page(settings.portal_public_url, notice_id)
     return AsgiResponse(b"", 303, headers={"location": page, "cache-control": "no-store"})
 
 
-async def ack(request: Request, settings: Annotated[NotificationsSettings, Context()]) -> AsgiResponse:
+async def ack(request: Request, settings: Annotated[NotificationsSettings, Context()],
+              database: Annotated[Database, Context()]) -> AsgiResponse:
     """/ack?notice=<id>&sig=<hmac>: on to the notice's page in the portal (nothing is acknowledged here)."""
-    return acknowledge_by_link(settings, query_param(request, "notice") or "", query_param(request, "sig") or "")
+    return await acknowledge_by_link(settings, database, query_param(request, "notice") or "",
+                                     query_param(request, "sig") or "")
 
 
 async def notices(request: Request, database: Annotated[Database, Context()]) -> AsgiResponse:
@@ -72,4 +85,5 @@ async def deliveries(request: Request, database: Annotated[Database, Context()])
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/ack", get(ack)), ("/notices", get(notices)), ("/deliveries", get(deliveries))]
+    return [("/ack", open_route(ack)), ("/notices", guarded(notices, ApiRole.OPS, ids=("recipient",))),
+            ("/deliveries", guarded(deliveries, ApiRole.OPS))]

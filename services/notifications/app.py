@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faststream.asgi import AsgiFastStream
 
+from shared.access import Access
 from shared.batches import BatchConsumer
 from shared.contracts.topics import Groups
 from shared.db import Database
@@ -16,6 +17,7 @@ from shared.logging import configure_logging
 from shared.messaging import DeadLetterPolicy, make_broker
 from shared.outbox import OutboxRelay
 from shared.service import Loop, service_app
+from shared.settings import refuse_weak_secrets
 
 from . import api, handlers
 from .delivery import Dispatcher
@@ -34,7 +36,8 @@ def build(settings: NotificationsSettings, *, dispatch_interval: float = 0.5) ->
     broker.include_router(handlers.router(settings))
     loops: list[Loop] = [OutboxRelay(database, broker, NAME, max_age=settings.ready_outbox_max_age_seconds),
                          Dispatcher(database, settings, interval=dispatch_interval)]
-    return service_app(NAME, broker, database, loops=loops, routes=api.routes(),
+    return service_app(NAME, broker, database, access=Access(settings.api_clients),
+                       loops=loops, routes=api.routes(),
                        context={"settings": settings, "batches": BatchConsumer(policy, handlers.accepts)},
                        health=[policy])
 
@@ -43,4 +46,5 @@ def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = NotificationsSettings()
     configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
+    refuse_weak_secrets(NAME, settings)
     return build(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -191,8 +192,19 @@ def ack_signature(secret: str, notice_id: str) -> str:
     return sign(secret, f"ack:{notice_id}")
 
 
-def ack_signature_valid(secret: str, notice_id: str, signature: str) -> bool:
-    return hmac.compare_digest(ack_signature(secret, notice_id), signature)
+def ack_signature_valid(secret: str, notice_id: str, signature: str, previous: Sequence[str] = ()) -> bool:
+    """Signed with the current key, or with one of the ``previous`` keys still accepted after a rotation."""
+    return any(hmac.compare_digest(ack_signature(key, notice_id), signature) for key in (secret, *previous))
+
+
+def ack_link_refusal(issued_at: datetime, clock_now: datetime | None, moved_on: bool, link_days: float) -> str | None:
+    """Why an /ack link is no longer followed (None while it is): its escalation has moved on (the
+    notice stopped waiting for an answer), or it is older than ``link_days`` of the governance clock."""
+    if moved_on:
+        return "The matter this notice was about has moved on since; the newer notice has the current link."
+    if clock_now is not None and clock_now - issued_at > timedelta(days=link_days):
+        return f"This link was valid for {link_days:g} days and has expired."
+    return None
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -248,6 +248,15 @@ async def delivery_figures(conn: asyncpg.Connection) -> dict[str, float]:
     return {k: float(v) for k, v in dict(row).items()}
 
 
+async def link_facts(conn: asyncpg.Connection, notice_id: str) -> asyncpg.Record | None:
+    """What an /ack link's notice is now: when it was issued, whether its escalation moved on (it stopped
+    waiting for an answer it never got), and the clock's time."""
+    return await conn.fetchrow(
+        """SELECT issued_at, (ack_closed AND acknowledged_at IS NULL) AS moved_on,
+                  (SELECT now FROM seen_clock) AS clock_now
+           FROM notices WHERE notice_id = $1""", notice_id)
+
+
 async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) -> asyncpg.Record | None:
     """Acknowledge a notice (a reminder's acknowledgement counts for the notice it reminds of).
     Returns the acknowledged notice when this is news, None when it was already acknowledged."""

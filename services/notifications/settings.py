@@ -28,6 +28,11 @@ class NotificationsSettings(ServiceSettings):
     ack_link_secret: SecretStr = Field(
         SecretStr("change-me-too"),
         description="HMAC key of the /ack links in notices sent before the portal (they now open its page)")
+    ack_link_previous_secrets: list[SecretStr] = Field(
+        default_factory=list, description="keys the /ack links were signed with before the last rotation, still "
+        "accepted (JSON list); empty them once the links they signed have expired")
+    ack_link_days: float = Field(
+        28.0, gt=0, description="clock days an /ack link is followed after its notice was issued; refused after")
     portal_public_url: str = Field(
         "http://localhost:8004",
         description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>)")
@@ -43,3 +48,6 @@ class NotificationsSettings(ServiceSettings):
         description="directory roles told when a notice is refused for good (SMTP 5xx, HTTP 4xx, no address)")
     delivery_lease_seconds: float = Field(60.0, description="after this, a claimed but unrecorded send is retried")
     delivery_timeout_seconds: float = Field(10.0, description="SMTP and webhook time-out")
+
+    def secrets_to_check(self) -> dict[str, SecretStr | None]:
+        return {"WEBHOOK_SECRET": self.webhook_secret, "ACK_LINK_SECRET": self.ack_link_secret}

@@ -2,12 +2,20 @@
 
     python -m services.platform.clock            # a tick every CLOCK_INTERVAL_SECONDS, until stopped
     python -m services.platform.clock --ticks 1  # one tick, then exit
+    python -m services.platform.clock --advance-to 2026-06-01T09:00:00Z --by p-ops-lead --reason "..."
+                                                 # an operator moves time on, once (see below)
 
 Publishes ``clock.ticked`` to ``governance.clock`` (key ``clock``) carrying the wall-clock
 instant. The services never read the wall clock to decide anything: time reaches them only
 as these ticks, so tests publish ticks with the ``now`` they choose and run months in
 seconds. Several clocks running at once do no harm: a service ignores a tick older than
 the latest it has seen, and a later tick only moves time forward.
+
+Time is bounded: a service refuses (to its dead-letter topic, changing nothing) a tick well
+before its clock, and one further ahead than it takes in one step (accountability's
+``CLOCK_MAX_STEP_DAYS``), so a tick pushed onto the topic cannot close a quarter early. When
+time really must move on further (the clock was stopped for weeks), an operator says so: a
+tick with ``moved_on_by`` and ``reason``, which the service logs and applies.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -38,8 +46,9 @@ class ClockSettings(ServiceSettings):
     clock_topic: str = Field(CLOCK.name, description="where ticks go; tests point it elsewhere")
 
 
-def tick(now: datetime) -> ClockTicked:
-    return ClockTicked.new(source="clock", subject="clock", data=Tick(now=now), occurred_at=now)
+def tick(now: datetime, moved_on_by: str | None = None, reason: str = "") -> ClockTicked:
+    return ClockTicked.new(source="clock", subject="clock", data=Tick(now=now, moved_on_by=moved_on_by, reason=reason),
+                           occurred_at=now)
 
 
 async def run(settings: ClockSettings, *, ticks: int | None = None, now: Callable[[], datetime] = utc_now,
@@ -83,6 +92,19 @@ async def run(settings: ClockSettings, *, ticks: int | None = None, now: Callabl
     return sent
 
 
+async def advance(settings: ClockSettings, to: datetime, by: str, reason: str) -> None:
+    """One operator's tick: time moved on to ``to`` by person ``by``, for ``reason``."""
+    broker = make_broker(settings, client_id="clock-operator")
+    await broker.start()
+    try:
+        event = tick(to, moved_on_by=by, reason=reason)
+        await broker.publish(event.to_bytes(), topic=settings.clock_topic, key=event.subject.encode(),
+                             headers={"content-type": "application/json"})
+    finally:
+        await broker.stop()
+    log.warning("clock_moved_on", moved_to=to.isoformat(), by=by, reason=reason)
+
+
 async def _main(settings: ClockSettings, ticks: int | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,11 +120,21 @@ cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @cli.command()
 def main(
     ticks: Annotated[int | None, typer.Option(help="send this many ticks, then exit")] = None,
+    advance_to: Annotated[datetime | None, typer.Option(
+        help="an operator moves time on to this instant (beyond the step a service takes), once, and exits")] = None,
+    by: Annotated[str | None, typer.Option(help="with --advance-to: the operator's person id")] = None,
+    reason: Annotated[str, typer.Option(help="with --advance-to: why time must move on")] = "",
 ) -> None:
     """The governance clock: the production source of time (CLOCK_INTERVAL_SECONDS, CLOCK_TOPIC,
     KAFKA_BOOTSTRAP_SERVERS from the environment)."""
     settings = ClockSettings()
     configure_logging("clock", settings.log_level, settings.log_repeat_interval_seconds)
+    if advance_to is not None:
+        if not by or not reason:
+            raise typer.BadParameter("say who moves time on (--by) and why (--reason)", param_hint="--advance-to")
+        when = advance_to if advance_to.tzinfo else advance_to.replace(tzinfo=UTC)
+        asyncio.run(advance(settings, when, by, reason))
+        return
     log.info("clock_started", interval=settings.clock_interval_seconds, topic=settings.clock_topic)
     asyncio.run(_main(settings, ticks))
 

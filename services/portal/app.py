@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from shared.access import Access
 from shared.contracts.topics import Groups
 from shared.db import Database
 from shared.logging import configure_logging
@@ -34,6 +35,7 @@ from shared.messaging import DeadLetterPolicy, make_broker
 from shared.outbox import OutboxRelay
 from shared.reference import ReferenceData
 from shared.service import service_app
+from shared.settings import refuse_weak_secrets
 
 from . import api, auth, handlers
 from .settings import PortalSettings
@@ -105,7 +107,8 @@ def build(settings: PortalSettings) -> AsgiFastStream:
     broker.include_router(handlers.router())
     portal = Portal(settings=settings, database=database, reference=ReferenceData.load(settings.reference_data_path),
                     identity_provider=auth.identity_provider(settings), templates=make_templates())
-    return service_app(NAME, broker, database, loops=[OutboxRelay(database, broker, NAME)],
+    return service_app(NAME, broker, database, access=Access(settings.api_clients),
+                       loops=[OutboxRelay(database, broker, NAME)],
                        website=website(portal))
 
 
@@ -113,4 +116,5 @@ def create_app() -> AsgiFastStream:
     """The process entry point: settings from the environment, JSON logs."""
     settings = PortalSettings()
     configure_logging(NAME, settings.log_level)
+    refuse_weak_secrets(NAME, settings)
     return build(settings)

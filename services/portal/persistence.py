@@ -190,7 +190,9 @@ async def notices_to(conn: asyncpg.Connection, person_id: str) -> list[dict[str,
 async def notice(conn: asyncpg.Connection, notice_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         """SELECT n.notice_id, n.recipient, n.about, n.channel, n.sent_at, n.acknowledged_at, n.acknowledged_by,
-                  a.action_id, a.title
+                  a.action_id, a.title, (SELECT today FROM clock) AS today,
+                  EXISTS (SELECT 1 FROM notices later WHERE later.about = n.about AND later.recipient = n.recipient
+                          AND later.sent_at > n.sent_at) AS moved_on
            FROM notices n LEFT JOIN actions a ON a.escalation_id = n.about WHERE n.notice_id = $1""", notice_id)
     return dict(row) if row else None
 

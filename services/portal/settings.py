@@ -37,6 +37,12 @@ class PortalSettings(ServiceSettings):
     accountability_url: str = Field(
         "http://localhost:8002", validation_alias="PORTAL_ACCOUNTABILITY_URL",
         description="the accountability service's read API: the People Board's report comes from there")
+    notice_link_days: float = Field(28.0, gt=0, validation_alias="PORTAL_NOTICE_LINK_DAYS",
+                                    description="days of the governance clock a notice's link acknowledges")
+    accountability_token: SecretStr | None = Field(
+        None, validation_alias="PORTAL_ACCOUNTABILITY_TOKEN",
+        description="the portal's machine credential for that API (a 'portal' client there), sent with the "
+                    "role the signed-in person acts in")
 
     @model_validator(mode="after")
     def _a_session_secret_outside_development(self) -> PortalSettings:
@@ -53,6 +59,10 @@ class PortalSettings(ServiceSettings):
         if self.session_secret is not None and self.session_secret.get_secret_value():
             return self.session_secret.get_secret_value()
         return secrets.token_urlsafe(48)
+
+    def secrets_to_check(self) -> dict[str, SecretStr | None]:
+        return {"PORTAL_SESSION_SECRET": self.session_secret, "PORTAL_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+                "PORTAL_ACCOUNTABILITY_TOKEN": self.accountability_token}
 
     @property
     def secure_cookies(self) -> bool:

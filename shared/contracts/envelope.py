@@ -187,7 +187,9 @@ def parse_event(raw: bytes | str | dict[str, Any], *, accept: tuple[type[Event],
     try:
         return cls.model_validate_json(text, strict=True)
     except ValidationError as exc:
-        raise ContractError("schema_invalid", _describe(exc)) from None
+        # an id that is not an id (ID_PATTERN) has its own code: the sender's fix is to its ids
+        bad_id = all(e["type"] == "string_pattern_mismatch" for e in exc.errors())
+        raise ContractError("bad_identifier" if bad_id else "schema_invalid", _describe(exc)) from None
 
 
 def _decode(raw: bytes | str | dict[str, Any]) -> tuple[str, dict[str, Any]]:

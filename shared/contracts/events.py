@@ -9,18 +9,22 @@ from uuid import UUID
 from pydantic import Field, HttpUrl
 
 from .envelope import Event, Payload, register
+from .vocabulary import ID_MAX_LENGTH, ID_PATTERN
 from .vocabulary import DecisionKind as DecisionKind  # re-exported: the events speak this vocabulary
 from .vocabulary import LadderStep as LadderStep
 from .vocabulary import Status as Status
 
 Channel = Literal["email", "webhook"]
-PersonId = str  # an opaque id from the notifications directory, never an email address
+# an opaque id from the notifications directory, never an email address
+PersonId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH)]
 ActingRole = str  # the role a person acted in: leader, delegate, sro, panel_chair, board_member...
-ActionId = str
+ActionId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH)]
+MilestoneId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH)]
 # Ids that must come from the reference data (shared/reference_data.toml), not from code: the
 # marker tells the AsyncAPI generator (tools/asyncapi) to publish the list it finds there.
 REFERENCE_DATA = "x-reference-data"
-SystemId = Annotated[str, Field(json_schema_extra={REFERENCE_DATA: "systems"})]
+SystemId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH,
+                                json_schema_extra={REFERENCE_DATA: "systems"})]
 ActionPointId = Annotated[str, Field(json_schema_extra={REFERENCE_DATA: "action_points"})]
 # pydantic's HttpUrl takes http and https only; its JSON schema says any URI.
 WebUrl = Annotated[HttpUrl, Field(json_schema_extra={"pattern": "^[hH][tT][tT][pP][sS]?://"})]
@@ -29,7 +33,7 @@ WebUrl = Annotated[HttpUrl, Field(json_schema_extra={"pattern": "^[hH][tT][tT][p
 # ---- what systems post -------------------------------------------------------------
 
 class Milestone(Payload):
-    milestone_id: str = Field(min_length=1, max_length=100)
+    milestone_id: MilestoneId = Field(min_length=1)
     title: str = Field(min_length=1, max_length=500)
     due: date
 
@@ -87,12 +91,12 @@ class MeasureValue(Payload):
 
 
 class Commitment(Payload):
-    action_id: ActionId = Field(min_length=1, max_length=200)
+    action_id: ActionId = Field(min_length=1)
     system: SystemId
     action_point: ActionPointId
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=5000)
-    accountable_leader: PersonId = Field(min_length=1, max_length=100)
+    accountable_leader: PersonId = Field(min_length=1)
     start_date: date
     due_date: date
     milestones: list[Milestone] = Field(default_factory=list, max_length=50)
@@ -123,7 +127,7 @@ class ProgressReport(Payload):
 
 class MilestoneOutcome(Payload):
     action_id: ActionId
-    milestone_id: str
+    milestone_id: MilestoneId
     on: date
     note: str = Field(default="", max_length=2000)
 
@@ -205,7 +209,7 @@ SYSTEM_COMMANDS: tuple[type[Event], ...] = (
 # ---- what the actions service announces ------------------------------------------
 
 class MilestoneState(Payload):
-    milestone_id: str
+    milestone_id: MilestoneId
     title: str
     due: date
     state: Literal["open", "reached", "missed"] = "open"
@@ -583,6 +587,10 @@ class AgendaPublished(Event):
 
 class Tick(Payload):
     now: datetime
+    moved_on_by: PersonId | None = Field(
+        default=None, description="an operator who moved time on further than a service takes in one tick "
+        "(python -m services.platform.clock advance); absent on the clock's own ticks")
+    reason: str = Field(default="", max_length=500, description="why the operator moved time on")
 
 
 @register

@@ -117,7 +117,8 @@ def dead_letter(service: str) -> str:
 
 DEAD_LETTER_HEADERS = {
     "dlt-code": "why, as a stable code (not_json, not_an_object, missing_type, unknown_type, unexpected_type, "
-                "missing_version, unsupported_version, schema_invalid, too_large, handler_failed)",
+                "missing_version, unsupported_version, schema_invalid, bad_identifier, too_large, handler_failed, "
+                "clock_backwards, clock_leap)",
     "dlt-reason": "why, in words (at most 2,000 characters)",
     "dlt-service": "the service that refused it",
     "dlt-topic": "the topic the message was read from",

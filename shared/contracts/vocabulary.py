@@ -16,6 +16,12 @@ from typing import Literal
 PANEL = "Race, Equality and Inclusion Panel"
 BOARD = "People Board"
 
+# System, action, milestone and person ids: lower-case letters, digits and hyphens, starting and
+# ending with a letter or digit, at most ID_MAX_LENGTH long. Safe in a URL, a topic name, a log
+# line and a query value as they are; anything else is refused where it comes in.
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
+ID_MAX_LENGTH = 100
+
 
 class Status(StrEnum):
     """An action's status: the familiar RAG, plus the two ways an action ends."""

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 
@@ -34,8 +33,10 @@ from services.accountability.board_report import (
 )
 from services.accountability.board_report import routes as board_report_routes
 from services.accountability.settings import AccountabilitySettings
+from shared.access import Access
 from shared.db import Database
 from shared.reference import ReferenceData
+from tests.infra import api_client, api_keys
 from tests.unit.test_board_report import sample_status, sample_summaries
 
 pytestmark = pytest.mark.e2e
@@ -238,7 +239,8 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
         app.context.set_global("database", database)
         app.context.set_global("reference", reference)
         app.context.set_global("settings", AccountabilitySettings(database_url=database_url))  # the small numbers
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://report") as client:
+        app.context.set_global("access", Access(api_keys().clients))  # the Board's route: a Board credential
+        async with api_client(app, "http://report") as client:
             page = await client.get("/board-report")
             earlier = await client.get("/board-report", params={"cycle_id": "2026-Q1"})
             unknown = await client.get("/board-report", params={"cycle_id": "2019-Q1"})

@@ -26,8 +26,9 @@ LEADER = "p-leader-1"  # the accountable leader of every action here
 
 @pytest.fixture
 async def accountability(database_url: str) -> AsyncIterator[_Broker]:
-    async with in_memory(build(AccountabilitySettings(kafka_bootstrap_servers=IN_MEMORY,
-                                                      database_url=database_url))) as broker:
+    # these specifications move the clock on weeks at a time, further than production's default step
+    async with in_memory(build(AccountabilitySettings(kafka_bootstrap_servers=IN_MEMORY, database_url=database_url,
+                                                      clock_max_step_days=92))) as broker:
         for person_id, roles, systems, delegate_for in [
             (LEADER, ["leader"], ["black-country"], []), ("p-leader-li", ["leader"], ["lincolnshire"], []),
             ("p-deputy", ["delegate"], [], [LEADER]), ("p-sro-bc", ["sro"], ["black-country"], []),

@@ -29,7 +29,7 @@ from services.accountability.settings import AccountabilitySettings
 from shared.contracts import Event, parse_event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, RESPONSES
-from tests.infra import create_database
+from tests.infra import api_client, create_database
 from tests.kafka_tools import eventually, header, produce
 from tests.unit.test_accountability_rules import snapshot
 
@@ -214,8 +214,9 @@ class Harness:
 
 
 def settings_for(kafka: str, database_url: str, group: str, **over: Any) -> AccountabilitySettings:
+    """These specifications move the clock on weeks at a time, further than production's default step."""
     return AccountabilitySettings(kafka_bootstrap_servers=kafka, database_url=database_url, consumer_group=group,
-                                  **over)
+                                  **({"clock_max_step_days": 92} | over))
 
 
 @asynccontextmanager
@@ -227,8 +228,7 @@ async def harness(kafka: str, database_url: str, **over: Any):
     settings = settings_for(kafka, database_url, group, **over)
     app = build(settings)
     h = Harness(kafka, database_url, settings, start, out_start)
-    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                               base_url="http://accountability") as http:
+    async with TestApp(app), api_client(app, "http://accountability") as http:
         h.http = http
         yield h
 
@@ -557,8 +557,12 @@ async def test_an_older_snapshot_and_a_redelivered_event_change_nothing(acc: Har
     assert again  # the later tick was applied after the repeated one
     assert len(await h.outputs(ev.ActionStatusChanged)) == 1
     assert await h.val("SELECT today FROM clock") == date(2026, 2, 17)
-    older = await h.tick(date(2026, 1, 1))  # time never runs backwards
-    assert older and await h.val("SELECT today FROM clock") == date(2026, 2, 17)
+    dead_start = await end_offsets(h.kafka, ["accountability.deadletter"])
+    await produce(h.kafka, CLOCK.name, [ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(
+        now=noon(date(2026, 1, 1)))).to_bytes()], key=b"clock")  # time never runs backwards: refused
+    [refused] = await eventually(lambda: _one(read_from(h.kafka, dead_start)), timeout=WAIT)
+    assert header(refused, "dlt-code") == "clock_backwards"
+    assert await h.val("SELECT today FROM clock") == date(2026, 2, 17)
 
 
 async def test_bad_input_is_dead_lettered_and_the_service_goes_on(acc: Harness, kafka):
@@ -577,3 +581,8 @@ async def test_bad_input_is_dead_lettered_and_the_service_goes_on(acc: Harness, 
 async def _two(records):
     found = await records
     return found if len(found) >= 2 else None
+
+
+async def _one(records):
+    found = await records
+    return found if len(found) >= 1 else None

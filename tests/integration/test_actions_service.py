@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import asyncpg
-import httpx
 import pytest
 from faststream import TestApp
 
@@ -19,6 +18,7 @@ from services.actions.settings import ActionsSettings
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACTION_CHANGES, system_feedback, system_inbound
+from tests.infra import api_client
 from tests.kafka_tools import collect, eventually, header, produce
 from tests.samples import commitment, integrator_mistakes, progress
 from tools.asyncapi import DOCS
@@ -246,7 +246,7 @@ async def test_read_api_filters_actions_and_shows_history(kafka, topics, databas
     async with running_actions(kafka, database_url) as app:
         await post(kafka, commitment(action_id=aid), progress(action_id=aid, percent=140))
         await eventually(lambda: _audit_count(database_url, aid, 2), timeout=WAIT)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        async with api_client(app, "http://t") as http:
             listed = (await http.get("/actions", params={"system": SYS, "action_point": "AP3"})).json()
             one = (await http.get("/action", params={"id": aid})).json()
             missing = await http.get("/action", params={"id": "nope"})

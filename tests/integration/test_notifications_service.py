@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from faststream import TestApp
@@ -34,6 +33,7 @@ from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, DIRECTORY, NOTICES
 from shared.db import Database
+from tests.infra import api_client
 from tests.kafka_tools import collect, eventually, produce
 from tools.ports import free_port
 
@@ -280,7 +280,7 @@ async def test_an_smtp_outage_longer_than_any_retry_window_is_waited_out_and_eac
     patient = settings.model_copy(update={"delivery_retry_base_seconds": 0.05, "delivery_retry_max_seconds": 0.2})
     mailbox.go_down()
     app = build(patient)
-    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+    async with TestApp(app), api_client(app, "http://n") as http:
         await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders))
         await produce(kafka, ACCOUNTABILITY.name, [
             escalation(f"esc-{p}", f"act-{p}", f"sys-{u}", p).to_bytes() for p in leaders])
@@ -369,7 +369,7 @@ async def test_a_refused_notice_is_told_to_the_panel_secretary_and_an_operator_r
         await produce(kafka, ACCOUNTABILITY.name, [escalation(about, f"act-{u}", f"sys-{u}", refused).to_bytes()])
         await notice_events(kafka, about, until=lambda m: len(m) >= 1)
         (failed,) = await db.find_notices(conn, about=about)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+        async with api_client(app, "http://n") as http:
             ready = await http.get("/ready")
         assert ready.status_code == 200, "one refused address is not an outage"
         assert ready.json()["checks"]["undeliverable"]["notices_undeliverable"] >= 1
@@ -476,7 +476,7 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
         # press changes nothing.
         text = mailbox.to(f"{by_link}@example.org")[0].get_body(("plain",)).get_content()
         notice_id = re.search(r"http://portal\.test/notices/(\S+)", text).group(1)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notices.test") as http:
+        async with api_client(app, "http://notices.test") as http:
             signed = {"notice": notice_id, "sig": ack_signature("ack-test-secret", notice_id)}
             followed = await http.get("/ack", params=signed)
             assert (followed.status_code, followed.headers["location"]) == (

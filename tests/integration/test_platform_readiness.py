@@ -11,12 +11,14 @@ import pytest
 from faststream import TestApp
 
 from services.platform.topics import ensure_topics
+from shared.access import Access
 from shared.contracts.events import ProgressReported
 from shared.db import Database
 from shared.messaging import SUBSCRIBER_DEFAULTS, DeadLetterPolicy, event_decoder, make_broker
 from shared.outbox import OutboxRelay, add_to_outbox
 from shared.service import service_app
 from shared.settings import ServiceSettings
+from tests.infra import api_client, api_keys
 from tests.kafka_tools import eventually, produce
 from tests.samples import progress
 
@@ -30,7 +32,7 @@ async def ready_body(http: httpx.AsyncClient, status: int) -> dict[str, Any] | N
 
 
 def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service.test")
+    return api_client(app, "http://service.test")
 
 
 async def test_a_consumer_stuck_on_one_message_makes_the_service_unready_with_where_and_why_until_it_moves_on(
@@ -49,7 +51,7 @@ async def test_a_consumer_stuck_on_one_message_makes_the_service_unready_with_wh
             raise ConnectionRefusedError("the database this handler writes to is away")
         handled.append(event)
 
-    app = service_app(name, broker, Database(database_url), health=[policy])
+    app = service_app(name, broker, Database(database_url), access=Access(api_keys().clients), health=[policy])
     async with TestApp(app), client(app) as http:
         await produce(kafka, topic, [progress().to_bytes()], key=b"k")
         stuck = await eventually(lambda: ready_body(http, 503))
@@ -79,7 +81,7 @@ async def test_an_outbox_that_cannot_publish_makes_the_service_unready_with_its_
     await database.close()
     broker = make_broker(ServiceSettings(kafka_bootstrap_servers=kafka))
     relay = OutboxRelay(database, broker, name, interval=0.05, max_age=5.0)
-    app = service_app(name, broker, database, loops=[relay])
+    app = service_app(name, broker, database, access=Access(api_keys().clients), loops=[relay])
     async with TestApp(app), client(app) as http:
         lagging = await eventually(lambda: ready_body(http, 503))
         assert [p.split(",")[0] for p in lagging["problems"]] == ["outbox: 1 unpublished"]

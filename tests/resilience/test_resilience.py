@@ -69,7 +69,8 @@ def rig_parts() -> Iterator[tuple[KafkaServer, PostgresServer, Any, Mailbox, Pat
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mailbox.port),
                # a claimed but unrecorded send (its instance killed) is retried soon, not in a minute
                "DELIVERY_LEASE_SECONDS": "3", "DELIVERY_RETRY_BASE_SECONDS": "0.2",
-               "DELIVERY_RETRY_MAX_SECONDS": "1"}
+               "DELIVERY_RETRY_MAX_SECONDS": "1",
+               "CLOCK_MAX_STEP_DAYS": "31"}  # the suite moves the clock on by up to 8 days at a time
         with running_stack(PIPELINE, with_clock=False, kafka_bootstrap=kafka.bootstrap, postgres_url=postgres.dsn(),
                            logs_dir=logs, extra_env=env) as stack:
             yield kafka, postgres, stack, mailbox, logs

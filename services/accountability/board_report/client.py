@@ -12,9 +12,11 @@ from .data import TREND_CYCLES, ReportError
 
 async def fetch(
     api_base_url: str, *, timeout: float = 30.0,  # noqa: ASYNC109 - httpx's limit on each request
+    headers: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Every cycle's summary (latest first, as many as the trend shows) and every action's status."""
-    async with httpx.AsyncClient(base_url=api_base_url.rstrip("/"), timeout=timeout) as client:
+    """Every cycle's summary (latest first, as many as the trend shows) and every action's status.
+    ``headers``: the caller's credential, a client with the Board's right (``shared/access.py``)."""
+    async with httpx.AsyncClient(base_url=api_base_url.rstrip("/"), timeout=timeout, headers=headers) as client:
         async def get(path: str, **params: str) -> Any:
             try:
                 response = await client.get(path, params=params)

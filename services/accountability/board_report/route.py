@@ -1,5 +1,6 @@
 """``GET /board-report?cycle_id=``: the service serves the report as an HTML page, read from
-its own database (what ``fetch`` would get from its read API)."""
+its own database (what ``fetch`` would get from its read API), to the Board's credential (the
+portal's, acting for a Board member, or a Board tool's)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated, Any
 
 import asyncpg
 from faststream import Context
-from faststream.asgi import AsgiResponse, Request, get
+from faststream.asgi import AsgiResponse, Request
 
+from shared.access import ApiRole, guarded
 from shared.db import Database
 from shared.disclosure import DEFAULT_THRESHOLD
 from shared.http import json_response, query_param
@@ -56,4 +58,4 @@ async def board_report(request: Request, database: Annotated[Database, Context()
 
 def routes() -> list[tuple[str, Any]]:
     """New route objects for each app: FastStream binds a route to the app it is added to."""
-    return [("/board-report", get(board_report))]
+    return [("/board-report", guarded(board_report, ApiRole.BOARD))]

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from shared.access import ACTING_ROLE_HEADER, bearer
 from shared.contracts import events as ev
 from shared.contracts.topics import RESPONSES, Groups
 from shared.outbox import add_to_outbox
@@ -90,19 +91,26 @@ async def record_consequence(request: Request, person: Person, data: FormData) -
 async def report(request: Request, person: Person) -> Response:
     """The cycle's report for the People Board (?cycle_id=, default the latest), as the accountability
     service's read API gives it: the portal reads no other service's database."""
-    if consequence_role(person) is None:
+    role = consequence_role(person)
+    if role is None:
         log.warning("security_event", kind="board_report_without_the_role", person_id=person.person_id)
         return refused(request, person, "The report is for the People Board",
                        "Only the People Board's members and its secretary see the cycle's report here.", 403)
     params = {k: v for k, v in {"cycle_id": request.query_params.get("cycle_id")}.items() if v}
-    url = portal_of(request).settings.accountability_url.rstrip("/") + "/board-report"
+    settings = portal_of(request).settings
+    url = settings.accountability_url.rstrip("/") + "/board-report"
+    token = settings.accountability_token.get_secret_value() if settings.accountability_token else ""
     try:
-        async with httpx.AsyncClient(timeout=20) as client:
-            found = await client.get(url, params=params)
+        async with httpx.AsyncClient(timeout=20) as client:  # the portal's credential, acting in the person's role
+            found = await client.get(url, params=params, headers=bearer(token) | {ACTING_ROLE_HEADER: role.value})
     except httpx.HTTPError as exc:
         log.error("board_report_unreachable", error=repr(exc))
         return refused(request, person, "The report is not available",
                        "The service that keeps the cycle's picture could not be reached. Try again shortly.", 503)
+    if found.status_code in (401, 403):
+        log.error("board_report_refused_to_the_portal", status=found.status_code)
+        return refused(request, person, "The report is not available",
+                       "The portal is not allowed to read it: its credential needs attention.", 503)
     if found.status_code == 404:
         return refused(request, person, "No report for that cycle", "There is no cycle with that name yet.", 404)
     if found.status_code != 200:

@@ -5,6 +5,7 @@ acknowledges nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from shared.contracts.topics import NOTICES, Groups
 from shared.outbox import add_to_outbox
 
 from .. import persistence
-from ..domain import Person, may_acknowledge
+from ..domain import Person, may_acknowledge, notice_link_refusal
 from ..web import form, log, page, portal_of, refused, render
 
 
@@ -30,12 +31,20 @@ def _not_yours(request: Request, person: Person) -> Response:
     return refused(request, person, "Notice not found", "There is no notice with that reference sent to you.", 404)
 
 
+def _outlived(request: Request, found: dict[str, Any]) -> str | None:
+    """Why this notice's link no longer acknowledges, if it does not (moved on, or expired)."""
+    return notice_link_refusal(found["sent_at"].date(), found["today"], found["moved_on"],
+                               portal_of(request).settings.notice_link_days)
+
+
 @page
 async def notice_page(request: Request, person: Person) -> Response:
     async with portal_of(request).database.pool.acquire() as conn:
         found = await persistence.notice(conn, request.path_params["notice_id"])
     if found is None or not may_acknowledge(person, found["recipient"]):
         return _not_yours(request, person)
+    if found["acknowledged_at"] is None and (why := _outlived(request, found)):
+        return refused(request, person, "This notice's link no longer acknowledges", why, 403)
     return render(request, "notice.html.j2", person, title="A notice to you", notice=found,
                   acknowledged=request.query_params.get("acknowledged") == "yes")
 
@@ -50,6 +59,9 @@ async def acknowledge(request: Request, person: Person, data: FormData) -> Respo
             if found is not None:
                 log.warning("security_event", kind="acknowledge_someone_elses_notice", person_id=person.person_id)
             return _not_yours(request, person)
+        if found["acknowledged_at"] is None and (why := _outlived(request, found)):
+            log.warning("security_event", kind="stale_notice_link", person_id=person.person_id)
+            return refused(request, person, "This notice's link no longer acknowledges", why, 403)
         if await persistence.acknowledge(conn, notice_id, person.person_id, datetime.now(UTC)):
             await add_to_outbox(conn, NOTICES.name, ev.NoticeAcknowledgementGiven.new(
                 source=Groups.PORTAL, subject=found["about"], data=ev.NoticeAcknowledgement(

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from shared.access import ACTING_ROLE_HEADER, bearer
 from shared.contracts import events as ev
 from shared.contracts.topics import RESPONSES, Groups
 from shared.outbox import add_to_outbox
@@ -26,11 +27,17 @@ from ..web import fields, form, log, page, portal_of, refused, render, with_prob
 TITLE = "Nominate good practice"
 
 
-async def _library(request: Request, **params: str) -> list[dict[str, Any]] | None:
-    url = portal_of(request).settings.accountability_url.rstrip("/") + "/good-practice"
+async def _library(request: Request, person: Person, **params: str) -> list[dict[str, Any]] | None:
+    """The library as accountability gives it, read with the portal's credential in the person's
+    role (the Panel's, when they hold one: nominations not yet endorsed are the Panel's to see)."""
+    settings = portal_of(request).settings
+    url = settings.accountability_url.rstrip("/") + "/good-practice"
+    token = settings.accountability_token.get_secret_value() if settings.accountability_token else ""
+    acting = deciding_role(person) or min(person.roles, default=Role.LEADER)
     try:
         async with httpx.AsyncClient(timeout=20) as client:
-            found = await client.get(url, params={k: v for k, v in params.items() if v})
+            found = await client.get(url, params={k: v for k, v in params.items() if v},
+                                     headers=bearer(token) | {ACTING_ROLE_HEADER: acting.value})
     except httpx.HTTPError as exc:
         log.error("good_practice_unreachable", error=repr(exc))
         return None
@@ -41,7 +48,7 @@ async def _library(request: Request, **params: str) -> list[dict[str, Any]] | No
 async def library(request: Request, person: Person) -> Response:
     """The good practice library: what the Panel endorsed, searchable."""
     q = (request.query_params.get("q") or "").strip()[:200]
-    found = await _library(request, q=q)
+    found = await _library(request, person, q=q)
     if found is None:
         return refused(request, person, "The library is not available", "Try again shortly.", 503)
     return render(request, "good_practice.html.j2", person, title="Good practice library", practice=found, q=q,
@@ -102,7 +109,7 @@ async def panel_practice(request: Request, person: Person) -> Response:
     if deciding_role(person) is None:
         return refused(request, person, "For the Panel", "Only the Panel's chair and members review good practice.",
                        403)
-    waiting, endorsed = await _library(request, status="nominated"), await _library(request)
+    waiting, endorsed = await _library(request, person, status="nominated"), await _library(request, person)
     if waiting is None or endorsed is None:
         return refused(request, person, "Good practice is not available", "Try again shortly.", 503)
     one = request.path_params.get("nomination_id")  # /panel/good-practice/{nomination_id}: that one alone

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -120,6 +121,17 @@ def concern_role(person: Person, action: ActionFacts) -> Role | None:
 
 def may_administer(person: Person) -> bool:
     return person.holds(Role.ADMINISTRATOR)
+
+
+def notice_link_refusal(sent_on: date, today: date | None, moved_on: bool, link_days: float) -> str | None:
+    """Why a notice's link no longer acknowledges (None while it does): a newer notice about the same
+    thing has been sent to its reader (the escalation moved on), or the link is older than
+    ``link_days`` of the governance clock."""
+    if moved_on:
+        return "A newer notice about this has been sent to you since: please open the newest one."
+    if today is not None and (today - sent_on).days > link_days:
+        return f"This notice's link was valid for {link_days:g} days and has expired."
+    return None
 
 
 def may_acknowledge(person: Person, recipient: str) -> bool:
