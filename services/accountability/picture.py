@@ -158,6 +158,9 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         "slipped": slipping(r["worst_status"]),
         "reasons": r["reasons"] if slipping(r["status"]) else [],
         "done_about_it": [h for h in record.histories.get(r["action_id"], []) if h["what"] != "status"],
+        # each flag as it was raised (kept as it was: later settings never rewrite it)
+        "flags": [{k: h[k] for k in ("on", "status", "reasons")} for h in record.histories.get(r["action_id"], [])
+                  if h["what"] == "status" and slipping(h["status"])],
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
     } for r in record.actions]
     return {

@@ -236,10 +236,23 @@ class InputRejected(Event):
 
 # ---- what the accountability service decides -------------------------------------
 
+# A figure or a date (ISO) a rule judged, or None when it had none (no update yet).
+Judged = str | int | float | None
+
+
 class Reason(Payload):
+    """Why an action has its status, and enough to explain it months later: the rule's
+    version, the settings in force when it judged and the inputs it judged. A reason kept in
+    the history is never recomputed, so changing a setting later does not rewrite it."""
+
     rule: str
     status: Status
     message: str
+    rule_version: int | None = Field(default=None, description="the version of the rule that judged (None: "
+                                     "flagged before versions were recorded)")
+    settings: dict[str, int | float] = Field(default_factory=dict, description="the tolerances and grace periods "
+                                       "in force when it judged, by setting name")
+    inputs: dict[str, Judged] = Field(default_factory=dict, description="the figures and dates (ISO) it judged")
 
 
 class StatusChange(Payload):

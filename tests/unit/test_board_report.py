@@ -15,6 +15,7 @@ from services.accountability.board_report import (
     describe,
     render_html,
 )
+from services.accountability.board_report.data import provenance
 from shared.contracts.vocabulary import date_in_words
 
 SYSTEMS = {"birmingham-solihull": "Birmingham and Solihull", "black-country": "Black Country",
@@ -313,3 +314,22 @@ def test_actions_not_yet_judged_leave_their_cell_blank() -> None:
     status["actions"].append(status_action("nn-1", "northamptonshire", "AP1", None))  # type: ignore[arg-type]
     rows = {r.system_id: r for r in build_report_data(sample_summaries(), status).heatmap.rows}
     assert all(cell.total == 0 for cell in rows["northamptonshire"].cells)
+
+
+def test_each_reason_and_each_flag_as_raised_says_its_rule_version_settings_and_inputs() -> None:
+    flagged = {"rule": "behind_trajectory", "status": "at_risk", "rule_version": 1,
+               "message": "10% complete against 25% planned by 31 March 2026: 15 points behind (more than 10 allowed).",
+               "settings": {"trajectory_at_risk_points": 10.0, "trajectory_off_track_points": 25.0},
+               "inputs": {"today": "2026-03-31", "percent_complete": 10.0, "planned_percent": 25.0}}
+    action = slipped_action("bc-1", "black-country", "AP3", "at_risk", "at_risk", [flagged])
+    action["flags"] = [{"on": "2026-03-31", "status": "at_risk", "reasons": [flagged]}]
+    html = render_html(build_report_data([summary("2026-Q1", final=False, totals={"at_risk": 1}, slipped=[action])],
+                                         {"by_system": [], "by_action_point": []}))
+    line = ("Rule behind_trajectory, version 1; settings in force: trajectory_at_risk_points 10, "
+            "trajectory_off_track_points 25; judged: today 2026-03-31, percent_complete 10, planned_percent 25.")
+    assert html.count(line) == 2  # why it is slipping now, and how it was flagged on 31 March
+    assert "How it was flagged" in html and "31 March 2026</span> at risk: 10% complete" in html
+
+
+def test_a_reason_kept_from_before_versions_says_so() -> None:
+    assert provenance(reason("off_track", "Late.")) == "Rule milestone_passed (version not recorded)."

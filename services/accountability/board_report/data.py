@@ -101,6 +101,32 @@ class DoneEntry:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A status change to at risk or off track as it was raised, with the reasons kept then."""
+
+    on: str
+    status: str
+    reasons: list[dict[str, Any]]
+
+
+def _figure(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return "none" if value is None else str(value)
+
+
+def provenance(reason: dict[str, Any]) -> str:
+    """Which rule, in which version, with which settings, judging which inputs, in a line."""
+    version = reason.get("rule_version")
+    text = f"Rule {reason.get('rule', '?')}" + (f", version {version}" if version else " (version not recorded)")
+    if settings := reason.get("settings"):
+        text += "; settings in force: " + ", ".join(f"{k} {_figure(v)}" for k, v in settings.items())
+    if inputs := reason.get("inputs"):
+        text += "; judged: " + ", ".join(f"{k} {_figure(v)}" for k, v in inputs.items())
+    return text + "."
+
+
+@dataclass(frozen=True)
 class SlippingAction:
     action_id: str
     title: str
@@ -108,8 +134,9 @@ class SlippingAction:
     action_point: str
     status: str
     worst_status: str
-    reasons: list[dict[str, str]]
+    reasons: list[dict[str, Any]]
     done: list[DoneEntry]
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def recovered(self) -> bool:
@@ -318,7 +345,9 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         action_id=a["action_id"], title=a["title"], system=system_names.get(a["system"], a["system"]),
         action_point=point_names.get(a["action_point"], a["action_point"]), status=a["status"],
         worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
-        done=[describe(h) for h in a.get("done_about_it", [])]) for a in slipped]
+        done=[describe(h) for h in a.get("done_about_it", [])],
+        flags=[Flag(date_in_words(f.get("on")), f["status"], list(f.get("reasons", []))) for f in a.get("flags", [])],
+    ) for a in slipped]
 
     worked = [WorkedAction(
         action_id=w["action_id"], title=w["title"], system=system_names.get(w["system"], w["system"]),
