@@ -21,8 +21,9 @@ from shared.contracts.topics import Groups
 from shared.db import first_time
 
 from . import ladder, rights
+from .baselines import REBASELINE_KINDS
 from .domain import Clock
-from .persistence import acting, state
+from .persistence import acting, plans, state
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -87,6 +88,8 @@ class PeopleActing:
                 if not await acting.add_decision(conn, event.event_id, event.data, role, clock):
                     log.info("decision_already_recorded", decision_id=event.data.decision_id)
                     return
+                if event.data.kind in REBASELINE_KINDS:  # the new plan takes effect, or the old one stays
+                    await plans.decide(conn, event.data, role, clock)
                 await self.engine.judge(conn, act.action_id, clock, event,
                                         board_referral=event.data.kind == "referred_to_board")
                 return

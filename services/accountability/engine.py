@@ -39,11 +39,11 @@ from shared.db import Database, first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
-from . import domain, ladder, picture, rules
+from . import baselines, domain, ladder, picture, rules
 from .acting import PeopleActing
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
 from .domain import Clock, derived_id
-from .persistence import reading, state
+from .persistence import plans, reading, state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability")
@@ -94,6 +94,10 @@ class Engine:
                 log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
                 return
             await state.save_snapshot(conn, snap)
+            # The first plan is the baseline; a different one later is a re-baseline request.
+            kind = baselines.what_is_new(await plans.latest(conn, snap.action_id), baselines.Plan.of(snap))
+            if kind is not None:
+                await plans.add(conn, snap, kind, event.data.reason, clock)
             await self.judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
 
     async def notice_sent(self, event: ev.NoticeSent) -> None:
@@ -155,7 +159,8 @@ class Engine:
             return
         if only_if_behind and domain.judged_already(stored.judged_on, clock.today):
             return  # another instance (or an earlier delivery of this tick) already did
-        verdict = rules.judge(await state.facts(conn, stored.snapshot, clock.today, self.tolerances))
+        judged = baselines.in_force(stored.snapshot, await plans.in_force(conn, action_id))  # the approved plan
+        verdict = rules.judge(await state.facts(conn, judged, clock.today, self.tolerances))
         update = domain.status_update(stored, verdict, clock.today)
         if update.change is not None:
             event = await self._emit(conn, ev.ActionStatusChanged, derived_id("status", action_id, str(update.seq)),

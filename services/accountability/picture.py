@@ -162,6 +162,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         "flags": [{k: h[k] for k in ("on", "status", "reasons")} for h in record.histories.get(r["action_id"], [])
                   if h["what"] == "status" and slipping(h["status"])],
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
+        "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
     } for r in record.actions]
     return {
         "cycle_id": record.cycle_id, "opens_on": iso(record.opens_on),

@@ -26,6 +26,8 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import CONTRADICTS, LadderStep, decision_words
 
+from .baselines import REBASELINE_KINDS
+
 # The directory's words for the roles (what the portal publishes on notifications.directory).
 LEADER, DELEGATE, SRO = "leader", "delegate", "sro"
 PANEL_CHAIR, PANEL_MEMBER = "panel_chair", "panel_member"
@@ -94,6 +96,7 @@ class PanelContext:
 
     on_agenda: bool
     in_force: list[tuple[str, str]] = field(default_factory=list)
+    rebaseline_pending: bool = False  # a re-baseline request awaits the Panel's decision
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,9 @@ def decision_role(act: Act, person: Person | None, decision: ev.PanelDecision, p
     role = _in_a_role(act, _held(person, PANEL), f"{act.acting_person} is not the Panel's chair or a member")
     if isinstance(role, Refusal):
         return role
+    if decision.kind in REBASELINE_KINDS:  # decides the request awaiting it, on the agenda or not
+        return role if panel.rebaseline_pending else Refusal(
+            "no_rebaseline_request", f"{decision.action_id} has no re-baseline request awaiting the Panel's decision")
     if not panel.on_agenda:
         return Refusal("not_on_the_agenda", f"{decision.action_id} is not on the published agenda of meeting "
                                             f"{decision.meeting_id}")

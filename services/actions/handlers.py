@@ -58,7 +58,8 @@ async def on_system_event(event: SystemEvent, message: KafkaMessage,
             await persistence.save(conn, outcome.snapshot)
             await add_to_outbox(conn, ACTION_CHANGES.name, ev.ActionChanged.new(
                 source=Groups.ACTIONS, subject=event.subject, cause=event,
-                data=ev.ActionChange(snapshot=outcome.snapshot, cause_type=event.type, changed=outcome.changed),
+                data=ev.ActionChange(snapshot=outcome.snapshot, cause_type=event.type, changed=outcome.changed,
+                                    reason=outcome.reason),
             ))
         else:
             await add_to_outbox(conn, system_feedback(receipt.sender), ev.InputRejected.new(

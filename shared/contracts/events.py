@@ -210,6 +210,8 @@ class ActionChange(Payload):
     snapshot: ActionSnapshot
     cause_type: str
     changed: list[str]
+    reason: str | None = Field(default=None, description="the sender's reason, for an amendment: a change to a "
+                               "date, a milestone or the trajectory is a re-baseline request the Panel decides")
 
 
 @register

@@ -100,7 +100,7 @@ _STEP_PAST = {
 
 DecisionKind = Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed",
                        "referred_to_board", "extension_granted", "extension_refused", "flag_upheld",
-                       "flag_withdrawn"]
+                       "flag_withdrawn", "rebaseline_approved", "rebaseline_refused"]
 
 # What the Panel did, as a verb phrase: "the Panel {words}".
 DECISION_WORDS: dict[str, str] = {
@@ -113,6 +113,8 @@ DECISION_WORDS: dict[str, str] = {
     "extension_refused": "refused more time",
     "flag_upheld": "upheld the flag",
     "flag_withdrawn": "withdrew the flag",
+    "rebaseline_approved": "approved the new plan (a re-baseline)",
+    "rebaseline_refused": "refused the new plan: the action stays on its old plan",
 }
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from shared.contracts import events as ev
+from shared.contracts.topics import ACTION_CHANGES
 from tests.integration.test_accountability_service import BARE, harness
 
 pytestmark = pytest.mark.integration
@@ -39,3 +40,60 @@ async def test_a_flag_is_explained_by_the_settings_in_force_when_it_was_raised_a
         assert kept["inputs"] == {"today": "2026-03-31", "percent_complete": 12.0, "planned_percent": 25.0,
                                   "points_behind": 13.0, "start_date": "2026-01-01", "due_date": "2026-12-31"}
         assert "13 points behind (more than 10 allowed)" in kept["message"]
+
+
+# ---- baselines ------------------------------------------------------------------------------
+
+async def amend(h, name: str, reason: str, **changes) -> None:
+    """The actions service announcing an accepted amendment, with the system's reason."""
+    action_id = h.aid(name)
+    before = h.actions[action_id]
+    snap = before.model_copy(update=changes | {"version": before.version + 1})
+    h.actions[action_id] = snap
+    change = ev.ActionChange(snapshot=snap, cause_type="commitment.amended", changed=sorted(changes), reason=reason)
+    await h.publish(ACTION_CHANGES.name, ev.ActionChanged.new(source="actions", subject=action_id, data=change))
+
+
+def m1(due: date) -> ev.MilestoneState:
+    return ev.MilestoneState(milestone_id="m1", title="Review panel in place", due=due)
+
+
+async def test_a_re_baseline_takes_effect_only_when_the_panel_approves_it_and_a_refused_one_leaves_the_old_plan(
+        kafka, topics, database_url, postgres_admin):
+    async with harness(kafka, database_url) as h:
+        await h.tick(date(2026, 3, 1))
+        for name in ("moved", "kept"):
+            await h.post(name, **BARE | {"milestones": [m1(date(2026, 3, 31))]}, last_update_on=date(2026, 3, 1))
+            await amend(h, name, "The review panel's chair left; a new one starts in May",
+                        milestones=[m1(date(2026, 6, 15))])
+        await h.tick(date(2026, 4, 5))
+        # Asked, not decided: both are judged on their first plan, and the request waits.
+        assert await h.verdict("moved") == ("off_track", ["milestone_passed"])
+        waiting = (await h.get(f"/status/action?id={h.aid('moved')}"))["plan"]
+        assert waiting["pending"]["reason"] == "The review panel's chair left; a new one starts in May"
+        assert waiting["in_force"] == waiting["baseline"]
+        assert waiting["slip"] == "5 days behind plan (the original commitment)"
+
+        await h.decide("moved", "rebaseline_approved", note="A new chair is a fair reason")
+        await h.decide("kept", "rebaseline_refused", note="The panel can meet without its chair")
+        assert await h.verdict("moved") == ("on_track", [])
+        assert await h.verdict("kept") == ("off_track", ["milestone_passed"])
+
+        moved = (await h.get(f"/status/action?id={h.aid('moved')}"))["plan"]
+        assert moved["baseline"]["milestones"][0]["due"] == "2026-03-31"  # what was promised first
+        assert moved["in_force"]["milestones"][0]["due"] == "2026-06-15"  # what is promised now
+        assert (moved["approved"]["decided_by"], moved["approved"]["decided_role"]) == ("p-panel-chair", "panel_chair")
+        assert moved["slip"] == "on plan, 5 days behind the original commitment"
+        assert [(p["kind"], p["state"]) for p in moved["plans"]] == [("baseline", "in_force"), ("request", "approved")]
+        kept = (await h.get(f"/status/action?id={h.aid('kept')}"))["plan"]
+        assert kept["in_force"] == kept["baseline"] and kept["refused_count"] == 1
+        assert [(p["kind"], p["state"]) for p in kept["plans"]] == [("baseline", "in_force"), ("request", "refused")]
+        history = (await h.get(f"/status/action?id={h.aid('kept')}"))["history"]
+        assert any(e["what"] == "panel decision" and e["kind"] == "rebaseline_refused" for e in history)
+
+        # Nothing left to decide: a second decision is refused and recorded, and changes nothing.
+        again = await h.decide("moved", "rebaseline_refused")
+        assert await h.val("SELECT code FROM security_events WHERE event_id = $1", again.event_id) == (
+            "no_rebaseline_request")
+        assert await h.verdict("moved") == ("on_track", [])
+        await h.replays_the_same(postgres_admin)

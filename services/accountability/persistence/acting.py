@@ -61,7 +61,9 @@ async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) ->
     rows = await conn.fetch(
         """SELECT decision_id, kind FROM decisions WHERE meeting_id = $1 AND action_id = $2 AND replaced_by IS NULL
            ORDER BY happened""", decision.meeting_id, decision.action_id)
-    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows])
+    pending = await conn.fetchval("SELECT true FROM plans WHERE action_id = $1 AND state = 'pending'",
+                                  decision.action_id)
+    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows], bool(pending))
 
 
 # ---- acts, once accepted --------------------------------------------------------------------------

@@ -11,9 +11,11 @@ from typing import Any
 
 import asyncpg
 
+from shared.contracts import events as ev
 from shared.reference import ReferenceData
 
-from .. import picture
+from .. import baselines, picture
+from . import plans
 
 
 async def today(conn: asyncpg.Connection) -> date | None:
@@ -94,13 +96,15 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (twelve queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (thirteen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
-                  a.action_point, a.title, a.reasons, a.snapshot->'narrative'->>'working' AS working
+                  a.action_point, a.title, a.reasons, a.snapshot, a.snapshot->'narrative'->>'working' AS working
            FROM action_cycles ac JOIN actions a USING (action_id)
            WHERE ac.cycle_id = $1 ORDER BY ac.action_id""", cycle_id)
+    when = await today(conn)
+    kept = await plan_records(conn, {r["action_id"]: r["snapshot"] for r in rows}, when) if rows else {}
     completed = await conn.fetch(
         "SELECT DISTINCT action_id FROM status_changes WHERE cycle_id = $1 AND status = 'completed'", cycle_id)
     resolved = await conn.fetch(
@@ -108,8 +112,8 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
            WHERE ee.cycle_id = $1 AND ee.kind = 'resolved'""", cycle_id)
     record = picture.CycleRecord(
         cycle_id=cycle_id, opens_on=cycle["opens_on"], submission_deadline=cycle["submission_deadline"],
-        closes_on=cycle["closes_on"], as_of=await today(conn),
-        actions=[{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows],
+        closes_on=cycle["closes_on"], as_of=when,
+        actions=[{**dict(r), "reasons": json.loads(r["reasons"]), "plan": kept.get(r["action_id"])} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
         histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
     return picture.cycle_summary(record, reference, final=final)
@@ -152,14 +156,25 @@ async def action_status(conn: asyncpg.Connection, action_id: str) -> dict[str, A
     """One action: its status, reasons, open escalation and history; None: no such action."""
     row = await conn.fetchrow(
         """SELECT action_id, system, action_point, title, accountable_leader, lifecycle, status,
-                  status_since, reasons, version FROM actions WHERE action_id = $1""", action_id)
+                  status_since, reasons, version, snapshot FROM actions WHERE action_id = $1""", action_id)
     if row is None:
         return None
+    found = dict(row)
+    kept = await plan_records(conn, {action_id: found.pop("snapshot")}, await today(conn))
     escalation = await conn.fetchrow(
         """SELECT escalation_id, step, opened_on, step_on, respond_by, paused_until, hurry_by
            FROM escalations WHERE action_id = $1 AND resolved_on IS NULL""", action_id)
-    return {**dict(row), "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
-            "history": await history(conn, action_id)}
+    return {**found, "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
+            "plan": kept[action_id], "history": await history(conn, action_id)}
+
+
+async def plan_records(conn: asyncpg.Connection, snapshots: dict[str, str],
+                       when: date | None) -> dict[str, dict[str, Any] | None]:
+    """Each action's baseline, plan in force, pending request and slip against both (one query),
+    from its stored snapshot (JSON) and the clock's date."""
+    found = await plans.history(conn, list(snapshots))
+    return {a: baselines.record(ev.ActionSnapshot.model_validate_json(s), found[a], when)
+            for a, s in snapshots.items()}
 
 
 async def published_agenda(conn: asyncpg.Connection, meeting_id: str) -> dict[str, Any] | None:
