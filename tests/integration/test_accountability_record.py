@@ -91,6 +91,11 @@ async def test_a_re_baseline_takes_effect_only_when_the_panel_approves_it_and_a_
         history = (await h.get(f"/status/action?id={h.aid('kept')}"))["history"]
         assert any(e["what"] == "panel decision" and e["kind"] == "rebaseline_refused" for e in history)
 
+        assert h.http is not None
+        report = (await h.http.get("/board-report?cycle_id=2026-Q2")).text
+        assert "Slip: 5 days behind plan (the original commitment)." in report  # kept: refused, on its old plan
+        assert "re-baseline approved by the Panel on 5 April 2026, recorded by p-panel-chair (panel chair)" in report
+
         # Nothing left to decide: a second decision is refused and recorded, and changes nothing.
         again = await h.decide("moved", "rebaseline_refused")
         assert await h.val("SELECT code FROM security_events WHERE event_id = $1", again.event_id) == (

@@ -333,3 +333,27 @@ def test_each_reason_and_each_flag_as_raised_says_its_rule_version_settings_and_
 
 def test_a_reason_kept_from_before_versions_says_so() -> None:
     assert provenance(reason("off_track", "Late.")) == "Rule milestone_passed (version not recorded)."
+
+
+def test_a_slipping_action_says_what_was_promised_first_now_who_approved_it_and_the_slip_against_both() -> None:
+    first = {"due_date": "2026-12-31", "milestones": [{"milestone_id": "m1", "title": "Panel in place",
+                                                       "due": "2026-03-31"}], "trajectory": []}
+    now = {**first, "milestones": [{"milestone_id": "m1", "title": "Panel in place", "due": "2026-06-15"}]}
+    approved = {"decision_id": "d-1", "decided_on": "2026-04-02", "decided_by": "p-chair",
+                "decided_role": "panel_chair", "reason": "The chair left"}
+    plan = {"baseline": first, "in_force": now, "approved": approved, "pending": None,
+            "slip": "3 weeks behind plan, 11 weeks behind the original commitment",
+            "plans": [{"state": "in_force", "plan": first},
+                      {"state": "refused", "plan": now, "decided_on": "2026-03-01", "decided_by": "p-chair",
+                       "decided_role": "panel_chair"}, {"state": "approved", "plan": now, **approved}]}
+    action = slipped_action("bc-1", "black-country", "AP3", "off_track", "off_track",
+                            [reason("off_track", "Milestone 'Panel in place' was due on 15 June 2026.")])
+    html = render_html(build_report_data([summary("2026-Q2", final=False, totals={"off_track": 1},
+                                                  slipped=[action | {"plan": plan}])],
+                                         {"by_system": [], "by_action_point": []}))
+    assert "Slip: 3 weeks behind plan, 11 weeks behind the original commitment." in html
+    assert "Promised first: done by 31 December 2026; milestones &#39;Panel in place&#39; by 31 March 2026." in html
+    assert ("Promised now: done by 31 December 2026; milestones &#39;Panel in place&#39; by 15 June 2026; "
+            "re-baseline approved by the Panel on 2 April 2026, recorded by p-chair (panel chair), asked because: "
+            "The chair left.") in html
+    assert "Re-baseline refused by the Panel on 1 March 2026, recorded by p-chair (panel chair)" in html

@@ -17,6 +17,7 @@ from shared.contracts.vocabulary import DECISION_WORDS, LadderStep, Status, date
 from shared.reference import ReferenceData
 
 from .palette import CELL_FILL, NO_ACTIONS_FILL
+from .plans import plan_lines
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
 TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
@@ -137,6 +138,7 @@ class SlippingAction:
     reasons: list[dict[str, Any]]
     done: list[DoneEntry]
     flags: list[Flag] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)  # promised first, now, who approved, the slip
 
     @property
     def recovered(self) -> bool:
@@ -347,6 +349,7 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
         done=[describe(h) for h in a.get("done_about_it", [])],
         flags=[Flag(date_in_words(f.get("on")), f["status"], list(f.get("reasons", []))) for f in a.get("flags", [])],
+        plan=plan_lines(a.get("plan")),
     ) for a in slipped]
 
     worked = [WorkedAction(
