@@ -18,10 +18,10 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from shared.contracts import events as ev
+from shared.contracts.vocabulary import REBASELINE_KINDS as REBASELINE_KINDS
 
 from .rules import planned_percent
 
-REBASELINE_KINDS = ("rebaseline_approved", "rebaseline_refused")
 PlanKind = Literal["baseline", "request"]
 
 

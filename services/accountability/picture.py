@@ -163,12 +163,15 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
                   if h["what"] == "status" and slipping(h["status"])],
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
         "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
+        "who_says": r.get("who_says"),  # the status and each milestone reached: reported, verified or disputed
     } for r in record.actions]
     return {
         "cycle_id": record.cycle_id, "opens_on": iso(record.opens_on),
         "submission_deadline": iso(record.submission_deadline), "closes_on": iso(record.closes_on),
         "final": final, "as_of": iso(record.as_of),
         "totals": {"actions": len(actions), **status_counts([a["status"] for a in actions]),
+                   **{f"status_{says}": sum((a["who_says"] or {}).get("status", {}).get("says") == says
+                                            for a in actions) for says in ("verified", "disputed")},
                    "slipped": sum(a["slipped"] for a in actions),
                    "worked": sum(bool(a["worked"]) for a in actions)},
         "by_system": _group(actions, "system", {k: v.name for k, v in reference.systems.items()}),

@@ -26,7 +26,9 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import CONTRADICTS, LadderStep, decision_words
 
+from . import verification
 from .baselines import REBASELINE_KINDS
+from .verification import VERIFICATION_KINDS, Standing
 
 # The directory's words for the roles (what the portal publishes on notifications.directory).
 LEADER, DELEGATE, SRO = "leader", "delegate", "sro"
@@ -97,6 +99,8 @@ class PanelContext:
     on_agenda: bool
     in_force: list[tuple[str, str]] = field(default_factory=list)
     rebaseline_pending: bool = False  # a re-baseline request awaits the Panel's decision
+    milestones: dict[str, str] = field(default_factory=dict)  # each milestone's state, as the system reported it
+    standing: dict[str, Standing] = field(default_factory=dict)  # what the Panel verified or disputed so far
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,9 @@ def decision_role(act: Act, person: Person | None, decision: ev.PanelDecision, p
     if decision.kind in REBASELINE_KINDS:  # decides the request awaiting it, on the agenda or not
         return role if panel.rebaseline_pending else Refusal(
             "no_rebaseline_request", f"{decision.action_id} has no re-baseline request awaiting the Panel's decision")
+    if decision.kind in VERIFICATION_KINDS:  # the Panel may check any action, on the agenda or not
+        wrong = verification.refusal(decision, panel.milestones, panel.standing)
+        return role if wrong is None else Refusal("cannot_verify", wrong)
     if not panel.on_agenda:
         return Refusal("not_on_the_agenda", f"{decision.action_id} is not on the published agenda of meeting "
                                             f"{decision.meeting_id}")

@@ -331,6 +331,10 @@ class PanelDecision(Payload):
     acting_person: PersonId | None = Field(default=None, description="the Panel member who recorded it (portal)")
     acting_role: ActingRole | None = Field(default=None, description="panel_chair or panel_member")
     replaces: str | None = Field(default=None, description="the decision_id of an earlier decision this one replaces")
+    milestone_id: str | None = Field(default=None, description="for verified / disputed / verification_withdrawn: "
+                                     "the milestone reached that the Panel checked (none: the action's status)")
+    evidence_links: list[WebUrl] = Field(default_factory=list, max_length=20,
+                                         description="what the Panel checked, for a verification")
 
 
 @register

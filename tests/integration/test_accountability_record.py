@@ -3,12 +3,13 @@ the rule, its version, the settings in force and the inputs it judged, for good.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
 
 from shared.contracts import events as ev
-from shared.contracts.topics import ACTION_CHANGES
+from shared.contracts.topics import ACTION_CHANGES, RESPONSES
 from tests.integration.test_accountability_service import BARE, harness
 
 pytestmark = pytest.mark.integration
@@ -101,4 +102,65 @@ async def test_a_re_baseline_takes_effect_only_when_the_panel_approves_it_and_a_
         assert await h.val("SELECT code FROM security_events WHERE event_id = $1", again.event_id) == (
             "no_rebaseline_request")
         assert await h.verdict("moved") == ("on_track", [])
+        await h.replays_the_same(postgres_admin)
+
+
+# ---- reported and verified --------------------------------------------------------------------
+
+async def check(h, name: str, kind: str, milestone_id: str | None = None, evidence: tuple[str, ...] = (),
+                note: str = ""):
+    """The Panel's chair verifying, disputing or withdrawing a verification (no agenda needed)."""
+    if not h.chair_known:
+        await h.person("p-panel-chair", "panel_chair")
+        h.chair_known = True
+    action_id = h.aid(name)
+    data = ev.PanelDecision(decision_id=f"d-{uuid.uuid4().hex[:8]}", meeting_id="panel-2026-Q1", action_id=action_id,
+                            kind=kind, note=note, acting_person="p-panel-chair", acting_role="panel_chair",
+                            milestone_id=milestone_id, evidence_links=list(evidence))
+    return await h.publish(RESPONSES.name, ev.PanelDecisionRecorded.new(source="portal", subject=action_id, data=data))
+
+
+def reached(mid: str, due: date, on: date) -> ev.MilestoneState:
+    return ev.MilestoneState(milestone_id=mid, title=f"Milestone {mid}", due=due, state="reached", on=on)
+
+
+async def test_a_milestone_reached_is_reported_until_the_panel_verifies_or_disputes_it_and_can_be_withdrawn(
+        kafka, topics, database_url, postgres_admin):
+    async with harness(kafka, database_url) as h:
+        await h.tick(date(2026, 3, 15))
+        await h.post("checked", **BARE | {"milestones": [reached("m1", date(2026, 3, 31), date(2026, 3, 10)),
+                                                          reached("m2", date(2026, 4, 30), date(2026, 3, 12))]},
+                     last_update_on=date(2026, 3, 12))
+        said = (await h.get(f"/status/action?id={h.aid('checked')}"))["who_says"]
+        assert [m["says"] for m in said["milestones"]] == ["reported", "reported"]
+        assert said["status"] == {"status": "on_track", "says": "reported"}
+
+        unproven = await check(h, "checked", "verified", "m1")  # no evidence named: refused, recorded
+        assert await h.val("SELECT reason FROM security_events WHERE event_id = $1", unproven.event_id) == (
+            "a verification names the evidence the Panel checked (evidence_links)")
+        await check(h, "checked", "verified", "m1", ("https://bc.example.org/review-panel-terms.pdf",))
+        await check(h, "checked", "disputed", "m2", note="The training register shows 40% trained, not all")
+        await check(h, "checked", "verified", evidence=("https://bc.example.org/q1-board-paper.pdf",))
+
+        said = (await h.get(f"/status/action?id={h.aid('checked')}"))["who_says"]
+        m1, m2 = said["milestones"]
+        assert (m1["says"], m1["by"], m1["role"], m1["evidence_links"]) == (
+            "verified", "p-panel-chair", "panel_chair", ["https://bc.example.org/review-panel-terms.pdf"])
+        assert (m2["says"], m2["note"]) == ("disputed", "The training register shows 40% trained, not all")
+        assert said["status"]["says"] == "verified"
+        assert h.http is not None
+        report = (await h.http.get("/board-report?cycle_id=2026-Q1")).text
+        assert "1 of 1 statuses verified by the Panel, 0 disputed" in report
+
+        await check(h, "checked", "verification_withdrawn", "m1")
+        # and the status it verified no longer holds once the action slips
+        await h.post("checked", measure=ev.Measure(code="WRES-3", name="Disciplinary likelihood", baseline=1.6,
+                                                   target=1.0, range_low=0.8, range_high=1.25),
+                     measure_values=[ev.MeasureValue(value=1.3, as_of=date(2026, 3, 14))])
+        said = (await h.get(f"/status/action?id={h.aid('checked')}"))["who_says"]
+        assert [m["says"] for m in said["milestones"]] == ["reported", "disputed"]
+        assert said["status"] == {"status": "at_risk", "says": "reported"}
+        history = (await h.get(f"/status/action?id={h.aid('checked')}"))["history"]
+        assert [e["kind"] for e in history if e["what"] == "panel decision"] == [
+            "verified", "disputed", "verified", "verification_withdrawn"]
         await h.replays_the_same(postgres_admin)

@@ -17,7 +17,7 @@ from shared.contracts.vocabulary import DECISION_WORDS, LadderStep, Status, date
 from shared.reference import ReferenceData
 
 from .palette import CELL_FILL, NO_ACTIONS_FILL
-from .plans import plan_lines
+from .plans import plan_lines, who_says_lines
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
 TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
@@ -139,6 +139,7 @@ class SlippingAction:
     done: list[DoneEntry]
     flags: list[Flag] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)  # promised first, now, who approved, the slip
+    who_says: list[str] = field(default_factory=list)  # the status and milestones reached: reported or verified
 
     @property
     def recovered(self) -> bool:
@@ -349,7 +350,7 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
         done=[describe(h) for h in a.get("done_about_it", [])],
         flags=[Flag(date_in_words(f.get("on")), f["status"], list(f.get("reasons", []))) for f in a.get("flags", [])],
-        plan=plan_lines(a.get("plan")),
+        plan=plan_lines(a.get("plan")), who_says=who_says_lines(a.get("who_says")),
     ) for a in slipped]
 
     worked = [WorkedAction(

@@ -1,11 +1,14 @@
-"""An action's plans as the report says them: what was promised first, what is promised now and
-who approved the change, what is asked and not yet decided, and the slip against both."""
+"""An action's record as the report says it: what was promised first, what is promised now and
+who approved the change, what is asked and not yet decided, the slip against both; and who says
+its status and its milestones reached are so (reported by the system, verified or disputed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared.contracts.vocabulary import date_in_words
+
+from .. import verification
 
 
 def promised(plan: dict[str, Any]) -> str:
@@ -41,4 +44,22 @@ def plan_lines(record: dict[str, Any] | None) -> list[str]:
         lines.append(f"Awaiting the Panel: a re-baseline asked on {date_in_words(pending['posted_on'])} for "
                      f"{promised(pending['plan'])}" + (f", because: {pending['reason']}" if pending.get("reason")
                                                       else "") + ".")
+    return lines
+
+
+def _checked(entry: dict[str, Any]) -> str:
+    words = verification.in_words(entry)
+    if entry.get("evidence_links"):
+        words += "; evidence: " + ", ".join(entry["evidence_links"])
+    return words + (f" ({entry['note']})" if entry.get("note") else "")
+
+
+def who_says_lines(record: dict[str, Any] | None) -> list[str]:
+    """Who says the status and each milestone reached are so (``verification.who_says``)."""
+    if not record:
+        return []
+    status = record["status"]
+    lines = [f"Status ({(status.get('status') or 'not judged').replace('_', ' ')}): {_checked(status)}."]
+    lines += [f"Milestone '{m['title']}'" + (f" reached on {date_in_words(m['reached_on'])}" if m.get("reached_on")
+                                             else "") + f": {_checked(m)}." for m in record.get("milestones", [])]
     return lines

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import LadderStep
 
-from .. import rights
+from .. import rights, verification
 from ..domain import Clock
 
 # ---- who is who -------------------------------------------------------------------------------
@@ -63,7 +64,24 @@ async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) ->
            ORDER BY happened""", decision.meeting_id, decision.action_id)
     pending = await conn.fetchval("SELECT true FROM plans WHERE action_id = $1 AND state = 'pending'",
                                   decision.action_id)
-    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows], bool(pending))
+    snapshot = await conn.fetchval("SELECT snapshot FROM actions WHERE action_id = $1", decision.action_id)
+    reported = ev.ActionSnapshot.model_validate_json(snapshot).milestones if snapshot is not None else []
+    milestones = {m.milestone_id: str(m.state) for m in reported}
+    checked = (await verifications(conn, [decision.action_id]))[decision.action_id]
+    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows], bool(pending),
+                               milestones, verification.standings(checked))
+
+
+async def verifications(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each action's verification decisions, earliest first (one query)."""
+    found: dict[str, list[dict[str, Any]]] = {a: [] for a in action_ids}
+    for r in await conn.fetch(
+            """SELECT action_id, kind, milestone_id, acting_person, acting_role, recorded_on, evidence_links, note,
+                      verified_status FROM decisions WHERE action_id = ANY($1::text[]) AND kind = ANY($2::text[])
+               ORDER BY happened""", action_ids, list(verification.VERIFICATION_KINDS)):
+        found[r["action_id"]].append({**dict(r), "recorded_on": r["recorded_on"].isoformat() if r["recorded_on"]
+                                      else None, "evidence_links": json.loads(r["evidence_links"])})
+    return found
 
 
 # ---- acts, once accepted --------------------------------------------------------------------------
@@ -107,11 +125,13 @@ async def add_decision(conn: asyncpg.Connection, event_id: uuid.UUID, d: ev.Pane
     """False when the decision was already recorded; the decision it replaces stops counting."""
     added = await conn.fetchval(
         """INSERT INTO decisions (decision_id, event_id, meeting_id, action_id, kind, note, due_date,
-                                  recorded_on, cycle_id, acting_person, acting_role, replaces)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                  recorded_on, cycle_id, acting_person, acting_role, replaces, milestone_id,
+                                  evidence_links, verified_status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   (SELECT status FROM actions WHERE action_id = $4))
            ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id""",
         d.decision_id, event_id, d.meeting_id, d.action_id, d.kind, d.note, d.due_date, clock.today, clock.cycle_id,
-        d.acting_person, role, d.replaces)
+        d.acting_person, role, d.replaces, d.milestone_id, json.dumps([str(u) for u in d.evidence_links]))
     if added is not None and d.replaces is not None:
         await conn.execute("UPDATE decisions SET replaced_by = $2 WHERE decision_id = $1", d.replaces, d.decision_id)
     return added is not None

@@ -14,8 +14,8 @@ import asyncpg
 from shared.contracts import events as ev
 from shared.reference import ReferenceData
 
-from .. import baselines, picture
-from . import plans
+from .. import baselines, picture, verification
+from . import acting, plans
 
 
 async def today(conn: asyncpg.Connection) -> date | None:
@@ -96,7 +96,7 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (thirteen queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (fourteen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
@@ -105,6 +105,7 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
            WHERE ac.cycle_id = $1 ORDER BY ac.action_id""", cycle_id)
     when = await today(conn)
     kept = await plan_records(conn, {r["action_id"]: r["snapshot"] for r in rows}, when) if rows else {}
+    checked = await acting.verifications(conn, [r["action_id"] for r in rows]) if rows else {}
     completed = await conn.fetch(
         "SELECT DISTINCT action_id FROM status_changes WHERE cycle_id = $1 AND status = 'completed'", cycle_id)
     resolved = await conn.fetch(
@@ -113,7 +114,9 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
     record = picture.CycleRecord(
         cycle_id=cycle_id, opens_on=cycle["opens_on"], submission_deadline=cycle["submission_deadline"],
         closes_on=cycle["closes_on"], as_of=when,
-        actions=[{**dict(r), "reasons": json.loads(r["reasons"]), "plan": kept.get(r["action_id"])} for r in rows],
+        actions=[{**dict(r), "reasons": json.loads(r["reasons"]), "plan": kept.get(r["action_id"]),
+                  "who_says": verification.who_says(ev.ActionSnapshot.model_validate_json(r["snapshot"]), r["status"],
+                                                    checked.get(r["action_id"], []))} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
         histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
     return picture.cycle_summary(record, reference, final=final)
@@ -160,12 +163,15 @@ async def action_status(conn: asyncpg.Connection, action_id: str) -> dict[str, A
     if row is None:
         return None
     found = dict(row)
-    kept = await plan_records(conn, {action_id: found.pop("snapshot")}, await today(conn))
+    snap = ev.ActionSnapshot.model_validate_json(found.pop("snapshot"))
+    kept = await plan_records(conn, {action_id: snap.model_dump_json()}, await today(conn))
+    checked = (await acting.verifications(conn, [action_id]))[action_id]
     escalation = await conn.fetchrow(
         """SELECT escalation_id, step, opened_on, step_on, respond_by, paused_until, hurry_by
            FROM escalations WHERE action_id = $1 AND resolved_on IS NULL""", action_id)
     return {**found, "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
-            "plan": kept[action_id], "history": await history(conn, action_id)}
+            "plan": kept[action_id], "who_says": verification.who_says(snap, row["status"], checked),
+            "history": await history(conn, action_id)}
 
 
 async def plan_records(conn: asyncpg.Connection, snapshots: dict[str, str],
