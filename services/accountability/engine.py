@@ -39,11 +39,11 @@ from shared.db import Database, first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
-from . import baselines, domain, ladder, picture, rules
+from . import baselines, cover, domain, ladder, picture, rules
 from .acting import PeopleActing
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
 from .domain import Clock, derived_id
-from .persistence import plans, reading, state
+from .persistence import acting, plans, reading, state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability")
@@ -72,6 +72,8 @@ class Engine:
                   | ev.ExtensionRequested() | ev.FlagContested() | ev.ConcernRaised() | ev.PanelDecisionRecorded()
                   | ev.ConsequenceAgreed()):
                 await self.people.act(event)
+            case ev.CoverArranged():
+                await self.people.cover_arranged(event)
             case ev.PersonUpdated():
                 await self.people.person_updated(event)
             case ev.ClockTicked():
@@ -201,8 +203,12 @@ class Engine:
         if not taken or not await state.add_escalation_event(conn, escalation_id, seq, move, verdict.reasons,
                                                              clock, event_id):
             return
+        covers = cover.covering(await acting.covers_for(conn, snap.accountable_leader), snap.accountable_leader,
+                                snap.action_id, today)
+        kept = baselines.record(snap, (await plans.history(conn, [snap.action_id]))[snap.action_id], today)
         await self._emit(conn, domain.MOVE_EVENTS[move.kind], event_id, snap.action_id,
-                         domain.escalation_step(snap, escalation_id, move, verdict.reasons), cause, clock)
+                         domain.escalation_step(snap, escalation_id, move, verdict.reasons, covers=covers,
+                                                slip=kept["slip"] if kept else None), cause, clock)
         log.info("escalation_" + move.kind, escalation_id=escalation_id, step=move.step, previous=move.previous)
 
     # ---- the cycle ---------------------------------------------------------------------

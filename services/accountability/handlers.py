@@ -32,7 +32,7 @@ INPUTS: dict[str, tuple[type[Event], ...]] = {
 AccountabilityInput = (
     ev.ActionChanged | ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.PanelDecisionRecorded
     | ev.ExplanationGiven | ev.RecoveryPlanSent | ev.ExtensionRequested | ev.FlagContested | ev.ConcernRaised
-    | ev.ConsequenceAgreed
+    | ev.ConsequenceAgreed | ev.CoverArranged
     | ev.ClockTicked | ev.NoticeSent | ev.NoticeFailed | ev.NoticeAcknowledged | ev.NoticeUnacknowledged
     | ev.NoticeAcknowledgementGiven
     | ev.PersonUpdated

@@ -28,6 +28,7 @@ from shared.contracts.vocabulary import CONTRADICTS, LadderStep, decision_words
 
 from . import verification
 from .baselines import REBASELINE_KINDS
+from .cover import COVER
 from .verification import VERIFICATION_KINDS, Standing
 
 # The directory's words for the roles (what the portal publishes on notifications.directory).
@@ -39,12 +40,12 @@ PANEL = (PANEL_CHAIR, PANEL_MEMBER)
 BOARD = (BOARD_MEMBER, BOARD_SECRETARY)
 
 ActKind = Literal["explanation", "recovery_plan", "extension_request", "flag_contest", "concern", "decision",
-                  "consequence"]
+                  "consequence", "cover"]
 ANSWERS: tuple[ActKind, ...] = ("explanation", "recovery_plan", "extension_request", "flag_contest")
 IN_WORDS: dict[ActKind, str] = {
     "explanation": "an explanation", "recovery_plan": "a recovery plan", "extension_request": "a request for more time",
     "flag_contest": "a contest of the flag", "concern": "a staff network's concern", "decision": "a Panel decision",
-    "consequence": "a People Board consequence",
+    "consequence": "a People Board consequence", "cover": "cover for a leader",
 }
 
 PeoplesAct = (ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.ExplanationGiven | ev.RecoveryPlanSent
@@ -74,6 +75,7 @@ class Action:
     system: str
     accountable_leader: str
     step: LadderStep | None = None  # the rung of its open escalation; None when not escalated
+    covered_by: frozenset[str] = frozenset()  # who covers for its leader today (a delegate, cover for leave)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ def answering_roles(person_id: str, person: Person | None, action: Action) -> li
         roles.append(DELEGATE)
     if person is not None and SRO in person.roles and action.system in person.systems:
         roles.append(SRO)
+    if person_id in action.covered_by:
+        roles.append(COVER)
     return roles
 
 
@@ -157,7 +161,7 @@ def answer_role(act: Act, person: Person | None, action: Action) -> str | Refusa
     who = act.acting_person or ""
     return _in_a_role(act, answering_roles(who, person, action),
                       f"{who} is not the accountable leader of {action.action_id}, a delegate named for its leader, "
-                      f"or the senior responsible owner of {action.system}")
+                      f"covering for its leader today, or the senior responsible owner of {action.system}")
 
 
 def _held(person: Person | None, roles: tuple[str, ...]) -> list[str]:

@@ -282,6 +282,10 @@ class EscalationStep(Payload):
     reasons: list[Reason]
     recipients: list[PersonId]
     respond_by: date | None = None
+    copy_to: list[PersonId] = Field(default_factory=list, description="told, not asked: the accountable leader "
+                                    "while someone covers for them (the recipients)")
+    slip: str | None = Field(default=None, description="how far behind it is, against the plan in force and the "
+                             "original commitment, in words")
 
 
 @register
@@ -411,6 +415,28 @@ class FlagContest(Payload):
 class FlagContested(Event):
     type: Literal["flag.contested"]
     data: FlagContest
+
+
+class Cover(Payload):
+    """A leader naming someone to act for them: a delegate for one action, or cover for all their
+    actions for a period (leave). Notices go to the person covering, copying the leader; answers
+    from them count; the history says who acted for whom. Cover ends by itself after ``ends_on``."""
+
+    cover_id: str = Field(min_length=1, max_length=100)
+    leader: PersonId = Field(min_length=1, max_length=100, description="the accountable leader acted for")
+    cover: PersonId = Field(min_length=1, max_length=100, description="who acts for them")
+    action_id: ActionId | None = Field(default=None, description="one action (a delegate for it); none: all the "
+                                       "leader's actions")
+    starts_on: date
+    ends_on: date = Field(description="the last day of the cover: it ends by itself after it")
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class CoverArranged(Event):
+    type: Literal["cover.arranged"]
+    data: Cover
 
 
 class StaffNetworkConcern(Payload):

@@ -164,3 +164,56 @@ async def test_a_milestone_reached_is_reported_until_the_panel_verifies_or_dispu
         assert [e["kind"] for e in history if e["what"] == "panel decision"] == [
             "verified", "disputed", "verified", "verification_withdrawn"]
         await h.replays_the_same(postgres_admin)
+
+
+# ---- cover and delegation --------------------------------------------------------------------
+
+async def arrange_cover(h, cover_id: str, by: str, cover: str, starts: date, ends: date, name: str | None = None,
+                        leader: str | None = None):
+    data = ev.Cover(cover_id=f"{cover_id}-{h.prefix}", leader=leader or by, cover=cover,
+                    action_id=h.aid(name) if name else None, starts_on=starts, ends_on=ends,
+                    acting_person=by, acting_role="leader")
+    return await h.publish(RESPONSES.name, ev.CoverArranged.new(source="portal", subject=by, data=data))
+
+
+async def explain(h, name: str, by: str, role: str):
+    data = ev.Explanation(action_id=h.aid(name), text="The review panel's chair is off sick", acting_person=by,
+                          acting_role=role)
+    return await h.publish(RESPONSES.name, ev.ExplanationGiven.new(source="portal", subject=h.aid(name), data=data))
+
+
+async def test_cover_for_a_period_takes_the_notices_and_answers_and_ends_by_itself(kafka, topics, database_url,
+                                                                                     postgres_admin):
+    async with harness(kafka, database_url) as h:
+        leader = f"p-leader-{h.prefix}"
+        await h.tick(date(2026, 3, 1))
+        for name, due in (("before", date(2026, 3, 5)), ("during", date(2026, 3, 14)), ("after", date(2026, 3, 21))):
+            await h.post(name, **BARE | {"milestones": [m1(due)]}, accountable_leader=leader,
+                         last_update_on=date(2026, 3, 1))
+        someone = await arrange_cover(h, "c0", "p-someone-else", "p-cover", date(2026, 3, 1), date(2026, 3, 31),
+                                      leader=leader)
+        assert await h.val("SELECT code FROM security_events WHERE event_id = $1", someone.event_id) == (
+            "cannot_cover")  # only a leader names their own cover
+        await arrange_cover(h, "c1", leader, "p-cover", date(2026, 3, 12), date(2026, 3, 20))
+
+        await h.tick(date(2026, 3, 6))   # before the cover: the leader is asked
+        await h.tick(date(2026, 3, 15))  # during it: the person covering is asked, the leader copied
+        raised = {e.subject: e.data for e in await h.outputs(ev.EscalationRaised)}
+        assert (raised[h.aid("before")].recipients, raised[h.aid("before")].copy_to) == ([leader], [])
+        assert (raised[h.aid("during")].recipients, raised[h.aid("during")].copy_to) == (["p-cover"], [leader])
+        assert raised[h.aid("during")].slip == "1 day behind plan (the original commitment)"
+
+        answer = await explain(h, "during", "p-cover", "cover")  # counts, and says for whom
+        history = (await h.get(f"/status/action?id={h.aid('during')}"))["history"]
+        given = next(e for e in history if e["what"] == "explanation")
+        assert (given["from"], given["role"], given["for"]) == ("p-cover", "cover", leader)
+        assert any(e["what"] == "cover arranged" and e["cover"] == "p-cover" for e in history)
+        assert await h.val("SELECT true FROM security_events WHERE event_id = $1", answer.event_id) is None
+
+        await h.tick(date(2026, 3, 22))  # the cover ended on the 20th, by itself
+        late = await explain(h, "during", "p-cover", "cover")
+        assert await h.val("SELECT code FROM security_events WHERE event_id = $1", late.event_id) == (
+            "without_the_right")
+        raised = {e.subject: e.data for e in await h.outputs(ev.EscalationRaised)}
+        assert (raised[h.aid("after")].recipients, raised[h.aid("after")].copy_to) == ([leader], [])
+        await h.replays_the_same(postgres_admin)

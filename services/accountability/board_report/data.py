@@ -248,11 +248,16 @@ def describe(entry: dict[str, Any]) -> DoneEntry:
         if entry.get("note"):
             text += f": {entry['note']}"
         return DoneEntry(on, "decision", text)
+    acted_for = f" from {entry.get('from')}, covering for {entry['for']}" if entry.get("for") else ""
     if what == "recovery plan":
         by = f" (back on track by {date_in_words(entry['recover_by'])})" if entry.get("recover_by") else ""
-        return DoneEntry(on, "response", f"Recovery plan received{by}: {entry.get('text', '')}")
+        return DoneEntry(on, "response", f"Recovery plan received{acted_for}{by}: {entry.get('text', '')}")
     if what == "explanation":
-        return DoneEntry(on, "response", f"Explanation received: {entry.get('text', '')}")
+        return DoneEntry(on, "response", f"Explanation received{acted_for}: {entry.get('text', '')}")
+    if what == "cover arranged":
+        return DoneEntry(on, "response", f"{entry.get('for')} named {entry.get('cover')} to cover for them "
+                                         f"({entry.get('scope')}) from {date_in_words(entry.get('starts_on'))} to "
+                                         f"{date_in_words(entry.get('ends_on'))}")
     if what == "board consequence":
         by = date_in_words(entry.get("follow_up_by"))
         return DoneEntry(on, "decision", f"The People Board agreed a consequence, followed up by {by}: "

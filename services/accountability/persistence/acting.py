@@ -13,7 +13,7 @@ import asyncpg
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import LadderStep
 
-from .. import rights, verification
+from .. import cover, rights, verification
 from ..domain import Clock
 
 # ---- who is who -------------------------------------------------------------------------------
@@ -41,16 +41,36 @@ async def person(conn: asyncpg.Connection, person_id: str | None) -> rights.Pers
 
 # ---- what a right is checked against ------------------------------------------------------------
 
-async def action_for_rights(conn: asyncpg.Connection, action_id: str) -> rights.Action | None:
-    """The action (its row locked) and the rung of its open escalation; None: not known here."""
+async def action_for_rights(conn: asyncpg.Connection, action_id: str, today: date | None) -> rights.Action | None:
+    """The action (its row locked), the rung of its open escalation and who covers for its leader
+    today; None: not known here."""
     row = await conn.fetchrow(
         """SELECT a.action_id, a.system, a.accountable_leader, e.step FROM actions a
            LEFT JOIN escalations e ON e.action_id = a.action_id AND e.resolved_on IS NULL
            WHERE a.action_id = $1 FOR UPDATE OF a""", action_id)
     if row is None:
         return None
+    covered_by = cover.covering(await covers_for(conn, row["accountable_leader"]), row["accountable_leader"],
+                                action_id, today)
     return rights.Action(row["action_id"], row["system"], row["accountable_leader"],
-                         LadderStep(row["step"]) if row["step"] else None)
+                         LadderStep(row["step"]) if row["step"] else None, frozenset(covered_by))
+
+
+async def covers_for(conn: asyncpg.Connection, leader: str) -> list[cover.CoverPeriod]:
+    rows = await conn.fetch("SELECT cover, leader, action_id, starts_on, ends_on FROM covers WHERE leader = $1",
+                            leader)
+    return [cover.CoverPeriod(**dict(r)) for r in rows]
+
+
+async def add_cover(conn: asyncpg.Connection, event_id: uuid.UUID, c: ev.Cover, clock: Clock) -> bool:
+    """False when it was already recorded."""
+    added = await conn.fetchval(
+        """INSERT INTO covers (cover_id, event_id, leader, cover, action_id, starts_on, ends_on, arranged_by,
+                               arranged_role, arranged_on, cycle_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING true""",
+        c.cover_id, event_id, c.leader, c.cover, c.action_id, c.starts_on, c.ends_on, c.acting_person, c.acting_role,
+        clock.today, clock.cycle_id)
+    return bool(added)
 
 
 async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) -> rights.PanelContext:
@@ -89,11 +109,13 @@ async def verifications(conn: asyncpg.Connection, action_ids: list[str]) -> dict
 async def add_response(conn: asyncpg.Connection, event_id: uuid.UUID, kind: str, action_id: str, person_id: str,
                        role: str, text: str, recover_by: date | None, steps: list[ev.RecoveryStep] | None,
                        clock: Clock) -> None:
-    """An explanation or a recovery plan (with its dated steps, when it has them)."""
+    """An explanation or a recovery plan (with its dated steps, when it has them); from someone
+    covering, it says for whom (the action's leader)."""
     await conn.execute(
         """INSERT INTO responses (event_id, action_id, kind, from_person, acting_role, text, recover_by, steps,
-                                  received_on, cycle_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                  received_on, cycle_id, acting_for)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                   CASE WHEN $5 = 'cover' THEN (SELECT accountable_leader FROM actions WHERE action_id = $2) END)""",
         event_id, action_id, kind, person_id, role, text, recover_by,
         json.dumps([s.model_dump(mode="json") for s in steps]) if steps is not None else None,
         clock.today, clock.cycle_id)

@@ -26,7 +26,7 @@ async def today(conn: asyncpg.Connection) -> date | None:
 async def histories(conn: asyncpg.Connection, action_ids: list[str],
                     cycle_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything that happened to each action here, in the order it happened (one cycle's, if
-    given): seven queries for any number of actions."""
+    given): eight queries for any number of actions."""
     scope = "AND cycle_id = $2" if cycle_id else ""
     args = (action_ids, cycle_id) if cycle_id else (action_ids,)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {a: [] for a in action_ids}
@@ -44,7 +44,17 @@ async def histories(conn: asyncpg.Connection, action_ids: list[str],
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["received_on"]), "what": r["kind"].replace("_", " "), "from": r["from_person"],
             "role": r["acting_role"], "text": r["text"], "recover_by": picture.iso(r["recover_by"]),
+            **({"for": r["acting_for"]} if r["acting_for"] else {}),
             **({"steps": json.loads(r["steps"])} if r["steps"] else {})}))
+    for r in await conn.fetch(
+            f"""SELECT c.*, a.action_id AS covered FROM covers c JOIN actions a ON a.accountable_leader = c.leader
+                       AND (c.action_id IS NULL OR c.action_id = a.action_id)
+                WHERE a.action_id = ANY($1::text[]) {scope.replace('cycle_id', 'c.cycle_id')}""", *args):
+        found[r["covered"]].append((r["happened"], {
+            "on": picture.iso(r["arranged_on"]), "what": "cover arranged", "from": r["arranged_by"],
+            "role": r["arranged_role"], "cover": r["cover"], "for": r["leader"],
+            "starts_on": picture.iso(r["starts_on"]), "ends_on": picture.iso(r["ends_on"]),
+            "scope": "this action" if r["action_id"] else "all their actions"}))
     for r in await conn.fetch(f"SELECT * FROM decisions WHERE action_id = ANY($1::text[]) {scope}", *args):
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["recorded_on"]), "what": "panel decision", "decision_id": r["decision_id"],
@@ -71,7 +81,7 @@ async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, An
 
 async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """The Panel's agenda, live: each action escalated to the Panel or the Board with the leader's
-    latest answer and the staff networks' concerns since its episode opened, and its history (eight
+    latest answer and the staff networks' concerns since its episode opened, and its history (nine
     queries in all), worst first."""
     rows = await conn.fetch(
         """SELECT e.escalation_id, e.step, e.opened_on, e.step_on, e.respond_by, a.action_id, a.system,
@@ -96,7 +106,7 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (fourteen queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (fifteen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
