@@ -3,6 +3,8 @@ the rule, its version, the settings in force and the inputs it judged, for good.
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from datetime import date
 
@@ -217,3 +219,44 @@ async def test_cover_for_a_period_takes_the_notices_and_answers_and_ends_by_itse
         raised = {e.subject: e.data for e in await h.outputs(ev.EscalationRaised)}
         assert (raised[h.aid("after")].recipients, raised[h.aid("after")].copy_to) == ([leader], [])
         await h.replays_the_same(postgres_admin)
+
+
+# ---- the Panel's four questions, from the report alone ---------------------------------------------
+
+def card_text(report: str, action_id: str) -> str:
+    """One slipping action's card in the Board's report, as text a person reads."""
+    start = report.index(f'data-action-id="{action_id}"')
+    card = report[start:report.index("</article>", start)]
+    lines = [html.unescape(re.sub(r"<[^>]+>", " ", line)).strip() for line in re.split(r"<(?:li|h3|h4|p)\b", card)]
+    return "\n".join(re.sub(r"\s+", " ", line) for line in lines if line.strip())[len(action_id) + 3:]
+
+
+async def test_a_flagged_action_answers_from_the_report_what_was_promised_first_now_who_approved_who_says_and_why(
+        kafka, topics, database_url, capsys):
+    async with harness(kafka, database_url) as h:
+        plan = {"milestones": [m1(date(2026, 3, 31))], "start_date": date(2026, 1, 1), "measure": None,
+                "trajectory": [ev.TrajectoryPoint(by=date(2026, 3, 31), percent=25),
+                               ev.TrajectoryPoint(by=date(2026, 6, 30), percent=50)]}
+        await h.tick(date(2026, 3, 20))
+        await h.post("story", **plan, percent_complete=10.0, last_update_on=date(2026, 3, 20))
+        await amend(h, "story", "The review panel's chair left in March; the new chair starts on 1 May",
+                    milestones=[m1(date(2026, 5, 15))])
+        await h.tick(date(2026, 4, 1))  # judged on the original commitment: flagged
+        await h.decide("story", "rebaseline_approved", note="A new chair is a fair reason; the trajectory stands")
+        await h.post("story", percent_complete=30.0, last_update_on=date(2026, 4, 20),
+                     milestones=[ev.MilestoneState(milestone_id="m1", title="Review panel in place",
+                                                   due=date(2026, 5, 15), state="reached", on=date(2026, 4, 20))])
+        await check(h, "story", "verified", "m1", ("https://bc.example.org/review-panel-terms-of-reference.pdf",),
+                    note="Terms of reference and first sitting's minutes seen")
+        await h.tick(date(2026, 4, 21))
+        assert h.http is not None
+        report = (await h.http.get("/board-report?cycle_id=2026-Q2")).text
+        card = card_text(report, h.aid("story"))
+        with capsys.disabled():
+            print("\n" + "\n".join(f"CARD| {line}" for line in card.splitlines()))
+        assert "Promised first: done by 31 December 2026; milestones 'Review panel in place' by 31 March 2026." in card
+        assert ("Promised now: done by 31 December 2026; milestones 'Review panel in place' by 15 May 2026; "
+                "re-baseline approved by the Panel on 1 April 2026, recorded by p-panel-chair (panel chair)") in card
+        assert "verified by p-panel-chair (panel chair)" in card
+        assert "Rule milestone_passed, version 1; judged: today 2026-04-01, m1 due 2026-03-31, m1 state open." in card
+        assert "Rule behind_trajectory, version 1; settings in force: trajectory_at_risk_points 10" in card
