@@ -135,6 +135,13 @@ def _what_worked(r: dict[str, Any], record: CycleRecord) -> list[str]:
     return why
 
 
+def _decided_in(actions: list[dict[str, Any]], record: CycleRecord, state: str) -> int:
+    """How many re-baseline requests the Panel approved (or refused) on a day of the cycle."""
+    first, last = record.opens_on.isoformat(), record.closes_on.isoformat()
+    return sum(p["state"] == state and first <= (p.get("decided_on") or "") <= last
+               for a in actions for p in (a["plan"] or {}).get("plans", []))
+
+
 def _group(actions: list[dict[str, Any]], field: str, names: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for gid in sorted(set(names) | {a[field] for a in actions}):
@@ -172,6 +179,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         "totals": {"actions": len(actions), **status_counts([a["status"] for a in actions]),
                    **{f"status_{says}": sum((a["who_says"] or {}).get("status", {}).get("says") == says
                                             for a in actions) for says in ("verified", "disputed")},
+                   **{f"rebaselines_{state}": _decided_in(actions, record, state) for state in ("approved", "refused")},
                    "slipped": sum(a["slipped"] for a in actions),
                    "worked": sum(bool(a["worked"]) for a in actions)},
         "by_system": _group(actions, "system", {k: v.name for k, v in reference.systems.items()}),

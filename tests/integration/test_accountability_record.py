@@ -98,6 +98,8 @@ async def test_a_re_baseline_takes_effect_only_when_the_panel_approves_it_and_a_
         report = (await h.http.get("/board-report?cycle_id=2026-Q2")).text
         assert "Slip: 5 days behind plan (the original commitment)." in report  # kept: refused, on its old plan
         assert "re-baseline approved by the Panel on 5 April 2026, recorded by p-panel-chair (panel chair)" in report
+        totals = (await h.get("/cycle-summary?cycle_id=2026-Q2"))["totals"]
+        assert (totals["rebaselines_approved"], totals["rebaselines_refused"]) == (1, 1)
 
         # Nothing left to decide: a second decision is refused and recorded, and changes nothing.
         again = await h.decide("moved", "rebaseline_refused")

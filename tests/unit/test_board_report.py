@@ -357,3 +357,14 @@ def test_a_slipping_action_says_what_was_promised_first_now_who_approved_it_and_
             "re-baseline approved by the Panel on 2 April 2026, recorded by p-chair (panel chair), asked because: "
             "The chair left.") in html
     assert "Re-baseline refused by the Panel on 1 March 2026, recorded by p-chair (panel chair)" in html
+
+
+def test_the_trends_count_the_re_baselines_the_panel_approved_and_refused_in_each_cycle() -> None:
+    q1 = summary("2026-Q1", final=True, totals={"on_track": 1})
+    q2 = summary("2026-Q2", final=False, totals={"on_track": 1})
+    q1["totals"] |= {"rebaselines_approved": 2, "rebaselines_refused": 1}
+    data = build_report_data([q2, q1], {"by_system": [], "by_action_point": []})
+    assert [(t.cycle_id, t.rebaselines) for t in data.trends] == [("2026-Q1", (2, 1)), ("2026-Q2", (0, 0))]
+    html = render_html(data)
+    assert re.search(r"Re-baselines approved by the Panel</th><td>2</td><td>0</td>", html)
+    assert re.search(r"Re-baselines refused</th><td>1</td><td>0</td>", html)

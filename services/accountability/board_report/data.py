@@ -162,6 +162,7 @@ class TrendPoint:
     counts: dict[str, int]
     slipped: int
     final: bool
+    rebaselines: tuple[int, int] = (0, 0)  # approved, refused by the Panel in the cycle
 
     @property
     def total(self) -> int:
@@ -327,7 +328,9 @@ def _pick(summaries: list[dict[str, Any]], cycle_id: str | None) -> int:
 
 def _trends(history: list[dict[str, Any]]) -> list[TrendPoint]:
     return [TrendPoint(cycle_id=s["cycle_id"], counts={k: int(s.get("totals", {}).get(k, 0)) for k in CHART_ORDER},
-                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")))
+                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")),
+                       rebaselines=(int(s.get("totals", {}).get("rebaselines_approved", 0)),
+                                    int(s.get("totals", {}).get("rebaselines_refused", 0))))
             for s in history]
 
 
