@@ -528,6 +528,8 @@ class AgendaItem(Payload):
     reasons: list[Reason]
     leader_response: str | None = None
     concerns: list[str] = Field(default_factory=list, description="what staff networks raised, in their words")
+    rebaseline_request: str | None = Field(default=None, description="a re-baseline awaiting the Panel's decision, "
+                                           "in words (what is asked, and why)")
 
 
 class Agenda(Payload):

@@ -76,6 +76,10 @@ async def test_a_re_baseline_takes_effect_only_when_the_panel_approves_it_and_a_
         assert waiting["pending"]["reason"] == "The review panel's chair left; a new one starts in May"
         assert waiting["in_force"] == waiting["baseline"]
         assert waiting["slip"] == "5 days behind plan (the original commitment)"
+        on_agenda = {i["action_id"]: i for i in (await h.get("/agenda"))["items"]}  # for the Panel to decide
+        assert on_agenda[h.aid("moved")]["rebaseline_request"] == (
+            "Asks to re-baseline on 1 March 2026 to: done by 31 December 2026; 'Review panel in place' by 15 June "
+            "2026. Why: The review panel's chair left; a new one starts in May.")
 
         await h.decide("moved", "rebaseline_approved", note="A new chair is a fair reason")
         await h.decide("kept", "rebaseline_refused", note="The panel can meet without its chair")

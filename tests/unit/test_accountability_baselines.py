@@ -105,3 +105,23 @@ def test_the_panel_decides_a_re_baseline_only_when_one_is_awaiting_it_on_the_age
     lead = rights.Person("p-lead", frozenset({"leader"}))
     assert isinstance(rights.decision_role(rights.Act("decision", "bc-ap3-1", "p-lead", "panel_chair"), lead,
                                            _decision("rebaseline_approved"), waiting), rights.Refusal)
+
+
+def test_a_re_baseline_request_joins_the_panels_agenda_after_the_escalated_actions():
+    from services.accountability import picture
+
+    escalated = {"action_id": "bc-1", "system": "black-country", "action_point": "AP3", "title": "Escalated",
+                 "status": "off_track", "reasons": [], "signature": [], "step": "panel_agenda",
+                 "escalation_id": "bc-1/escalation-1", "opened_on": date(2026, 3, 1), "step_on": date(2026, 3, 15),
+                 "respond_by": date(2026, 4, 12), "accountable_leader": "p-1", "latest_response": None,
+                 "concerns": []}
+    asked = {**escalated, **picture.not_escalated(), "action_id": "bc-2", "title": "Asks to re-baseline",
+             "status": "on_track", "concerns": [], "latest_response": None,
+             "rebaseline_request": picture.rebaseline_words(Plan.of(LATER).as_json(), "A new chair",
+                                                            date(2026, 3, 2))}
+    items = picture.agenda_items([asked, escalated], {})
+    assert [i["action_id"] for i in items] == ["bc-1", "bc-2"]
+    assert items[1]["rebaseline_request"] == (
+        "Asks to re-baseline on 2 March 2026 to: done by 31 December 2026; 'Review panel in place' by 15 June 2026. "
+        "Why: A new chair.")
+    assert picture.agenda_item(items[1]).rebaseline_request == items[1]["rebaseline_request"]

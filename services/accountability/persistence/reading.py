@@ -81,8 +81,8 @@ async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, An
 
 async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """The Panel's agenda, live: each action escalated to the Panel or the Board with the leader's
-    latest answer and the staff networks' concerns since its episode opened, and its history (nine
-    queries in all), worst first."""
+    latest answer and the staff networks' concerns since its episode opened, and its history; and each
+    action whose re-baseline request awaits the Panel's decision (ten queries in all), worst first."""
     rows = await conn.fetch(
         """SELECT e.escalation_id, e.step, e.opened_on, e.step_on, e.respond_by, a.action_id, a.system,
                   a.action_point, a.title, a.status, a.reasons, a.signature, a.accountable_leader, c.concerns,
@@ -96,11 +96,20 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
                               WHERE action_id = a.action_id AND coalesce(raised_on, e.opened_on) >= e.opened_on) c
                              ON true
            WHERE e.resolved_on IS NULL AND e.step IN ('panel_agenda', 'people_board')""")
-    items = [{**dict(r), "reasons": json.loads(r["reasons"]), "signature": json.loads(r["signature"]),
-              "concerns": json.loads(r["concerns"]),
+    # and every action whose re-baseline request awaits the Panel, escalated or not
+    asked = await conn.fetch(
+        """SELECT p.action_id, p.plan, p.reason, p.posted_on, a.system, a.action_point, a.title, a.status, a.reasons,
+                  a.signature, a.accountable_leader FROM plans p JOIN actions a USING (action_id)
+           WHERE p.state = 'pending'""")
+    requests = {r["action_id"]: picture.rebaseline_words(json.loads(r["plan"]), r["reason"], r["posted_on"])
+                for r in asked}
+    rows = [*rows, *(r for r in asked if r["action_id"] not in {e["action_id"] for e in rows})]
+    items = [{**picture.not_escalated(), **dict(r), "reasons": json.loads(r["reasons"]),
+              "signature": json.loads(r["signature"]), "rebaseline_request": requests.get(r["action_id"]),
+              "concerns": json.loads(r.get("concerns") or "[]"),
               "latest_response": {"kind": r["response_kind"], "text": r["response_text"],
-                                  "recover_by": r["response_recover_by"]} if r["response_kind"] else None}
-             for r in rows]
+                                  "recover_by": r["response_recover_by"]} if r.get("response_kind") else None}
+             for r in map(dict, rows)]
     return picture.agenda_items(items, await histories(conn, [r["action_id"] for r in rows]) if rows else {})
 
 
