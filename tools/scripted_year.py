@@ -43,10 +43,10 @@ async def rest_of_year(cycle: Cycle) -> None:
     for n, (first, third) in enumerate(QUARTERS, start=2):
         cycle.say(f"Quarter {n}: open actions carry over with their ladder step; {c.silent_system} now posts on "
                   f"plan, {lagging} stays behind")
-        await updates(cycle, date(YEAR, first, 20), lagging)
+        await updates(cycle, date(YEAR, first, 20), lagging, 36.0 + 4 * n)
         if n == 2:
             await ask_to_rebaseline(cycle)
-        await updates(cycle, date(YEAR, third, 12), lagging)
+        await updates(cycle, date(YEAR, third, 12), lagging, 38.0 + 4 * n)
         if n == 2:
             await until_day(cycle, date(YEAR, 6, 25))  # the Panel meets
             await panel_decides_rebaselines(cycle)
@@ -64,14 +64,15 @@ async def until_day(cycle: Cycle, last: date) -> None:
         await cycle.days(today + timedelta(days=1), last)
 
 
-async def updates(cycle: Cycle, day: date, lagging: str) -> None:
-    """Every system posts on ``day``: on plan, except the lagging system (30 points behind); the
-    system silent in the first quarter reports its first milestone reached with its first update."""
+async def updates(cycle: Cycle, day: date, lagging: str, lagging_percent: float) -> None:
+    """Every system posts on ``day``, a little ahead of plan (where the plan will be in six weeks, so
+    it stays on plan until its next update), except the lagging system, which creeps forward far
+    behind it; the system silent in the first quarter reports its first milestone reached late."""
     await until_day(cycle, day)
     for made in cycle.made:
-        behind = 30.0 if made.data.system == lagging else 0.0
+        percent = lagging_percent if made.data.system == lagging else planned(day + timedelta(days=45))
         late = ["m1"] if made.data.system == cycle.cast.silent_system and day.month == QUARTERS[0][0] else []
-        await cycle.post(cycle.progress(made.subject, max(5.0, planned(day) - behind), day, milestones_reached=late))
+        await cycle.post(cycle.progress(made.subject, percent, day, milestones_reached=late))
 
 
 async def complete(cycle: Cycle, day: date, lagging: str) -> None:
