@@ -138,6 +138,9 @@ def peoples_answers() -> list[Event]:
         ev.ConsequenceAgreed.new(source="portal", subject="a1", data=ev.BoardConsequence(
             consequence_id="c1", action_id="a1", consequence="Quarterly report to the Board.", owner="p-1",
             follow_up_by=TODAY, acting_person="p-3", acting_role="board_member")),
+        ev.CoverArranged.new(source="portal", subject="p-1", data=ev.Cover(
+            cover_id="cover-1", leader="p-1", cover="p-4", starts_on=TODAY, ends_on=TODAY, acting_person="p-1",
+            acting_role="leader")),
         ev.NoticeAcknowledgementGiven.new(source="portal", subject="esc-1", data=ev.NoticeAcknowledgement(
             notice_id="n-1", about="esc-1", acting_person="p-1")),
     ]

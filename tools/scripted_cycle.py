@@ -1,6 +1,6 @@
 """The README's first command: a full governance cycle on the real stack, time compressed.
 
-    .venv/bin/python -m tools.scripted_cycle [--out out/cycle] [--no-stay]
+    .venv/bin/python -m tools.scripted_cycle [--out out/cycle] [--no-stay] [--year]
 
 The 11 systems commit to actions under the five action points and post progress; some
 slip (progress behind plan, a missed milestone, a measure out of range, silence past the
@@ -27,6 +27,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,6 +48,7 @@ from tools.cycle_evidence import Evidence
 from tools.cycle_portal import PortalPeople, until
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
+from tools.scripted_year import rest_of_year
 from tools.servers import NoticeFolder
 from tools.stack import Stack, running_stack
 from tools.stack_clients import Publisher
@@ -126,9 +128,7 @@ class Cycle:
             raise RuntimeError(f"timed out waiting for {what}; see the logs in {self.stack.logs_dir}") from None
 
     def line(self) -> str:
-        counts: dict[str, int] = {}
-        for s in self.story.statuses.values():
-            counts[s] = counts.get(s, 0) + 1
+        counts = Counter(self.story.statuses.values())
         rag = " ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items()))
         return (f"{self.story.today}  actions {len(self.story.statuses):>2}  {rag:<45} "
                 f"e-mails {len(self.folder.received)}")
@@ -143,12 +143,14 @@ class Cycle:
     async def post(self, event: Event) -> None:
         await self.send(system_inbound(event.source), event)
 
-    async def run(self) -> Story:
+    async def run(self, year: bool = False) -> Story:
         evidence = Evidence.for_cycle(self)
         try:  # the evidence's steps (issue 16): a bulk import with WRES-3 counts; good practice endorsed
             for step in (self.opening, evidence.imported, self.slipping, self.answering, evidence.endorsed, self.panel):
                 await step()
             self.say("1 April: the cycle has closed")
+            if year:
+                await rest_of_year(self)  # --year: three more quarters (tools.scripted_year)
             await self.finish()
             return self.story
         finally:
@@ -308,7 +310,8 @@ class Cycle:
 
 
 async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
-                             linger: Callable[[Story], Awaitable[None]] | None = None, **stack_options: Any) -> Story:
+                             linger: Callable[[Story], Awaitable[None]] | None = None, year: bool = False,
+                             **stack_options: Any) -> Story:
     """The cycle on a stack of its own; ``linger`` runs once the story is told, before the stack stops."""
     notices = out / "notices"
     notices.mkdir(parents=True, exist_ok=True)
@@ -329,7 +332,7 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
         stack = await loop.run_in_executor(None, context.__enter__)
         try:
             say(f"Stack ready in {time.monotonic() - started:.1f}s; logs in {stack.logs_dir}")
-            story = await Cycle(stack, folder, out, say).run()
+            story = await Cycle(stack, folder, out, say).run(year)
             if linger is not None:
                 await linger(story)
             return story
@@ -341,17 +344,13 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
 
 def _live(message: str) -> None:
     """A live line for the daily ticks, a new line for everything else."""
-    if message[:4].isdigit():
-        sys.stdout.write("\r" + message.ljust(100))
-    else:
-        sys.stdout.write("\n" + message + "\n")
+    sys.stdout.write("\r" + message.ljust(100) if message[:4].isdigit() else "\n" + message + "\n")
     sys.stdout.flush()
 
 
 def tell(story: Story, out: Path, *, running: bool) -> None:
     """What happened, where to look, and how to sign in to the portal."""
-    print("\n")
-    print("What happened")
+    print("\n\nWhat happened")
     for action_id, step in story.escalations.items():
         if step or story.statuses.get(action_id) != "on_track":
             print(f"  {action_id:<45} {story.statuses.get(action_id, '?'):<10} ladder: {step or '-'}")
@@ -384,12 +383,13 @@ def main(
                                             "to the portal (Ctrl-C stops it)")] = True,
     insecure_development: Annotated[bool, typer.Option(
         "--insecure-development", help="a development stack: Kafka without TLS, logins or ACLs")] = False,
+    year: Annotated[bool, typer.Option(help="run four quarters instead of one (about four times as long)")] = False,
 ) -> None:
     """Run a full governance cycle on the real stack, time compressed, and show where to look."""
     out = out.resolve()
     linger = (lambda story: _until_interrupted(story, out)) if stay else None
     try:
-        story = asyncio.run(run_scripted_cycle(out, say=_live, linger=linger, secured=not insecure_development))
+        story = asyncio.run(run_scripted_cycle(out, _live, linger, year, secured=not insecure_development))
     except KeyboardInterrupt:
         print("\nstopped")
         return

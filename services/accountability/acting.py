@@ -20,9 +20,10 @@ from shared.contracts import events as ev
 from shared.contracts.topics import Groups
 from shared.db import first_time
 
-from . import ladder, practice_rules, rights
+from . import cover, ladder, practice_rules, rights
+from .baselines import REBASELINE_KINDS
 from .domain import Clock
-from .persistence import acting, practice, state
+from .persistence import acting, plans, practice, state
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -43,6 +44,27 @@ class PeopleActing:
             if await first_time(conn, CONSUMER, event.event_id):
                 await acting.save_person(conn, rights.Person.from_event(event.data), event.occurred_at)
 
+    async def cover_arranged(self, event: ev.CoverArranged) -> None:
+        """A leader naming a delegate or cover: kept (it ends by itself), or refused and recorded why."""
+        c = event.data
+        async with self.engine.database.transaction() as conn:
+            clock = await state.read_clock(conn, lock="FOR SHARE")
+            if not await first_time(conn, CONSUMER, event.event_id):
+                return
+            wrong = cover.refusal(c)
+            if wrong is None and c.action_id is not None:
+                action = await acting.action_for_rights(conn, c.action_id, clock.today)
+                wrong = (f"{c.leader} is not the accountable leader of {c.action_id}"
+                         if action is None or action.accountable_leader != c.leader else None)
+            if wrong is not None:
+                act = rights.Act("cover", c.action_id or "", c.acting_person, c.acting_role)
+                await acting.add_security_event(conn, event.event_id, event.type, act,
+                                                rights.Refusal("cannot_cover", wrong), clock)
+                log.warning("security_event", kind="cannot_cover", reason=wrong, person_id=c.acting_person)
+                return
+            await acting.add_cover(conn, event.event_id, c, clock)
+            log.info("cover_arranged", leader=c.leader, cover=c.cover, action_id=c.action_id)
+
     async def act(self, event: rights.PeoplesAct) -> None:
         """Check the right to act, then apply the act; or refuse it and record why."""
         act = rights.act_of(event)
@@ -50,7 +72,7 @@ class PeopleActing:
             clock = await state.read_clock(conn, lock="FOR SHARE")
             if not await first_time(conn, CONSUMER, event.event_id):
                 return
-            role = await self._right(conn, event, act)
+            role = await self._right(conn, event, act, clock)
             if isinstance(role, rights.Refusal):
                 await acting.add_security_event(conn, event.event_id, event.type, act, role, clock)
                 log.warning("security_event", kind=role.code, reason=role.reason, type=event.type,
@@ -59,11 +81,11 @@ class PeopleActing:
             await self._apply(conn, event, act, role, clock)
 
     async def _right(self, conn: asyncpg.Connection, event: rights.PeoplesAct,
-                     act: rights.Act) -> str | rights.Refusal:
+                     act: rights.Act, clock: Clock) -> str | rights.Refusal:
         """The role the act is accepted in, or why it is refused. Locks the action's row."""
         if act.acting_person is None:
             return rights.no_one_named(act)
-        action = await acting.action_for_rights(conn, act.action_id)
+        action = await acting.action_for_rights(conn, act.action_id, clock.today)
         if action is None:
             return rights.unknown_action(act)
         person = await acting.person(conn, act.acting_person)
@@ -105,6 +127,8 @@ class PeopleActing:
                 if not await acting.add_decision(conn, event.event_id, event.data, role, clock):
                     log.info("decision_already_recorded", decision_id=event.data.decision_id)
                     return
+                if event.data.kind in REBASELINE_KINDS:  # the new plan takes effect, or the old one stays
+                    await plans.decide(conn, event.data, role, clock)
                 await self.engine.judge(conn, act.action_id, clock, event,
                                         board_referral=event.data.kind == "referred_to_board")
                 return

@@ -10,6 +10,7 @@ the answers and queues the events they cause.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +18,7 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import Status
 
-from . import ladder, rules
+from . import cover, ladder, rules
 from .cycles import Cycle
 
 SOURCE = "accountability"
@@ -146,13 +147,15 @@ MOVE_EVENTS: dict[str, type[Event]] = {"raised": ev.EscalationRaised, "stepped":
                                        "resolved": ev.EscalationResolved}
 
 
-def escalation_step(snap: ev.ActionSnapshot, escalation_id: str, move: ladder.Move,
-                    reasons: list[ev.Reason]) -> ev.EscalationStep:
-    """What an escalation event says: the move, why, and who is asked (the accountable leader)."""
+def escalation_step(snap: ev.ActionSnapshot, escalation_id: str, move: ladder.Move, reasons: list[ev.Reason], *,
+                    covers: Sequence[str] = (), slip: str | None = None) -> ev.EscalationStep:
+    """What an escalation event says: the move, why, how far behind, and who is asked (the
+    accountable leader, or the person covering for them, copying the leader)."""
+    asked, copied = cover.addressed(snap.accountable_leader, list(covers))
     return ev.EscalationStep(
         escalation_id=escalation_id, action_id=snap.action_id, system=snap.system, action_title=snap.title,
-        step=move.step, previous_step=move.previous, reasons=reasons, recipients=[snap.accountable_leader],
-        respond_by=move.respond_by)
+        step=move.step, previous_step=move.previous, reasons=reasons, recipients=asked, copy_to=copied,
+        respond_by=move.respond_by, slip=slip)
 
 
 # ---- the cycle -----------------------------------------------------------------------------

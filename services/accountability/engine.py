@@ -40,11 +40,11 @@ from shared.db import Database, first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
-from . import domain, ladder, picture, rules
+from . import baselines, cover, domain, ladder, picture, rules
 from .acting import PeopleActing
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
 from .domain import Clock, derived_id
-from .persistence import reading, state
+from .persistence import acting, plans, reading, state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability")
@@ -74,6 +74,8 @@ class Engine:
                   | ev.ConsequenceAgreed() | ev.GoodPracticeNominated() | ev.GoodPracticeReviewed()
                   | ev.AwardEntryUpdated()):
                 await self.people.act(event)
+            case ev.CoverArranged():
+                await self.people.cover_arranged(event)
             case ev.PersonUpdated():
                 await self.people.person_updated(event)
             case ev.ClockTicked():
@@ -96,6 +98,10 @@ class Engine:
                 log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
                 return
             await state.save_snapshot(conn, snap)
+            # The first plan is the baseline; a different one later is a re-baseline request.
+            kind = baselines.what_is_new(await plans.latest(conn, snap.action_id), baselines.Plan.of(snap))
+            if kind is not None:
+                await plans.add(conn, snap, kind, event.data.reason, clock)
             await self.judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
 
     async def notice_sent(self, event: ev.NoticeSent) -> None:
@@ -171,7 +177,8 @@ class Engine:
             return
         if only_if_behind and domain.judged_already(stored.judged_on, clock.today):
             return  # another instance (or an earlier delivery of this tick) already did
-        verdict = rules.judge(await state.facts(conn, stored.snapshot, clock.today, self.tolerances))
+        judged = baselines.in_force(stored.snapshot, await plans.in_force(conn, action_id))  # the approved plan
+        verdict = rules.judge(await state.facts(conn, judged, clock.today, self.tolerances))
         update = domain.status_update(stored, verdict, clock.today)
         if update.change is not None:
             event = await self._emit(conn, ev.ActionStatusChanged, derived_id("status", action_id, str(update.seq)),
@@ -212,8 +219,12 @@ class Engine:
         if not taken or not await state.add_escalation_event(conn, escalation_id, seq, move, verdict.reasons,
                                                              clock, event_id):
             return
+        covers = cover.covering(await acting.covers_for(conn, snap.accountable_leader), snap.accountable_leader,
+                                snap.action_id, today)
+        kept = baselines.record(snap, (await plans.history(conn, [snap.action_id]))[snap.action_id], today)
         await self._emit(conn, domain.MOVE_EVENTS[move.kind], event_id, snap.action_id,
-                         domain.escalation_step(snap, escalation_id, move, verdict.reasons), cause, clock)
+                         domain.escalation_step(snap, escalation_id, move, verdict.reasons, covers=covers,
+                                                slip=kept["slip"] if kept else None), cause, clock)
         log.info("escalation_" + move.kind, escalation_id=escalation_id, step=move.step, previous=move.previous)
 
     # ---- the cycle ---------------------------------------------------------------------

@@ -76,8 +76,24 @@ def _agenda_order(r: dict[str, Any]) -> tuple[Any, ...]:
     """Worst first: higher on the ladder; worse status; more reasons off track; more cycles
     slipping in a row; escalated longest ago. Ties go by action id."""
     slip_run = max((int(key) for rule, _, key in r["signature"] if rule == "repeated_slip"), default=1)
-    return (-LadderStep(r["step"]).rung, -Status(r["status"]).severity,
-            -sum(x["status"] == Status.OFF_TRACK for x in r["reasons"]), -slip_run, r["opened_on"], r["action_id"])
+    rung = LadderStep(r["step"]).rung if r["step"] else 0  # a re-baseline request alone comes after the ladder
+    return (-rung, -Status(r["status"] or Status.ON_TRACK).severity,
+            -sum(x["status"] == Status.OFF_TRACK for x in r["reasons"]), -slip_run, r["opened_on"] or date.max,
+            r["action_id"])
+
+
+def not_escalated() -> dict[str, Any]:
+    """What an agenda item on no rung of the ladder has in place of its escalation."""
+    return {"escalation_id": None, "step": None, "opened_on": None, "step_on": None, "respond_by": None,
+            "concerns": "[]", "response_kind": None}
+
+
+def rebaseline_words(plan: dict[str, Any], reason: str | None, asked_on: date | None) -> str:
+    """A re-baseline request on the agenda, in words."""
+    dates = "; ".join([f"done by {date_in_words(plan['due_date'])}",
+                       *(f"'{m['title']}' by {date_in_words(m['due'])}" for m in plan.get("milestones", []))])
+    return (f"Asks to re-baseline{' on ' + date_in_words(asked_on) if asked_on else ''} to: {dates}"
+            + (f". Why: {reason}" if reason else "") + ".")
 
 
 def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -94,6 +110,7 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
             "accountable_leader": r["accountable_leader"],
             "leader_response": response_text(**latest) if latest else None,
             "concerns": [concern_text(c["kind"], c["text"]) for c in r.get("concerns", [])],
+            "rebaseline_request": r.get("rebaseline_request"),
             "history": histories.get(r["action_id"], []),
         })
     return [item | {"rank": rank} for rank, item in enumerate(ranked, 1)]
@@ -102,7 +119,8 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
 def agenda_item(item: dict[str, Any]) -> ev.AgendaItem:
     return ev.AgendaItem(action_id=item["action_id"], system=item["system"], title=item["title"],
                          status=item["status"], reasons=[ev.Reason(**r) for r in item["reasons"]],
-                         leader_response=item["leader_response"], concerns=item.get("concerns", []))
+                         leader_response=item["leader_response"], concerns=item.get("concerns", []),
+                         rebaseline_request=item.get("rebaseline_request"))
 
 
 # ---- the Board's picture of a cycle -------------------------------------------------------------
@@ -135,6 +153,13 @@ def _what_worked(r: dict[str, Any], record: CycleRecord) -> list[str]:
     return why
 
 
+def _decided_in(actions: list[dict[str, Any]], record: CycleRecord, state: str) -> int:
+    """How many re-baseline requests the Panel approved (or refused) on a day of the cycle."""
+    first, last = record.opens_on.isoformat(), record.closes_on.isoformat()
+    return sum(p["state"] == state and first <= (p.get("decided_on") or "") <= last
+               for a in actions for p in (a["plan"] or {}).get("plans", []))
+
+
 def _group(actions: list[dict[str, Any]], field: str, names: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for gid in sorted(set(names) | {a[field] for a in actions}):
@@ -158,13 +183,21 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         "slipped": slipping(r["worst_status"]),
         "reasons": r["reasons"] if slipping(r["status"]) else [],
         "done_about_it": [h for h in record.histories.get(r["action_id"], []) if h["what"] != "status"],
+        # each flag as it was raised (kept as it was: later settings never rewrite it)
+        "flags": [{k: h[k] for k in ("on", "status", "reasons")} for h in record.histories.get(r["action_id"], [])
+                  if h["what"] == "status" and slipping(h["status"])],
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
+        "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
+        "who_says": r.get("who_says"),  # the status and each milestone reached: reported, verified or disputed
     } for r in record.actions]
     return {
         "cycle_id": record.cycle_id, "opens_on": iso(record.opens_on),
         "submission_deadline": iso(record.submission_deadline), "closes_on": iso(record.closes_on),
         "final": final, "as_of": iso(record.as_of),
         "totals": {"actions": len(actions), **status_counts([a["status"] for a in actions]),
+                   **{f"status_{says}": sum((a["who_says"] or {}).get("status", {}).get("says") == says
+                                            for a in actions) for says in ("verified", "disputed")},
+                   **{f"rebaselines_{state}": _decided_in(actions, record, state) for state in ("approved", "refused")},
                    "slipped": sum(a["slipped"] for a in actions),
                    "worked": sum(bool(a["worked"]) for a in actions)},
         "by_system": _group(actions, "system", {k: v.name for k, v in reference.systems.items()}),

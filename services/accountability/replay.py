@@ -58,7 +58,8 @@ TOPIC_ORDER = {topic: i for i, topic in enumerate(("notifications.directory", "a
 LEFT_OUT = {"outbox": {"id", "created_at", "published_at"}, "processed_events": {"processed_at"},
             "status_changes": {"happened"}, "responses": {"happened"}, "decisions": {"happened"},
             "escalation_events": {"happened"}, "requests": {"happened"}, "concerns": {"happened"},
-            "consequences": {"happened"}, "good_practice": {"happened"}}
+            "consequences": {"happened"}, "good_practice": {"happened"}, "plans": {"happened"},
+            "covers": {"happened"}}
 
 
 @dataclass

@@ -26,6 +26,11 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import CONTRADICTS, LadderStep, decision_words
 
+from . import verification
+from .baselines import REBASELINE_KINDS
+from .cover import COVER
+from .verification import VERIFICATION_KINDS, Standing
+
 # The directory's words for the roles (what the portal publishes on notifications.directory).
 LEADER, DELEGATE, SRO = "leader", "delegate", "sro"
 PANEL_CHAIR, PANEL_MEMBER = "panel_chair", "panel_member"
@@ -35,13 +40,14 @@ PANEL = (PANEL_CHAIR, PANEL_MEMBER)
 BOARD = (BOARD_MEMBER, BOARD_SECRETARY)
 
 ActKind = Literal["explanation", "recovery_plan", "extension_request", "flag_contest", "concern", "decision",
-                  "consequence", "nomination", "practice_review", "award_entry"]
+                  "consequence", "nomination", "practice_review", "award_entry", "cover"]
 ANSWERS: tuple[ActKind, ...] = ("explanation", "recovery_plan", "extension_request", "flag_contest")
 IN_WORDS: dict[ActKind, str] = {
     "explanation": "an explanation", "recovery_plan": "a recovery plan", "extension_request": "a request for more time",
     "flag_contest": "a contest of the flag", "concern": "a staff network's concern", "decision": "a Panel decision",
     "consequence": "a People Board consequence", "nomination": "a good practice nomination",
     "practice_review": "the Panel's review of good practice", "award_entry": "an awards entry",
+    "cover": "cover for a leader",
 }
 
 PeoplesAct = (ev.ExplanationReceived | ev.RecoveryPlanReceived | ev.ExplanationGiven | ev.RecoveryPlanSent
@@ -71,6 +77,7 @@ class Action:
     system: str
     accountable_leader: str
     step: LadderStep | None = None  # the rung of its open escalation; None when not escalated
+    covered_by: frozenset[str] = frozenset()  # who covers for its leader today (a delegate, cover for leave)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,9 @@ class PanelContext:
 
     on_agenda: bool
     in_force: list[tuple[str, str]] = field(default_factory=list)
+    rebaseline_pending: bool = False  # a re-baseline request awaits the Panel's decision
+    milestones: dict[str, str] = field(default_factory=dict)  # each milestone's state, as the system reported it
+    standing: dict[str, Standing] = field(default_factory=dict)  # what the Panel verified or disputed so far
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,8 @@ def answering_roles(person_id: str, person: Person | None, action: Action) -> li
         roles.append(DELEGATE)
     if person is not None and SRO in person.roles and action.system in person.systems:
         roles.append(SRO)
+    if person_id in action.covered_by:
+        roles.append(COVER)
     return roles
 
 
@@ -153,7 +165,7 @@ def answer_role(act: Act, person: Person | None, action: Action) -> str | Refusa
     who = act.acting_person or ""
     return _in_a_role(act, answering_roles(who, person, action),
                       f"{who} is not the accountable leader of {action.action_id}, a delegate named for its leader, "
-                      f"or the senior responsible owner of {action.system}")
+                      f"covering for its leader today, or the senior responsible owner of {action.system}")
 
 
 def _held(person: Person | None, roles: tuple[str, ...]) -> list[str]:
@@ -166,6 +178,12 @@ def decision_role(act: Act, person: Person | None, decision: ev.PanelDecision, p
     role = _in_a_role(act, _held(person, PANEL), f"{act.acting_person} is not the Panel's chair or a member")
     if isinstance(role, Refusal):
         return role
+    if decision.kind in REBASELINE_KINDS:  # decides the request awaiting it, on the agenda or not
+        return role if panel.rebaseline_pending else Refusal(
+            "no_rebaseline_request", f"{decision.action_id} has no re-baseline request awaiting the Panel's decision")
+    if decision.kind in VERIFICATION_KINDS:  # the Panel may check any action, on the agenda or not
+        wrong = verification.refusal(decision, panel.milestones, panel.standing)
+        return role if wrong is None else Refusal("cannot_verify", wrong)
     if not panel.on_agenda:
         return Refusal("not_on_the_agenda", f"{decision.action_id} is not on the published agenda of meeting "
                                             f"{decision.meeting_id}")

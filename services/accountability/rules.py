@@ -7,6 +7,10 @@ runs them all; the action's status is the worst finding, on track when there is 
 Time is ``Facts.today``: the date of the last clock tick, never the wall clock. Before the
 first tick it is ``None`` and the rules that need a date stay silent.
 
+Every finding explains itself for good: it carries its rule's version (``RULE_VERSIONS``;
+raise a rule's number whenever what it decides changes), the settings it used and the inputs
+it judged (figures, dates). They travel in its ``Reason`` and are kept with each status change.
+
 A finding's ``key`` is the part that identifies it (which milestones, which cycle, which
 reading). Two verdicts with the same statuses, rules and keys are the same verdict even
 if a message's figures moved (a plan's percentage grows every day), so status changes are
@@ -16,105 +20,23 @@ announced when something a person should hear about changed, not every day.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
-from typing import Literal
 
-from shared.contracts.events import ActionSnapshot, Measure, MeasureValue, Reason
+from shared.contracts.events import ActionSnapshot, Judged, Measure, MeasureValue
 from shared.contracts.vocabulary import BOARD, Status, date_in_words, decision_words
-from shared.disclosure import DEFAULT_THRESHOLD, publish, suppressed_in_words
+from shared.disclosure import publish, suppressed_in_words
 
-from .settings import AccountabilitySettings
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    status: Status
-    message: str
-    key: str = ""
-
-    def reason(self) -> Reason:
-        return Reason(rule=self.rule, status=self.status, message=self.message)
-
-    @property
-    def signature(self) -> list[str]:
-        return [self.rule, str(self.status), self.key]
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    trajectory_at_risk_points: float = 10.0
-    trajectory_off_track_points: float = 25.0
-    measure_worsening_tolerance: float = 0.0
-    repeat_slip_cycles: int = 2
-    small_numbers: int = DEFAULT_THRESHOLD  # a figure from fewer people is never quoted (shared/disclosure.py)
-
-    @classmethod
-    def from_settings(cls, s: AccountabilitySettings) -> Tolerances:
-        return cls(s.trajectory_at_risk_points, s.trajectory_off_track_points,
-                   s.measure_worsening_tolerance, s.repeat_slip_cycles, s.small_number_threshold)
-
-
-@dataclass(frozen=True)
-class CycleFacts:
-    cycle_id: str
-    opens_on: date
-    submission_deadline: date
-
-
-@dataclass(frozen=True)
-class DecisionFacts:
-    decision_id: str
-    meeting_id: str
-    kind: str
-    due_date: date | None
-    recorded_on: date | None
-
-
-@dataclass(frozen=True)
-class ConsequenceFacts:
-    consequence_id: str
-    follow_up_by: date
-    agreed_on: date | None
-
-
-@dataclass(frozen=True)
-class ResponseFacts:
-    kind: Literal["explanation", "recovery_plan"]
-    received_on: date | None
-
-
-@dataclass(frozen=True)
-class Facts:
-    action: ActionSnapshot
-    today: date | None
-    cycle: CycleFacts | None = None  # the cycle whose deadline passed last, else the current one
-    decisions: tuple[DecisionFacts, ...] = ()
-    responses: tuple[ResponseFacts, ...] = ()
-    consequences: tuple[ConsequenceFacts, ...] = ()  # what the People Board agreed, with follow-up dates
-    previous_cycles: tuple[tuple[str, bool], ...] = ()  # closed cycles, latest first: (cycle id, slipped)
-    tolerances: Tolerances = field(default_factory=Tolerances)
-
-    @property
-    def open(self) -> bool:
-        return self.action.lifecycle == "open"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: Status
-    findings: tuple[Finding, ...]
-
-    @property
-    def reasons(self) -> list[Reason]:
-        return [f.reason() for f in self.findings]
-
-    @property
-    def signature(self) -> list[list[str]]:
-        return [f.signature for f in self.findings]
-
+# The facts and findings live in ``facts``; imported here by name, as the rules' callers know them.
+from .facts import RULE_VERSIONS as RULE_VERSIONS
+from .facts import ConsequenceFacts as ConsequenceFacts
+from .facts import CycleFacts as CycleFacts
+from .facts import DecisionFacts as DecisionFacts
+from .facts import Facts as Facts
+from .facts import Finding as Finding
+from .facts import ResponseFacts as ResponseFacts
+from .facts import Tolerances as Tolerances
+from .facts import Verdict as Verdict
 
 # ---- words (dates and statuses in words come from the one vocabulary) ----------------
 
@@ -128,6 +50,10 @@ def _pct(x: float) -> str:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d is not None else None
 
 
 def _ordinal(n: int) -> str:
@@ -151,8 +77,12 @@ def milestone_passed(f: Facts) -> Finding | None:
                            f"Milestone '{m.title}' was due on {date_in_words(m.due)} and has not been reached"))
     if not missed:
         return None
+    judged: dict[str, Judged] = {"today": _iso(f.today)}
+    for m in f.action.milestones:
+        if m.milestone_id in {mid for mid, _ in missed}:
+            judged |= {f"{m.milestone_id} due": _iso(m.due), f"{m.milestone_id} state": m.state}
     return Finding("milestone_passed", Status.OFF_TRACK, "; ".join(text for _, text in missed) + ".",
-                   ",".join(sorted(mid for mid, _ in missed)))
+                   ",".join(sorted(mid for mid, _ in missed)), inputs=judged)
 
 
 def due_date_passed(f: Facts) -> Finding | None:
@@ -161,7 +91,9 @@ def due_date_passed(f: Facts) -> Finding | None:
         return None
     return Finding("due_date_passed", Status.OFF_TRACK,
                    f"The action was due to be complete by {date_in_words(f.action.due_date)} and is "
-                   f"{_pct(f.action.percent_complete)} complete.", "due")
+                   f"{_pct(f.action.percent_complete)} complete.", "due",
+                   inputs={"today": _iso(f.today), "due_date": _iso(f.action.due_date),
+                           "percent_complete": f.action.percent_complete})
 
 
 def no_update_in_cycle(f: Facts) -> Finding | None:
@@ -181,7 +113,9 @@ def no_update_in_cycle(f: Facts) -> Finding | None:
     since = f"the last was on {date_in_words(last)}" if last else "none has been posted since the action was committed"
     return Finding("no_update_in_cycle", Status.OFF_TRACK,
                    f"No progress update in cycle {c.cycle_id}: updates were due by "
-                   f"{date_in_words(c.submission_deadline)} and {since}.", c.cycle_id)
+                   f"{date_in_words(c.submission_deadline)} and {since}.", c.cycle_id,
+                   inputs={"today": _iso(f.today), "cycle": c.cycle_id, "cycle_opens_on": _iso(c.opens_on),
+                           "submission_deadline": _iso(c.submission_deadline), "last_update_on": _iso(last)})
 
 
 def planned_percent(action: ActionSnapshot, on: date) -> float | None:
@@ -222,7 +156,12 @@ def behind_trajectory(f: Facts) -> Finding | None:
     return Finding("behind_trajectory", status,
                    f"{_pct(f.action.percent_complete)} complete against {_pct(planned)} planned by "
                    f"{date_in_words(f.today)}: {_num(gap)} points behind (more than {_num(limit)} allowed).",
-                   str(status))
+                   str(status),
+                   settings={"trajectory_at_risk_points": t.trajectory_at_risk_points,
+                             "trajectory_off_track_points": t.trajectory_off_track_points},
+                   inputs={"today": _iso(f.today), "percent_complete": f.action.percent_complete,
+                           "planned_percent": round(planned, 2), "points_behind": round(gap, 2),
+                           "start_date": _iso(f.action.start_date), "due_date": _iso(f.action.due_date)})
 
 
 def _readings(f: Facts) -> tuple[Measure, list[MeasureValue]] | None:
@@ -264,15 +203,21 @@ def measure_out_of_range(f: Facts) -> Finding | None:
     else:
         return None
     n = f.tolerances.small_numbers  # a reading from fewer people is judged, but said without its figure or side
+    hidden = publish(latest, n).suppressed
     said = (f"{m.code} ({m.name}): the reading of {date_in_words(latest.as_of)} is outside the range {_range(m)} "
-            f"(its figure is {suppressed_in_words(n)})" if publish(latest, n).suppressed
+            f"(its figure is {suppressed_in_words(n)})" if hidden
             else f"{m.code} ({m.name}) was {_quoted(latest)}, outside the range {_range(m)}")
+    # what it judged, for good; a hidden figure is not kept in the reason either (it would leave with it)
+    inputs = {"measure": m.code, "as_of": _iso(latest.as_of), "range_low": m.range_low, "range_high": m.range_high}
+    if not hidden:
+        inputs |= {"value": latest.value, "low": latest.low, "high": latest.high}
     if inside:
         return Finding("measure_not_yet_significant", Status.ON_TRACK,
                        f"{said}, but its 95% interval reaches into the range: not yet significant.",
-                       f"{m.code}:{side}")
+                       f"{m.code}:{side}", settings={"small_numbers": n}, inputs=inputs)
     sure = ", and so is its whole 95% interval" if latest.low is not None else ""
-    return Finding("measure_out_of_range", Status.AT_RISK, f"{said}{sure}.", f"{m.code}:{side}")
+    return Finding("measure_out_of_range", Status.AT_RISK, f"{said}{sure}.", f"{m.code}:{side}",
+                   settings={"small_numbers": n}, inputs=inputs)
 
 
 def worse(m: Measure, new: float, old: float, tolerance: float = 0.0) -> bool:
@@ -311,7 +256,12 @@ def measure_worsening(f: Facts) -> Finding | None:
     message = f"{m.code} ({m.name}) got worse: {_quoted(latest)} against {before} ({direction})"
     if below_baseline and len(readings) > 1:
         message += f"; it is now worse than the baseline of {_num(m.baseline)}"
-    return Finding("measure_worsening", status, message + ".", f"{m.code}:{latest.as_of.isoformat()}")
+    return Finding("measure_worsening", status, message + ".", f"{m.code}:{latest.as_of.isoformat()}",
+                   settings={"measure_worsening_tolerance": tolerance},
+                   inputs={"measure": m.code, "direction": m.direction, "value": latest.value,
+                           "as_of": _iso(latest.as_of), "previous": previous,
+                           "previous_as_of": _iso(readings[-2].as_of) if len(readings) > 1 else None,
+                           "baseline": m.baseline})
 
 
 ANSWERS = {"recovery_plan_due": ("recovery_plan",)}
@@ -334,8 +284,11 @@ def panel_date_missed(f: Facts) -> Finding | None:
              f"{date_in_words(d.due_date)}; "
              + ("no recovery plan has arrived" if d.kind == "recovery_plan_due" else "no response has arrived")
              for d in missed]
+    judged: dict[str, Judged] = {"today": _iso(f.today)}
+    for d in missed:
+        judged |= {f"{d.decision_id} due": _iso(d.due_date), f"{d.decision_id} recorded_on": _iso(d.recorded_on)}
     return Finding("panel_date_missed", Status.OFF_TRACK, "; ".join(parts) + ".",
-                   ",".join(sorted(d.decision_id for d in missed)))
+                   ",".join(sorted(d.decision_id for d in missed)), inputs=judged)
 
 
 def board_follow_up_missed(f: Facts) -> Finding | None:
@@ -349,8 +302,12 @@ def board_follow_up_missed(f: Facts) -> Finding | None:
         return None
     parts = [f"On {date_in_words(c.agreed_on) or 'an unknown date'} the {BOARD} agreed a consequence to be followed "
              f"up by {date_in_words(c.follow_up_by)}; no response has arrived" for c in missed]
+    judged: dict[str, Judged] = {"today": _iso(f.today)}
+    for c in missed:
+        judged |= {f"{c.consequence_id} follow_up_by": _iso(c.follow_up_by),
+                   f"{c.consequence_id} agreed_on": _iso(c.agreed_on)}
     return Finding("board_follow_up_missed", Status.OFF_TRACK, "; ".join(parts) + ".",
-                   ",".join(sorted(c.consequence_id for c in missed)))
+                   ",".join(sorted(c.consequence_id for c in missed)), inputs=judged)
 
 
 def _answered_since(f: Facts, kinds: tuple[str, ...], since: date | None) -> bool:
@@ -378,7 +335,9 @@ def repeated_slip(f: Facts, status: Status) -> Finding | None:
         return None
     return Finding("repeated_slip", Status.OFF_TRACK,
                    f"Slipping for the {_ordinal(len(run) + 1)} cycle running: it also slipped in "
-                   f"{_join(list(reversed(run)))}.", str(len(run) + 1))
+                   f"{_join(list(reversed(run)))}.", str(len(run) + 1),
+                   settings={"repeat_slip_cycles": f.tolerances.repeat_slip_cycles},
+                   inputs={"status_now": str(status), "also_slipped_in": ",".join(reversed(run))})
 
 
 def worst(statuses: list[Status]) -> Status:

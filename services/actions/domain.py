@@ -33,6 +33,7 @@ class Refusal:
 class Change:
     snapshot: ev.ActionSnapshot
     changed: list[str] = field(default_factory=list)
+    reason: str | None = None  # an amendment's reason, passed on: the Panel decides a change of plan
 
 
 Outcome = Change | Refusal
@@ -176,7 +177,8 @@ def _amend(current: ev.ActionSnapshot, event: ev.CommitmentAmended, reference: R
         update["trajectory"] = sorted(a.trajectory, key=lambda p: p.by)
     if not update:
         raise Refused("nothing_to_amend", "the amendment changes nothing")
-    return _next(current, sorted(update), **update)
+    change = _next(current, sorted(update), **update)
+    return Change(change.snapshot, change.changed, a.reason)
 
 
 def _progress(current: ev.ActionSnapshot, event: ev.ProgressReported, reference: ReferenceData) -> Change:

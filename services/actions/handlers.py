@@ -77,7 +77,8 @@ def _announcement(event: Event, receipt: persistence.Receipt, outcome: Outcome) 
     if isinstance(outcome, Change):
         return ACTION_CHANGES.name, ev.ActionChanged.new(
             source=Groups.ACTIONS, subject=event.subject, cause=event,
-            data=ev.ActionChange(snapshot=outcome.snapshot, cause_type=event.type, changed=outcome.changed))
+            data=ev.ActionChange(snapshot=outcome.snapshot, cause_type=event.type, changed=outcome.changed,
+                                 reason=outcome.reason))
     return system_feedback(receipt.sender), ev.InputRejected.new(
         source=Groups.ACTIONS, subject=event.subject, cause=event,
         data=ev.Rejection(code=outcome.code, reason=outcome.reason, rejected_event_id=event.event_id,

@@ -84,6 +84,8 @@ def escalation_addressees(step: EscalationStep, directory: list[Person], *, reso
     out: dict[str, Addressee] = {}
     for person_id in step.recipients:
         out.setdefault(person_id, Addressee(person_id, LEADER, needs_ack=not resolved))
+    for person_id in step.copy_to:  # the leader, while someone covers for them: told, not asked
+        out.setdefault(person_id, Addressee(person_id, LEADER))
     for person in directory:
         if person.person_id in out:
             continue

@@ -48,7 +48,7 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     about = step.escalation_id
     resolved = isinstance(event, ev.EscalationResolved) or step.step is None
     await db.remember_action(conn, step.action_id, step.system, step.action_title,
-                             step.recipients[0] if step.recipients else None)
+                             next(iter(step.copy_to or step.recipients), None))  # the leader, even while covered
     # Whatever happened, earlier notices about this escalation stop waiting for an answer;
     # a new step opens its own.
     await db.close_acknowledgements(conn, about)

@@ -154,7 +154,8 @@ def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bo
     return EscalationItem(
         escalation_id=step.escalation_id, action_id=step.action_id, system=step.system, title=step.action_title,
         step=RESOLVED if resolved or step.step is None else step.step, previous_step=step.previous_step,
-        why=[r.message for r in step.reasons], respond_by=step.respond_by, stepped_down=stepped_down(step),
+        why=[r.message for r in step.reasons] + ([f"It is {step.slip}."] if step.slip and not resolved else []),
+        respond_by=step.respond_by, stepped_down=stepped_down(step),
         role=role,
     )
 

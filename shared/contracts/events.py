@@ -240,6 +240,8 @@ class ActionChange(Payload):
     snapshot: ActionSnapshot
     cause_type: str
     changed: list[str]
+    reason: str | None = Field(default=None, description="the sender's reason, for an amendment: a change to a "
+                               "date, a milestone or the trajectory is a re-baseline request the Panel decides")
 
 
 @register
@@ -266,10 +268,23 @@ class InputRejected(Event):
 
 # ---- what the accountability service decides -------------------------------------
 
+# A figure or a date (ISO) a rule judged, or None when it had none (no update yet).
+Judged = str | int | float | None
+
+
 class Reason(Payload):
+    """Why an action has its status, and enough to explain it months later: the rule's
+    version, the settings in force when it judged and the inputs it judged. A reason kept in
+    the history is never recomputed, so changing a setting later does not rewrite it."""
+
     rule: str
     status: Status
     message: str
+    rule_version: int | None = Field(default=None, description="the version of the rule that judged (None: "
+                                     "flagged before versions were recorded)")
+    settings: dict[str, int | float] = Field(default_factory=dict, description="the tolerances and grace periods "
+                                       "in force when it judged, by setting name")
+    inputs: dict[str, Judged] = Field(default_factory=dict, description="the figures and dates (ISO) it judged")
 
 
 class StatusChange(Payload):
@@ -297,6 +312,10 @@ class EscalationStep(Payload):
     reasons: list[Reason]
     recipients: list[PersonId]
     respond_by: date | None = None
+    copy_to: list[PersonId] = Field(default_factory=list, description="told, not asked: the accountable leader "
+                                    "while someone covers for them (the recipients)")
+    slip: str | None = Field(default=None, description="how far behind it is, against the plan in force and the "
+                             "original commitment, in words")
 
 
 @register
@@ -346,6 +365,10 @@ class PanelDecision(Payload):
     acting_person: PersonId | None = Field(default=None, description="the Panel member who recorded it (portal)")
     acting_role: ActingRole | None = Field(default=None, description="panel_chair or panel_member")
     replaces: str | None = Field(default=None, description="the decision_id of an earlier decision this one replaces")
+    milestone_id: str | None = Field(default=None, description="for verified / disputed / verification_withdrawn: "
+                                     "the milestone reached that the Panel checked (none: the action's status)")
+    evidence_links: list[WebUrl] = Field(default_factory=list, max_length=20,
+                                         description="what the Panel checked, for a verification")
 
 
 @register
@@ -422,6 +445,28 @@ class FlagContest(Payload):
 class FlagContested(Event):
     type: Literal["flag.contested"]
     data: FlagContest
+
+
+class Cover(Payload):
+    """A leader naming someone to act for them: a delegate for one action, or cover for all their
+    actions for a period (leave). Notices go to the person covering, copying the leader; answers
+    from them count; the history says who acted for whom. Cover ends by itself after ``ends_on``."""
+
+    cover_id: str = Field(min_length=1, max_length=100)
+    leader: PersonId = Field(min_length=1, max_length=100, description="the accountable leader acted for")
+    cover: PersonId = Field(min_length=1, max_length=100, description="who acts for them")
+    action_id: ActionId | None = Field(default=None, description="one action (a delegate for it); none: all the "
+                                       "leader's actions")
+    starts_on: date
+    ends_on: date = Field(description="the last day of the cover: it ends by itself after it")
+    acting_person: PersonId
+    acting_role: ActingRole
+
+
+@register
+class CoverArranged(Event):
+    type: Literal["cover.arranged"]
+    data: Cover
 
 
 class StaffNetworkConcern(Payload):
@@ -570,6 +615,8 @@ class AgendaItem(Payload):
     reasons: list[Reason]
     leader_response: str | None = None
     concerns: list[str] = Field(default_factory=list, description="what staff networks raised, in their words")
+    rebaseline_request: str | None = Field(default=None, description="a re-baseline awaiting the Panel's decision, "
+                                           "in words (what is asked, and why)")
 
 
 class Agenda(Payload):

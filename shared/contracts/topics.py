@@ -84,12 +84,13 @@ ACCOUNTABILITY = Topic(
 RESPONSES = Topic(
     "governance.responses", "action id",
     (ev.ExplanationReceived, ev.RecoveryPlanReceived, ev.PanelDecisionRecorded, *ev.PEOPLES_ANSWERS,
-     *ev.GOOD_PRACTICE),
+     *ev.GOOD_PRACTICE, ev.CoverArranged),
     writers=("portal",), readers=("accountability", "notifications"),
     description="What people do through the portal, each act bound to who did it and in which role: an "
     "accountable leader's explanation or recovery plan for a slipping action, a request for more time, a "
-    "contested flag, a staff network's concern, the Panel's decisions and the Board's consequences, and good "
-    "practice nominated, endorsed or declined by the Panel, and put forward for the MIDAS awards.",
+    "contested flag, a staff network's concern, the Panel's decisions and the Board's consequences, good "
+    "practice nominated, endorsed or declined by the Panel, and put forward for the MIDAS awards, and a "
+    "leader naming a delegate or cover for a period.",
 )
 CLOCK = Topic("governance.clock", "'clock'", (ev.ClockTicked,), writers=("clock",),
               readers=("accountability", "notifications", "portal"), partitions=1,

@@ -106,7 +106,8 @@ _STEP_PAST = {
 
 DecisionKind = Literal["challenge_issued", "support_offered", "recovery_plan_due", "penalty_agreed",
                        "referred_to_board", "extension_granted", "extension_refused", "flag_upheld",
-                       "flag_withdrawn"]
+                       "flag_withdrawn", "rebaseline_approved", "rebaseline_refused", "verified", "disputed",
+                       "verification_withdrawn"]
 
 # What the Panel did, as a verb phrase: "the Panel {words}".
 DECISION_WORDS: dict[str, str] = {
@@ -119,7 +120,18 @@ DECISION_WORDS: dict[str, str] = {
     "extension_refused": "refused more time",
     "flag_upheld": "upheld the flag",
     "flag_withdrawn": "withdrew the flag",
+    "rebaseline_approved": "approved the new plan (a re-baseline)",
+    "rebaseline_refused": "refused the new plan: the action stays on its old plan",
+    "verified": "checked the evidence and verified what the system reported",
+    "disputed": "disputed what the system reported",
+    "verification_withdrawn": "withdrew its verification: it stands as the system reported it, unchecked",
 }
+
+
+# Decisions on a re-baseline request, and the Panel's checks of what a system reported: neither is
+# bound to an agenda item (the accountability service checks each against what awaits it).
+REBASELINE_KINDS = ("rebaseline_approved", "rebaseline_refused")
+VERIFICATION_KINDS = ("verified", "disputed", "verification_withdrawn")
 
 
 # Decisions that undo each other: one recorded after the other on the same agenda item must say

@@ -37,6 +37,7 @@ from shared.access import Access
 from shared.db import Database
 from shared.reference import ReferenceData
 from tests.infra import api_client, api_keys
+from tests.unit.test_accountability_rules import snapshot
 from tests.unit.test_board_report import sample_status, sample_summaries
 
 pytestmark = pytest.mark.e2e
@@ -227,10 +228,11 @@ async def test_service_route_serves_the_report_from_its_own_database(database_ur
             await conn.execute(
                 """INSERT INTO actions (action_id, system, action_point, title, accountable_leader, lifecycle,
                                         version, snapshot, status, reasons) VALUES
-                   ('route-1', 'lincolnshire', 'AP2', 'Guardians in every trust', 'leader', 'active', 1, '{}',
+                   ('route-1', 'lincolnshire', 'AP2', 'Guardians in every trust', 'leader', 'active', 1, $2,
                     'off_track', $1),
-                   ('route-2', 'black-country', 'AP1', 'Wellbeing champions', 'leader', 'active', 1, '{}',
-                    'on_track', '[]')""", json.dumps(reasons))
+                   ('route-2', 'black-country', 'AP1', 'Wellbeing champions', 'leader', 'active', 1, $3,
+                    'on_track', '[]')""", json.dumps(reasons),  # snapshots as the actions service sends them
+                snapshot(action_id="route-1").model_dump_json(), snapshot(action_id="route-2").model_dump_json())
             await conn.execute("""INSERT INTO action_cycles (action_id, cycle_id, worst_status) VALUES
                                   ('route-1', '2026-Q2', 'off_track'), ('route-2', '2026-Q2', 'on_track')""")
             await conn.execute("UPDATE clock SET today = '2026-05-10', cycle_id = '2026-Q2'")

@@ -83,7 +83,8 @@ async def test_answer_from_another_leader_is_refused_and_recorded(accountability
     [refusal] = await rows(database_url, "SELECT reason, event_id FROM security_events")
     assert refusal["event_id"] == forged.event_id
     assert refusal["reason"] == ("p-leader-li is not the accountable leader of h-theirs, a delegate named for its "
-                                 "leader, or the senior responsible owner of black-country")
+                                 "leader, covering for its leader today, or the senior responsible owner of "
+                                 "black-country")
     assert await rows(database_url, "SELECT 1 FROM responses") == []
     [esc] = await rows(database_url, "SELECT paused_until FROM escalations WHERE action_id = 'h-theirs'")
     assert esc["paused_until"] is None  # the climb is not paused: nothing changed

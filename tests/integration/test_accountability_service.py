@@ -519,7 +519,9 @@ async def test_the_cycle_opens_reminds_closes_and_gives_the_board_its_picture(ac
     picture = await h.get("/cycle-summary?cycle_id=2026-Q1")
     assert picture["final"] is True
     assert picture["totals"] == {"actions": 4, "on_track": 2, "at_risk": 0, "off_track": 1, "completed": 1,
-                                 "withdrawn": 0, "slipped": 2, "worked": 2}
+                                 "withdrawn": 0, "slipped": 2, "worked": 2,
+                                 "status_verified": 0, "status_disputed": 0, "rebaselines_approved": 0,
+                                 "rebaselines_refused": 0}
     systems = {s["id"]: s for s in picture["by_system"]}
     assert len(systems) == 11  # every system of the region, posting or not
     assert systems["black-country"]["slipped"] == [h.aid("bc-lagging"), h.aid("bc-recovers")]

@@ -51,7 +51,7 @@ def test_no_one_else_may_answer(person):
     refused = answer(person, "leader")
     assert isinstance(refused, Refusal) and refused.code == "without_the_right"
     assert refused.reason == (f"{person.person_id} is not the accountable leader of bc-ap3, a delegate named for its "
-                              "leader, or the senior responsible owner of black-country")
+                              "leader, covering for its leader today, or the senior responsible owner of black-country")
 
 
 def test_a_delegate_of_another_leader_or_without_the_delegate_role_may_not_answer():

@@ -117,6 +117,7 @@ def test_amendment_keeps_history_of_what_changed(reference):
     assert isinstance(result, Change)
     assert result.changed == ["accountable_leader", "due_date"]
     assert result.snapshot.due_date == date(2027, 3, 31)
+    assert result.reason == "new chair"  # passed on: the Panel decides whether the new date counts
 
 
 def test_unknown_action_and_mismatched_subject_are_refused(reference):

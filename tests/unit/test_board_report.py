@@ -15,6 +15,7 @@ from services.accountability.board_report import (
     describe,
     render_html,
 )
+from services.accountability.board_report.data import provenance
 from shared.contracts.vocabulary import date_in_words
 
 SYSTEMS = {"birmingham-solihull": "Birmingham and Solihull", "black-country": "Black Country",
@@ -328,3 +329,57 @@ def test_actions_not_yet_judged_leave_their_cell_blank() -> None:
     status["actions"].append(status_action("nn-1", "northamptonshire", "AP1", None))  # type: ignore[arg-type]
     rows = {r.system_id: r for r in build_report_data(sample_summaries(), status).heatmap.rows}
     assert all(cell.total == 0 for cell in rows["northamptonshire"].cells)
+
+
+def test_each_reason_and_each_flag_as_raised_says_its_rule_version_settings_and_inputs() -> None:
+    flagged = {"rule": "behind_trajectory", "status": "at_risk", "rule_version": 1,
+               "message": "10% complete against 25% planned by 31 March 2026: 15 points behind (more than 10 allowed).",
+               "settings": {"trajectory_at_risk_points": 10.0, "trajectory_off_track_points": 25.0},
+               "inputs": {"today": "2026-03-31", "percent_complete": 10.0, "planned_percent": 25.0}}
+    action = slipped_action("bc-1", "black-country", "AP3", "at_risk", "at_risk", [flagged])
+    action["flags"] = [{"on": "2026-03-31", "status": "at_risk", "reasons": [flagged]}]
+    html = render_html(build_report_data([summary("2026-Q1", final=False, totals={"at_risk": 1}, slipped=[action])],
+                                         {"by_system": [], "by_action_point": []}))
+    line = ("Rule behind_trajectory, version 1; settings in force: trajectory_at_risk_points 10, "
+            "trajectory_off_track_points 25; judged: today 2026-03-31, percent_complete 10, planned_percent 25.")
+    assert html.count(line) == 2  # why it is slipping now, and how it was flagged on 31 March
+    assert "How it was flagged" in html and "31 March 2026</span> at risk: 10% complete" in html
+
+
+def test_a_reason_kept_from_before_versions_says_so() -> None:
+    assert provenance(reason("off_track", "Late.")) == "Rule milestone_passed (version not recorded)."
+
+
+def test_a_slipping_action_says_what_was_promised_first_now_who_approved_it_and_the_slip_against_both() -> None:
+    first = {"due_date": "2026-12-31", "milestones": [{"milestone_id": "m1", "title": "Panel in place",
+                                                       "due": "2026-03-31"}], "trajectory": []}
+    now = {**first, "milestones": [{"milestone_id": "m1", "title": "Panel in place", "due": "2026-06-15"}]}
+    approved = {"decision_id": "d-1", "decided_on": "2026-04-02", "decided_by": "p-chair",
+                "decided_role": "panel_chair", "reason": "The chair left"}
+    plan = {"baseline": first, "in_force": now, "approved": approved, "pending": None,
+            "slip": "3 weeks behind plan, 11 weeks behind the original commitment",
+            "plans": [{"state": "in_force", "plan": first},
+                      {"state": "refused", "plan": now, "decided_on": "2026-03-01", "decided_by": "p-chair",
+                       "decided_role": "panel_chair"}, {"state": "approved", "plan": now, **approved}]}
+    action = slipped_action("bc-1", "black-country", "AP3", "off_track", "off_track",
+                            [reason("off_track", "Milestone 'Panel in place' was due on 15 June 2026.")])
+    html = render_html(build_report_data([summary("2026-Q2", final=False, totals={"off_track": 1},
+                                                  slipped=[action | {"plan": plan}])],
+                                         {"by_system": [], "by_action_point": []}))
+    assert "Slip: 3 weeks behind plan, 11 weeks behind the original commitment." in html
+    assert "Promised first: done by 31 December 2026; milestones &#39;Panel in place&#39; by 31 March 2026." in html
+    assert ("Promised now: done by 31 December 2026; milestones &#39;Panel in place&#39; by 15 June 2026; "
+            "re-baseline approved by the Panel on 2 April 2026, recorded by p-chair (panel chair), asked because: "
+            "The chair left.") in html
+    assert "Re-baseline refused by the Panel on 1 March 2026, recorded by p-chair (panel chair)" in html
+
+
+def test_the_trends_count_the_re_baselines_the_panel_approved_and_refused_in_each_cycle() -> None:
+    q1 = summary("2026-Q1", final=True, totals={"on_track": 1})
+    q2 = summary("2026-Q2", final=False, totals={"on_track": 1})
+    q1["totals"] |= {"rebaselines_approved": 2, "rebaselines_refused": 1}
+    data = build_report_data([q2, q1], {"by_system": [], "by_action_point": []})
+    assert [(t.cycle_id, t.rebaselines) for t in data.trends] == [("2026-Q1", (2, 1)), ("2026-Q2", (0, 0))]
+    html = render_html(data)
+    assert re.search(r"Re-baselines approved by the Panel</th><td>2</td><td>0</td>", html)
+    assert re.search(r"Re-baselines refused</th><td>1</td><td>0</td>", html)

@@ -67,6 +67,17 @@ def test_leader_asked_step_tells_the_leader_and_the_systems_sro_only():
     assert [(a.person_id, a.role) for a in people] == [("p-leader-1", "leader"), ("p-sro-bc", "sro")]
 
 
+def test_while_someone_covers_the_leader_they_are_asked_and_the_leader_is_copied_without_being_asked():
+    people = escalation_addressees(step(recipients=["p-cover"], copy_to=["p-leader-1"]), DIRECTORY, resolved=False)
+    assert [(a.person_id, a.role, a.needs_ack) for a in people] == [
+        ("p-cover", "leader", True), ("p-leader-1", "leader", False), ("p-sro-bc", "sro", False)]
+
+
+def test_the_notice_says_how_far_behind_the_plan_and_the_original_commitment_the_action_is():
+    item = escalation_item(step(slip="3 weeks behind plan, 11 weeks behind the original commitment"))
+    assert item.why[-1] == "It is 3 weeks behind plan, 11 weeks behind the original commitment."
+
+
 def test_a_step_back_down_is_a_new_notice_and_says_the_action_improved():
     down = step(LadderStep.LEADER_ASKED, previous_step=LadderStep.PANEL_AGENDA)
     assert notice_step(down, resolved=False) == "leader_asked:down_from:panel_agenda"

@@ -18,6 +18,7 @@ from shared.reference import ReferenceData
 
 from .measures import MeasureTrend, build_measures
 from .palette import CELL_FILL, NO_ACTIONS_FILL
+from .plans import plan_lines, who_says_lines
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
 TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
@@ -102,6 +103,32 @@ class DoneEntry:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A status change to at risk or off track as it was raised, with the reasons kept then."""
+
+    on: str
+    status: str
+    reasons: list[dict[str, Any]]
+
+
+def _figure(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return "none" if value is None else str(value)
+
+
+def provenance(reason: dict[str, Any]) -> str:
+    """Which rule, in which version, with which settings, judging which inputs, in a line."""
+    version = reason.get("rule_version")
+    text = f"Rule {reason.get('rule', '?')}" + (f", version {version}" if version else " (version not recorded)")
+    if settings := reason.get("settings"):
+        text += "; settings in force: " + ", ".join(f"{k} {_figure(v)}" for k, v in settings.items())
+    if inputs := reason.get("inputs"):
+        text += "; judged: " + ", ".join(f"{k} {_figure(v)}" for k, v in inputs.items())
+    return text + "."
+
+
+@dataclass(frozen=True)
 class SlippingAction:
     action_id: str
     title: str
@@ -109,8 +136,11 @@ class SlippingAction:
     action_point: str
     status: str
     worst_status: str
-    reasons: list[dict[str, str]]
+    reasons: list[dict[str, Any]]
     done: list[DoneEntry]
+    flags: list[Flag] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)  # promised first, now, who approved, the slip
+    who_says: list[str] = field(default_factory=list)  # the status and milestones reached: reported or verified
 
     @property
     def recovered(self) -> bool:
@@ -133,6 +163,7 @@ class TrendPoint:
     counts: dict[str, int]
     slipped: int
     final: bool
+    rebaselines: tuple[int, int] = (0, 0)  # approved, refused by the Panel in the cycle
 
     @property
     def total(self) -> int:
@@ -223,11 +254,16 @@ def describe(entry: dict[str, Any]) -> DoneEntry:
         if entry.get("note"):
             text += f": {entry['note']}"
         return DoneEntry(on, "decision", text)
+    acted_for = f" from {entry.get('from')}, covering for {entry['for']}" if entry.get("for") else ""
     if what == "recovery plan":
         by = f" (back on track by {date_in_words(entry['recover_by'])})" if entry.get("recover_by") else ""
-        return DoneEntry(on, "response", f"Recovery plan received{by}: {entry.get('text', '')}")
+        return DoneEntry(on, "response", f"Recovery plan received{acted_for}{by}: {entry.get('text', '')}")
     if what == "explanation":
-        return DoneEntry(on, "response", f"Explanation received: {entry.get('text', '')}")
+        return DoneEntry(on, "response", f"Explanation received{acted_for}: {entry.get('text', '')}")
+    if what == "cover arranged":
+        return DoneEntry(on, "response", f"{entry.get('for')} named {entry.get('cover')} to cover for them "
+                                         f"({entry.get('scope')}) from {date_in_words(entry.get('starts_on'))} to "
+                                         f"{date_in_words(entry.get('ends_on'))}")
     if what == "board consequence":
         by = date_in_words(entry.get("follow_up_by"))
         return DoneEntry(on, "decision", f"The People Board agreed a consequence, followed up by {by}: "
@@ -297,7 +333,9 @@ def _pick(summaries: list[dict[str, Any]], cycle_id: str | None) -> int:
 
 def _trends(history: list[dict[str, Any]]) -> list[TrendPoint]:
     return [TrendPoint(cycle_id=s["cycle_id"], counts={k: int(s.get("totals", {}).get(k, 0)) for k in CHART_ORDER},
-                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")))
+                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")),
+                       rebaselines=(int(s.get("totals", {}).get("rebaselines_approved", 0)),
+                                    int(s.get("totals", {}).get("rebaselines_refused", 0))))
             for s in history]
 
 
@@ -330,7 +368,10 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         action_id=a["action_id"], title=a["title"], system=system_names.get(a["system"], a["system"]),
         action_point=point_names.get(a["action_point"], a["action_point"]), status=a["status"],
         worst_status=a.get("worst_status", a["status"]), reasons=list(a.get("reasons", [])),
-        done=[describe(h) for h in a.get("done_about_it", [])]) for a in slipped]
+        done=[describe(h) for h in a.get("done_about_it", [])],
+        flags=[Flag(date_in_words(f.get("on")), f["status"], list(f.get("reasons", []))) for f in a.get("flags", [])],
+        plan=plan_lines(a.get("plan")), who_says=who_says_lines(a.get("who_says")),
+    ) for a in slipped]
 
     # What worked: the practice the Panel endorsed in the cycle, in its nominators' words (not every
     # action that happened to stay on track).

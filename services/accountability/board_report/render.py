@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from shared.contracts.vocabulary import LadderStep, Status
 
 from .charts import done_chart_svg, status_bar_svg, trend_chart_svg
-from .data import ReportData
+from .data import ReportData, provenance
 from .measure_chart import measure_chart_svg
 from .palette import CELL_FILL, STATUS_COLOUR
 
@@ -23,5 +23,5 @@ def render_html(data: ReportData) -> str:
     return _env.get_template("board_report.html.j2").render(
         r=data, trend_chart=trend_chart_svg(data.trends), status_bar=status_bar_svg(data.totals),
         done_chart=done_chart_svg(data.done_counts), Status=Status, LadderStep=LadderStep,
-        STATUS_COLOUR=STATUS_COLOUR, CELL_FILL=CELL_FILL,
+        STATUS_COLOUR=STATUS_COLOUR, CELL_FILL=CELL_FILL, provenance=provenance,
         measure_charts=[(m, measure_chart_svg(m)) for m in data.measures])

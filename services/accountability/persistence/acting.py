@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import LadderStep
 
-from .. import rights
+from .. import cover, rights, verification
 from ..domain import Clock
 
 # ---- who is who -------------------------------------------------------------------------------
@@ -40,16 +41,36 @@ async def person(conn: asyncpg.Connection, person_id: str | None) -> rights.Pers
 
 # ---- what a right is checked against ------------------------------------------------------------
 
-async def action_for_rights(conn: asyncpg.Connection, action_id: str) -> rights.Action | None:
-    """The action (its row locked) and the rung of its open escalation; None: not known here."""
+async def action_for_rights(conn: asyncpg.Connection, action_id: str, today: date | None) -> rights.Action | None:
+    """The action (its row locked), the rung of its open escalation and who covers for its leader
+    today; None: not known here."""
     row = await conn.fetchrow(
         """SELECT a.action_id, a.system, a.accountable_leader, e.step FROM actions a
            LEFT JOIN escalations e ON e.action_id = a.action_id AND e.resolved_on IS NULL
            WHERE a.action_id = $1 FOR UPDATE OF a""", action_id)
     if row is None:
         return None
+    covered_by = cover.covering(await covers_for(conn, row["accountable_leader"]), row["accountable_leader"],
+                                action_id, today)
     return rights.Action(row["action_id"], row["system"], row["accountable_leader"],
-                         LadderStep(row["step"]) if row["step"] else None)
+                         LadderStep(row["step"]) if row["step"] else None, frozenset(covered_by))
+
+
+async def covers_for(conn: asyncpg.Connection, leader: str) -> list[cover.CoverPeriod]:
+    rows = await conn.fetch("SELECT cover, leader, action_id, starts_on, ends_on FROM covers WHERE leader = $1",
+                            leader)
+    return [cover.CoverPeriod(**dict(r)) for r in rows]
+
+
+async def add_cover(conn: asyncpg.Connection, event_id: uuid.UUID, c: ev.Cover, clock: Clock) -> bool:
+    """False when it was already recorded."""
+    added = await conn.fetchval(
+        """INSERT INTO covers (cover_id, event_id, leader, cover, action_id, starts_on, ends_on, arranged_by,
+                               arranged_role, arranged_on, cycle_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING true""",
+        c.cover_id, event_id, c.leader, c.cover, c.action_id, c.starts_on, c.ends_on, c.acting_person, c.acting_role,
+        clock.today, clock.cycle_id)
+    return bool(added)
 
 
 async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) -> rights.PanelContext:
@@ -61,7 +82,26 @@ async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) ->
     rows = await conn.fetch(
         """SELECT decision_id, kind FROM decisions WHERE meeting_id = $1 AND action_id = $2 AND replaced_by IS NULL
            ORDER BY happened""", decision.meeting_id, decision.action_id)
-    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows])
+    pending = await conn.fetchval("SELECT true FROM plans WHERE action_id = $1 AND state = 'pending'",
+                                  decision.action_id)
+    snapshot = await conn.fetchval("SELECT snapshot FROM actions WHERE action_id = $1", decision.action_id)
+    reported = ev.ActionSnapshot.model_validate_json(snapshot).milestones if snapshot is not None else []
+    milestones = {m.milestone_id: str(m.state) for m in reported}
+    checked = (await verifications(conn, [decision.action_id]))[decision.action_id]
+    return rights.PanelContext(bool(on_agenda), [(r["decision_id"], r["kind"]) for r in rows], bool(pending),
+                               milestones, verification.standings(checked))
+
+
+async def verifications(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each action's verification decisions, earliest first (one query)."""
+    found: dict[str, list[dict[str, Any]]] = {a: [] for a in action_ids}
+    for r in await conn.fetch(
+            """SELECT action_id, kind, milestone_id, acting_person, acting_role, recorded_on, evidence_links, note,
+                      verified_status FROM decisions WHERE action_id = ANY($1::text[]) AND kind = ANY($2::text[])
+               ORDER BY happened""", action_ids, list(verification.VERIFICATION_KINDS)):
+        found[r["action_id"]].append({**dict(r), "recorded_on": r["recorded_on"].isoformat() if r["recorded_on"]
+                                      else None, "evidence_links": json.loads(r["evidence_links"])})
+    return found
 
 
 # ---- acts, once accepted --------------------------------------------------------------------------
@@ -69,11 +109,13 @@ async def panel_context(conn: asyncpg.Connection, decision: ev.PanelDecision) ->
 async def add_response(conn: asyncpg.Connection, event_id: uuid.UUID, kind: str, action_id: str, person_id: str,
                        role: str, text: str, recover_by: date | None, steps: list[ev.RecoveryStep] | None,
                        clock: Clock) -> None:
-    """An explanation or a recovery plan (with its dated steps, when it has them)."""
+    """An explanation or a recovery plan (with its dated steps, when it has them); from someone
+    covering, it says for whom (the action's leader)."""
     await conn.execute(
         """INSERT INTO responses (event_id, action_id, kind, from_person, acting_role, text, recover_by, steps,
-                                  received_on, cycle_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                  received_on, cycle_id, acting_for)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                   CASE WHEN $5 = 'cover' THEN (SELECT accountable_leader FROM actions WHERE action_id = $2) END)""",
         event_id, action_id, kind, person_id, role, text, recover_by,
         json.dumps([s.model_dump(mode="json") for s in steps]) if steps is not None else None,
         clock.today, clock.cycle_id)
@@ -105,11 +147,13 @@ async def add_decision(conn: asyncpg.Connection, event_id: uuid.UUID, d: ev.Pane
     """False when the decision was already recorded; the decision it replaces stops counting."""
     added = await conn.fetchval(
         """INSERT INTO decisions (decision_id, event_id, meeting_id, action_id, kind, note, due_date,
-                                  recorded_on, cycle_id, acting_person, acting_role, replaces)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                  recorded_on, cycle_id, acting_person, acting_role, replaces, milestone_id,
+                                  evidence_links, verified_status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   (SELECT status FROM actions WHERE action_id = $4))
            ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id""",
         d.decision_id, event_id, d.meeting_id, d.action_id, d.kind, d.note, d.due_date, clock.today, clock.cycle_id,
-        d.acting_person, role, d.replaces)
+        d.acting_person, role, d.replaces, d.milestone_id, json.dumps([str(u) for u in d.evidence_links]))
     if added is not None and d.replaces is not None:
         await conn.execute("UPDATE decisions SET replaced_by = $2 WHERE decision_id = $1", d.replaces, d.decision_id)
     return added is not None

@@ -11,10 +11,11 @@ from typing import Any
 
 import asyncpg
 
+from shared.contracts import events as ev
 from shared.reference import ReferenceData
 
-from .. import picture
-from . import practice
+from .. import baselines, picture, verification
+from . import acting, plans, practice
 
 
 async def today(conn: asyncpg.Connection) -> date | None:
@@ -25,7 +26,7 @@ async def today(conn: asyncpg.Connection) -> date | None:
 async def histories(conn: asyncpg.Connection, action_ids: list[str],
                     cycle_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything that happened to each action here, in the order it happened (one cycle's, if
-    given): seven queries for any number of actions."""
+    given): eight queries for any number of actions."""
     scope = "AND cycle_id = $2" if cycle_id else ""
     args = (action_ids, cycle_id) if cycle_id else (action_ids,)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {a: [] for a in action_ids}
@@ -43,7 +44,17 @@ async def histories(conn: asyncpg.Connection, action_ids: list[str],
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["received_on"]), "what": r["kind"].replace("_", " "), "from": r["from_person"],
             "role": r["acting_role"], "text": r["text"], "recover_by": picture.iso(r["recover_by"]),
+            **({"for": r["acting_for"]} if r["acting_for"] else {}),
             **({"steps": json.loads(r["steps"])} if r["steps"] else {})}))
+    for r in await conn.fetch(
+            f"""SELECT c.*, a.action_id AS covered FROM covers c JOIN actions a ON a.accountable_leader = c.leader
+                       AND (c.action_id IS NULL OR c.action_id = a.action_id)
+                WHERE a.action_id = ANY($1::text[]) {scope.replace('cycle_id', 'c.cycle_id')}""", *args):
+        found[r["covered"]].append((r["happened"], {
+            "on": picture.iso(r["arranged_on"]), "what": "cover arranged", "from": r["arranged_by"],
+            "role": r["arranged_role"], "cover": r["cover"], "for": r["leader"],
+            "starts_on": picture.iso(r["starts_on"]), "ends_on": picture.iso(r["ends_on"]),
+            "scope": "this action" if r["action_id"] else "all their actions"}))
     for r in await conn.fetch(f"SELECT * FROM decisions WHERE action_id = ANY($1::text[]) {scope}", *args):
         found[r["action_id"]].append((r["happened"], {
             "on": picture.iso(r["recorded_on"]), "what": "panel decision", "decision_id": r["decision_id"],
@@ -70,8 +81,8 @@ async def history(conn: asyncpg.Connection, action_id: str) -> list[dict[str, An
 
 async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """The Panel's agenda, live: each action escalated to the Panel or the Board with the leader's
-    latest answer and the staff networks' concerns since its episode opened, and its history (eight
-    queries in all), worst first."""
+    latest answer and the staff networks' concerns since its episode opened, and its history; and each
+    action whose re-baseline request awaits the Panel's decision (ten queries in all), worst first."""
     rows = await conn.fetch(
         """SELECT e.escalation_id, e.step, e.opened_on, e.step_on, e.respond_by, a.action_id, a.system,
                   a.action_point, a.title, a.status, a.reasons, a.signature, a.accountable_leader, c.concerns,
@@ -85,23 +96,35 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
                               WHERE action_id = a.action_id AND coalesce(raised_on, e.opened_on) >= e.opened_on) c
                              ON true
            WHERE e.resolved_on IS NULL AND e.step IN ('panel_agenda', 'people_board')""")
-    items = [{**dict(r), "reasons": json.loads(r["reasons"]), "signature": json.loads(r["signature"]),
-              "concerns": json.loads(r["concerns"]),
+    # and every action whose re-baseline request awaits the Panel, escalated or not
+    asked = await conn.fetch(
+        """SELECT p.action_id, p.plan, p.reason, p.posted_on, a.system, a.action_point, a.title, a.status, a.reasons,
+                  a.signature, a.accountable_leader FROM plans p JOIN actions a USING (action_id)
+           WHERE p.state = 'pending'""")
+    requests = {r["action_id"]: picture.rebaseline_words(json.loads(r["plan"]), r["reason"], r["posted_on"])
+                for r in asked}
+    rows = [*rows, *(r for r in asked if r["action_id"] not in {e["action_id"] for e in rows})]
+    items = [{**picture.not_escalated(), **dict(r), "reasons": json.loads(r["reasons"]),
+              "signature": json.loads(r["signature"]), "rebaseline_request": requests.get(r["action_id"]),
+              "concerns": json.loads(r.get("concerns") or "[]"),
               "latest_response": {"kind": r["response_kind"], "text": r["response_text"],
-                                  "recover_by": r["response_recover_by"]} if r["response_kind"] else None}
-             for r in rows]
+                                  "recover_by": r["response_recover_by"]} if r.get("response_kind") else None}
+             for r in map(dict, rows)]
     return picture.agenda_items(items, await histories(conn, [r["action_id"] for r in rows]) if rows else {})
 
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (thirteen queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (sixteen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
-                  a.action_point, a.title, a.reasons, a.snapshot->'narrative'->>'working' AS working
+                  a.action_point, a.title, a.reasons, a.snapshot, a.snapshot->'narrative'->>'working' AS working
            FROM action_cycles ac JOIN actions a USING (action_id)
            WHERE ac.cycle_id = $1 ORDER BY ac.action_id""", cycle_id)
+    when = await today(conn)
+    kept = await plan_records(conn, {r["action_id"]: r["snapshot"] for r in rows}, when) if rows else {}
+    checked = await acting.verifications(conn, [r["action_id"] for r in rows]) if rows else {}
     completed = await conn.fetch(
         "SELECT DISTINCT action_id FROM status_changes WHERE cycle_id = $1 AND status = 'completed'", cycle_id)
     resolved = await conn.fetch(
@@ -109,8 +132,10 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
            WHERE ee.cycle_id = $1 AND ee.kind = 'resolved'""", cycle_id)
     record = picture.CycleRecord(
         cycle_id=cycle_id, opens_on=cycle["opens_on"], submission_deadline=cycle["submission_deadline"],
-        closes_on=cycle["closes_on"], as_of=await today(conn),
-        actions=[{**dict(r), "reasons": json.loads(r["reasons"])} for r in rows],
+        closes_on=cycle["closes_on"], as_of=when,
+        actions=[{**dict(r), "reasons": json.loads(r["reasons"]), "plan": kept.get(r["action_id"]),
+                  "who_says": verification.who_says(ev.ActionSnapshot.model_validate_json(r["snapshot"]), r["status"],
+                                                    checked.get(r["action_id"], []))} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
         histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
     endorsed = await practice.practice(conn, until=min(record.as_of or cycle["closes_on"], cycle["closes_on"]))
@@ -155,14 +180,28 @@ async def action_status(conn: asyncpg.Connection, action_id: str) -> dict[str, A
     """One action: its status, reasons, open escalation and history; None: no such action."""
     row = await conn.fetchrow(
         """SELECT action_id, system, action_point, title, accountable_leader, lifecycle, status,
-                  status_since, reasons, version FROM actions WHERE action_id = $1""", action_id)
+                  status_since, reasons, version, snapshot FROM actions WHERE action_id = $1""", action_id)
     if row is None:
         return None
+    found = dict(row)
+    snap = ev.ActionSnapshot.model_validate_json(found.pop("snapshot"))
+    kept = await plan_records(conn, {action_id: snap.model_dump_json()}, await today(conn))
+    checked = (await acting.verifications(conn, [action_id]))[action_id]
     escalation = await conn.fetchrow(
         """SELECT escalation_id, step, opened_on, step_on, respond_by, paused_until, hurry_by
            FROM escalations WHERE action_id = $1 AND resolved_on IS NULL""", action_id)
-    return {**dict(row), "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
+    return {**found, "reasons": json.loads(row["reasons"]), "escalation": dict(escalation) if escalation else None,
+            "plan": kept[action_id], "who_says": verification.who_says(snap, row["status"], checked),
             "history": await history(conn, action_id)}
+
+
+async def plan_records(conn: asyncpg.Connection, snapshots: dict[str, str],
+                       when: date | None) -> dict[str, dict[str, Any] | None]:
+    """Each action's baseline, plan in force, pending request and slip against both (one query),
+    from its stored snapshot (JSON) and the clock's date."""
+    found = await plans.history(conn, list(snapshots))
+    return {a: baselines.record(ev.ActionSnapshot.model_validate_json(s), found[a], when)
+            for a, s in snapshots.items()}
 
 
 async def published_agenda(conn: asyncpg.Connection, meeting_id: str) -> dict[str, Any] | None:

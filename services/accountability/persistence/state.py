@@ -313,7 +313,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "agendas": ("meeting_id",), "outbox": ("event_id",), "processed_events": ("consumer", "event_id"),
     "people": ("person_id",), "requests": ("event_id",), "concerns": ("event_id",),
     "consequences": ("consequence_id",), "security_events": ("event_id",),
-    "delivered_notices": ("notice_id",), "good_practice": ("nomination_id",),
+    "delivered_notices": ("notice_id",), "good_practice": ("nomination_id",), "plans": ("action_id", "n"),
+    "covers": ("cover_id",),
 }
 
 

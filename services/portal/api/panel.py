@@ -15,14 +15,15 @@ from starlette.responses import RedirectResponse, Response
 
 from shared.contracts import events as ev
 from shared.contracts.topics import RESPONSES, Groups
-from shared.contracts.vocabulary import DecisionKind, Status, decision_words
+from shared.contracts.vocabulary import VERIFICATION_KINDS, DecisionKind, Status, decision_words
 from shared.outbox import add_to_outbox
 
 from .. import persistence
 from ..domain import EarlierDecision, FormProblems, Person, Role, deciding_role, read_decision
 from ..web import fields, form, log, page, portal_of, refused, render, today_of, with_problems
 
-KINDS: tuple[str, ...] = get_args(DecisionKind)
+# A verification names a milestone and its evidence, which this form does not ask for: not offered here.
+KINDS: tuple[str, ...] = tuple(k for k in get_args(DecisionKind) if k not in VERIFICATION_KINDS)
 SEES_THE_AGENDA = (Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.BOARD_MEMBER, Role.BOARD_SECRETARY)
 
 
