@@ -210,7 +210,7 @@ def measure_out_of_range(f: Facts) -> Finding | None:
     # what it judged, for good; a hidden figure is not kept in the reason either (it would leave with it)
     inputs = {"measure": m.code, "as_of": _iso(latest.as_of), "range_low": m.range_low, "range_high": m.range_high}
     if not hidden:
-        inputs |= {"value": latest.value, "low": latest.low, "high": latest.high}
+        inputs |= {"value": latest.value} | ({"low": latest.low, "high": latest.high} if latest.low is not None else {})
     if inside:
         return Finding("measure_not_yet_significant", Status.ON_TRACK,
                        f"{said}, but its 95% interval reaches into the range: not yet significant.",
