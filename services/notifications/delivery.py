@@ -7,8 +7,9 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from shared.reference import ReferenceData
 
 from . import persistence as db
 from .domain import (
+    PANEL_SECRETARY,
+    SRO,
     UNDELIVERABLE,
     AckClock,
     Outcome,
@@ -41,13 +44,15 @@ from .domain import (
     webhook_signature,
 )
 from .items import NoticeItem, UndeliverableItem
-from .letters import Letter, compose
+from .letters import Context, Letter, compose
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
+# SMTP line endings and RFC 2047 encoded words: a long or non-ASCII subject folds and decodes intact.
+SMTP_POLICY = SMTP
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
 
@@ -64,12 +69,29 @@ def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
 
 
 def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: Sequence[NoticeItem], person: Person,
-               system_names: Mapping[str, str] | None = None) -> Letter:
-    """A notice's letter; a leader's notice and its reminders carry the signed acknowledgement
-    link (a reminder's acknowledges the notice it reminds of)."""
+               ctx: Context | None = None) -> Letter:
+    """A notice's letter; a leader's notice and its reminders carry the acknowledgement link (a
+    reminder's acknowledges the notice it reminds of)."""
     ack_target = notice["reminds"] or notice["notice_id"]
     link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
-    return compose(items, person.name, link, system_names)
+    return compose(items, person.name, link, ctx or Context(portal_url=settings.portal_public_url))
+
+
+def context_for(settings: NotificationsSettings, system_names: Mapping[str, str], contacts: Sequence[Person]
+                ) -> Context:
+    """Who a letter names as the person to ask, from the directory: each system's SRO, the Panel's secretary."""
+    def named(p: Person) -> str:
+        return f"{p.name} ({p.email})" if p.email else p.name
+    sros = {system: named(p) for p in contacts if SRO in p.roles for system in p.systems}
+    secretary = next((named(p) for p in contacts if PANEL_SECRETARY in p.roles), "")
+    return Context(system_names=system_names, portal_url=settings.portal_public_url, sros=sros, secretary=secretary)
+
+
+def governance_date(notice: asyncpg.Record) -> str:
+    """The governance clock's date of a notice, for its header: the delivery log and the .eml files
+    order by the cycle's time, not the wall clock's."""
+    issued: datetime = notice["issued_at"]
+    return issued.date().isoformat()
 
 
 class EmailChannel:
@@ -80,8 +102,9 @@ class EmailChannel:
         self.timeout = settings.delivery_timeout_seconds
         self.domain = settings.smtp_sender.rsplit("@", 1)[-1]
 
-    def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str) -> EmailMessage:
-        msg = EmailMessage()
+    def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str,
+                governance_day: str = "") -> EmailMessage:
+        msg = EmailMessage(policy=SMTP_POLICY)
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = letter.subject
@@ -89,6 +112,8 @@ class EmailChannel:
         # Fixed per notice: a resend after a crash carries the same id, so mail systems drop the copy.
         msg["Message-ID"] = f"<{notice_id}@{self.domain}>"
         msg["X-Governance-Notice"] = notice_id
+        if governance_day:
+            msg["X-Governance-Date"] = governance_day
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg
@@ -103,10 +128,11 @@ class EmailChannel:
             return Check("smtp", False, f"{self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"[:200])
         return Check("smtp", True)
 
-    async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
+    async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str,
+                   governance_day: str = "") -> Outcome:
         if not person.email:
             return Outcome(False, permanent=True, detail="no email address in the directory")
-        msg = self.message(notice_id, person.email, letter, text, html)
+        msg = self.message(notice_id, person.email, letter, text, html, governance_day)
         try:
             _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
                                              start_tls=False)
@@ -238,15 +264,17 @@ class Dispatcher:
         async with self.database.pool.acquire() as conn:
             person = await db.get_person(conn, notice["recipient"])
             items = await db.items_of(conn, notice["notice_id"])
+            contacts = await db.people_with_roles(conn, [SRO, PANEL_SECRETARY])
         if person is None:
             return Outcome(False, permanent=True,
                            detail=f"unknown person {notice['recipient']!r}: not in the directory")
-        letter = letter_for(self.settings, notice, items, person, self.system_names)
+        letter = letter_for(self.settings, notice, items, person,
+                            context_for(self.settings, self.system_names, contacts))
         text, html = render(letter, notice["notice_id"])
         if notice["channel"] == "webhook":
             return await self.webhook.send(notice["notice_id"], person, letter,
                                            self.webhook.body(notice["notice_id"], notice, letter, text))
-        return await self.email.send(notice["notice_id"], person, letter, text, html)
+        return await self.email.send(notice["notice_id"], person, letter, text, html, governance_date(notice))
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
         """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).

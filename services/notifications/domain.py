@@ -116,6 +116,13 @@ def may_decide(person: Person | None) -> bool:
     return person is not None and bool({PANEL_CHAIR, PANEL_MEMBER} & set(person.roles))
 
 
+def may_answer(person: Person | None, leader: str | None, system: str) -> bool:
+    """An answer that stops the asking comes from the action's leader or its system's SRO."""
+    if person is None:
+        return False
+    return person.person_id == leader or (SRO in person.roles and system in person.systems)
+
+
 def may_raise_concern(person: Person | None, system: str) -> bool:
     """A staff network lead of the action's system."""
     return person is not None and STAFF_NETWORK_LEAD in person.roles and system in person.systems

@@ -107,7 +107,7 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
     await db.move_clock(conn, now)
     await db.release_groups(conn, now)
     interval = timedelta(hours=settings.reminder_interval_hours)
-    for original in await db.reminders_due(conn, now, interval):
+    for original in await db.reminders_due(conn, now, interval, settings.reminders_per_step):
         step = await db.first_step_of(conn, original["notice_id"])
         items = await db.items_of(conn, original["notice_id"])
         number: int = original["reminders_sent"]
@@ -116,7 +116,8 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
             continue
         await db.add_item(
             conn, kind="ack_reminder", about=original["about"], step=f"{step}:reminder:{number}",
-            recipient=original["recipient"], channel=original["channel"], content=reminder_of(items[0], number),
+            recipient=original["recipient"], channel=original["channel"],
+            content=reminder_of(items[0], number, original["issued_at"].date()),
             issued_at=now, reminds=original["notice_id"],
         )
     for silent in await db.silence_due(conn, now):
@@ -161,10 +162,13 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 await acting.on_decision(conn, settings, event)
             case ev.ConcernRaised():
                 await acting.on_concern(conn, event)
+            case (ev.ExplanationGiven() | ev.RecoveryPlanSent() | ev.ExtensionRequested() | ev.FlagContested()
+                  | ev.ExplanationReceived() | ev.RecoveryPlanReceived()):
+                await acting.on_answer(conn, event)
             case ev.PersonUpdated():
                 await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
             case _:
-                return  # status changes, cycle windows, our own outcomes and the leaders' answers need no notice
+                return  # status changes, cycle windows and our own outcomes need no notice
 
 
 async def on_event(event: NotificationsInput, database: Annotated[Database, Context()],

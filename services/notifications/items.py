@@ -49,6 +49,25 @@ class EscalationReminderItem(EscalationItem):
     item, numbered (stored as the original's content plus ``reminder_number``)."""
 
     reminder_number: int
+    # When the notice it reminds of was sent (governance date); absent in rows stored before.
+    first_sent_on: date | None = Field(default=None, exclude_if=lambda found: found is None)
+
+
+AnswerKind = Literal["explanation", "recovery_plan", "extension_request", "flag_contest"]
+
+
+class AnswerReceiptItem(_Item):
+    """The leader answered an escalation: reminders stop, and they are told what happens next and when."""
+
+    kind: Literal["answer_receipt"] = "answer_receipt"
+    action_id: str
+    system: str
+    title: str
+    answer: AnswerKind
+    answered_on: date
+    holds_until: date | None = None  # the date they were told: nothing moves on the ladder before it
+    recover_by: date | None = None
+    role: Role = "leader"
 
 
 class DeadlineReminderItem(_Item):
@@ -132,7 +151,7 @@ def _tag(content: Any) -> str:
 NoticeItem = Annotated[
     Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
     | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")]
-    | Annotated[PanelDecisionItem, Tag("panel_decision")]
+    | Annotated[PanelDecisionItem, Tag("panel_decision")] | Annotated[AnswerReceiptItem, Tag("answer_receipt")]
     | Annotated[UndeliverableItem, Tag("undeliverable")],
     Discriminator(_tag),
 ]
@@ -159,9 +178,10 @@ def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bo
     )
 
 
-def reminder_of(item: EscalationItem, number: int) -> EscalationReminderItem:
-    """The item of reminder ``number`` about an unacknowledged escalation notice."""
-    return EscalationReminderItem.model_validate(item.model_dump() | {"reminder_number": number})
+def reminder_of(item: EscalationItem, number: int, first_sent_on: date | None = None) -> EscalationReminderItem:
+    """The item of reminder ``number`` about an unacknowledged escalation notice first sent on ``first_sent_on``."""
+    return EscalationReminderItem.model_validate(item.model_dump() | {"reminder_number": number,
+                                                                        "first_sent_on": first_sent_on})
 
 
 def deadline_reminder_item(reminder: Reminder) -> DeadlineReminderItem:

@@ -111,6 +111,24 @@ async def close_acknowledgements(conn: asyncpg.Connection, about: str) -> None:
                        about)
 
 
+async def stop_asking(conn: asyncpg.Connection, action_id: str) -> list[NoticeItem]:
+    """The action's leader answered: every notice asking about its escalations stops waiting (no more
+    reminders, no silence reported) and reminders not yet sent are not sent. Returns the leader's
+    escalation items about the action, latest first (what they were last told, and its date)."""
+    abouts = """SELECT DISTINCT about FROM notice_items
+                WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1"""
+    await conn.execute(
+        f"UPDATE notices SET ack_closed = true WHERE needs_ack AND NOT ack_closed AND about IN ({abouts})", action_id)
+    await conn.execute(
+        f"""UPDATE notices SET status = 'withdrawn' WHERE reminds IS NOT NULL AND status = 'pending'
+            AND about IN ({abouts})""", action_id)
+    rows = await conn.fetch(
+        """SELECT content FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1
+               AND content->>'role' = 'leader' AND NOT content ? 'reminder_number'
+           ORDER BY added_at DESC""", action_id)
+    return [item_from_json(r["content"]) for r in rows]
+
+
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     """Groups whose wait is over (in clock time) become ready to send."""
     status: str = await conn.execute(
@@ -263,20 +281,22 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) ->
     )
 
 
-async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta) -> list[asyncpg.Record]:
-    """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended).
+async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta,
+                        most: int = 2) -> list[asyncpg.Record]:
+    """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended),
+    reminded fewer than ``most`` times: a person is reminded twice at most about one step.
     Each is moved on to its next reminder time in the same statement."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
         WHERE notice_id IN (
             SELECT notice_id FROM notices
-            WHERE needs_ack AND NOT ack_closed AND status = 'sent'
+            WHERE needs_ack AND NOT ack_closed AND status = 'sent' AND reminders_sent < $3
               AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at AND ack_due_at > $1
             FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
-        now, interval,
+        now, interval, most,
     )
     return rows
 
