@@ -79,13 +79,14 @@ async def on_decision(conn: asyncpg.Connection, settings: NotificationsSettings,
     addressees = decision_addressees(action["accountable_leader"], action["system"], sros, raised)
     known = await db.get_people(conn, [a.person_id for a in addressees])
     link = action_page(settings.portal_public_url, d.action_id)
+    told_on = await db.clock_now(conn) or event.occurred_at  # the governance day, not the portal's wall clock
     added = 0
     for addressee in addressees:
         item = panel_decision_item(d, action["system"], action["title"], addressee.role, link)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(conn, kind="panel_decision", about=d.decision_id, step="panel_decision",
                                  recipient=addressee.person_id, channel=channel, content=item,
-                                 issued_at=event.occurred_at):
+                                 issued_at=told_on):
                 added += 1
     return added
 

@@ -4,12 +4,13 @@ sends and records each notice outside any database transaction."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import default as EMAIL_POLICY
 from email.utils import formatdate
 from pathlib import Path
 
@@ -44,15 +45,15 @@ from .domain import (
     webhook_signature,
 )
 from .items import NoticeItem, UndeliverableItem
-from .letters import Context, Letter, compose
+from .letters import Context, Letter, compose, digest
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
-# SMTP line endings and RFC 2047 encoded words: a long or non-ASCII subject folds and decodes intact.
-SMTP_POLICY = SMTP
+# The modern policy (not compat32): a long or non-ASCII subject is folded and encoded so it decodes
+# intact, without the leading space compat32 leaves; aiosmtplib sends it with CRLF line ends.
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
 
@@ -104,7 +105,7 @@ class EmailChannel:
 
     def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str,
                 governance_day: str = "") -> EmailMessage:
-        msg = EmailMessage(policy=SMTP_POLICY)
+        msg = EmailMessage(policy=EMAIL_POLICY)
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = letter.subject
@@ -216,6 +217,25 @@ async def report_undeliverable(conn: asyncpg.Connection, settings: Notifications
     return added
 
 
+def bundles(notices: Sequence[asyncpg.Record], by_day: bool) -> list[list[asyncpg.Record]]:
+    """What goes out as one message: by day, a person's notices of one governance day on one
+    channel; otherwise each notice alone."""
+    if not by_day:
+        return [[n] for n in notices]
+    found: dict[tuple[str, str, str], list[asyncpg.Record]] = {}
+    for n in notices:
+        found.setdefault((n["recipient"], n["channel"], governance_date(n)), []).append(n)
+    return list(found.values())
+
+
+def bundle_id(notice_ids: Sequence[str]) -> str:
+    """A message's id: its notice's own, or one derived from its notices' ids (the same on a resend,
+    so receivers drop the copy)."""
+    if len(notice_ids) == 1:
+        return notice_ids[0]
+    return "d-" + hashlib.sha256("\x1f".join(sorted(notice_ids)).encode()).hexdigest()[:24]
+
+
 class Dispatcher:
     """Claims due notices, sends each, records the outcome and its event.
 
@@ -256,25 +276,31 @@ class Dispatcher:
         ]
 
     async def claim(self) -> list[asyncpg.Record]:
+        by_day = self.settings.one_email_a_day
         async with self.database.transaction() as conn:
-            return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds))
+            return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds),
+                                      limit=200 if by_day else 20, by_day=by_day)
 
-    async def send(self, notice: asyncpg.Record) -> Outcome:
-        """The part that leaves the building. No transaction is open while it runs."""
+    async def send(self, bundle: Sequence[asyncpg.Record]) -> Outcome:
+        """The part that leaves the building: one message for the bundle's notices (one person, one
+        channel, one governance day). No transaction is open while it runs."""
+        first = bundle[0]
         async with self.database.pool.acquire() as conn:
-            person = await db.get_person(conn, notice["recipient"])
-            items = await db.items_of(conn, notice["notice_id"])
+            person = await db.get_person(conn, first["recipient"])
+            items = [await db.items_of(conn, n["notice_id"]) for n in bundle]
             contacts = await db.people_with_roles(conn, [SRO, PANEL_SECRETARY])
         if person is None:
             return Outcome(False, permanent=True,
-                           detail=f"unknown person {notice['recipient']!r}: not in the directory")
-        letter = letter_for(self.settings, notice, items, person,
-                            context_for(self.settings, self.system_names, contacts))
-        text, html = render(letter, notice["notice_id"])
-        if notice["channel"] == "webhook":
-            return await self.webhook.send(notice["notice_id"], person, letter,
-                                           self.webhook.body(notice["notice_id"], notice, letter, text))
-        return await self.email.send(notice["notice_id"], person, letter, text, html, governance_date(notice))
+                           detail=f"unknown person {first['recipient']!r}: not in the directory")
+        ctx = context_for(self.settings, self.system_names, contacts)
+        letters = [letter_for(self.settings, n, its, person, ctx) for n, its in zip(bundle, items, strict=True)]
+        letter = letters[0] if len(letters) == 1 else digest(letters, person.name)
+        message_id = bundle_id([n["notice_id"] for n in bundle])
+        text, html = render(letter, message_id)
+        if first["channel"] == "webhook":
+            return await self.webhook.send(message_id, person, letter,
+                                           self.webhook.body(message_id, first, letter, text))
+        return await self.email.send(message_id, person, letter, text, html, governance_date(first))
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
         """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).
@@ -305,17 +331,18 @@ class Dispatcher:
         else:  # the same line for every notice an outage holds up, so they collapse into one a minute
             log.warning("notice_delivery_retrying", channel=notice["channel"], detail=outcome.detail)
 
-    async def deliver(self, notice: asyncpg.Record) -> None:
+    async def deliver(self, bundle: Sequence[asyncpg.Record]) -> None:
         try:
-            outcome = await self.send(notice)
+            outcome = await self.send(bundle)
         except Exception as exc:  # a rendering or channel bug is a failed attempt, retried
-            log.error("notice_send_error", notice_id=notice["notice_id"], error=repr(exc), exc_info=exc)
+            log.error("notice_send_error", notice_id=bundle[0]["notice_id"], error=repr(exc), exc_info=exc)
             outcome = Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:500])
-        await self.record(notice, outcome)
+        for notice in bundle:
+            await self.record(notice, outcome)
 
     async def deliver_due(self) -> int:
         notices = await self.claim()
-        await asyncio.gather(*(self.deliver(n) for n in notices))
+        await asyncio.gather(*(self.deliver(b) for b in bundles(notices, self.settings.one_email_a_day)))
         return len(notices)
 
     async def _deliver_batch(self) -> bool:

@@ -6,10 +6,9 @@ templates lay a letter out as text and HTML from the same ``Letter``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from shared.contracts.vocabulary import BOARD, PANEL, LadderStep, date_in_words, decision_words
 
@@ -24,6 +23,7 @@ from .items import (
     PanelDecisionItem,
     UndeliverableItem,
 )
+from .words import TERMS, cycle_words, plural
 
 SystemNames = Mapping[str, str]
 
@@ -36,6 +36,7 @@ class Line(TypedDict):
     why: list[str]
     extra: str
     url: str
+    ack_url: NotRequired[str]  # in a day's digest: where this section's notice is acknowledged
 
 
 @dataclass(frozen=True)
@@ -68,30 +69,7 @@ class Letter:
     terms: list[str] = field(default_factory=list)  # the jargon the letter uses, explained
 
 
-# Jargon a reader may not know, explained once at the foot of any letter that uses it.
-TERMS = {
-    "SRO": "SRO: the senior responsible owner, the executive who answers for the system's race equality plan.",
-    "WRES": "WRES: the Workforce Race Equality Standard, NHS England's nine measures of how BME and White "
-            "staff are treated (for example WRES-3, the relative likelihood of BME staff entering a formal "
-            "disciplinary process compared with White staff).",
-    "recovery plan": "A recovery plan: dated steps that bring the action back on track, and the date it will be.",
-}
 BACK_ON_TRACK = "it is back on track and no longer escalated"
-_ASKED = "Please either explain why progress has slipped, or send a recovery plan with its dates."
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 action', '4 actions': real plurals, never 'action(s)'."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def cycle_words(cycle_id: str) -> str:
-    """'2026-Q1' as people say it: 'January to March 2026'."""
-    found = re.fullmatch(r"(\d{4})-Q([1-4])", cycle_id)
-    if not found:
-        return cycle_id
-    first = ["January to March", "April to June", "July to September", "October to December"][int(found[2]) - 1]
-    return f"{first} {found[1]}"
 
 
 def step_words(step: LadderStep | Literal["resolved"]) -> str:
@@ -130,9 +108,9 @@ def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None, 
     """The letter to ``name`` about a notice's items: one item's own letter, or a day's digest."""
     ctx = ctx or Context()
     letters = [_one(group, name, ack_url, ctx) for group in _groups(items)]
-    letter = letters[0] if len(letters) == 1 else _digest(letters, name)
-    letter.terms = [meaning for term, meaning in TERMS.items() if term in _all_words(letter)]
-    return letter
+    for one in letters:
+        one.terms = [meaning for term, meaning in TERMS.items() if term in _all_words(one)]
+    return letters[0] if len(letters) == 1 else digest(letters, name)
 
 
 def _groups(items: Sequence[NoticeItem]) -> list[list[NoticeItem]]:
@@ -177,22 +155,27 @@ def _all_words(letter: Letter) -> str:
                     + [" ".join([i["title"], i["extra"], *i["why"]]) for i in letter.items])
 
 
-def _digest(letters: list[Letter], name: str) -> Letter:
-    """Several letters for one person on one day, as one: a section per action, each with what is
-    asked, by when and its link; the subject names the first and counts the rest."""
-    items = [Line(title=f"{n}. {one.subject}", system="", why=[one.opening, *(
-        f"{i['title']} ({i['system']}): " + " ".join([*i["why"], i["extra"]]).strip() if i["system"]
-        else f"{i['title']}: " + " ".join([*i["why"], i["extra"]]).strip() for i in one.items)],
-        extra=" ".join(part for part in (one.ask, f"By {one.by_when}." if one.by_when else "", one.then,
-                                          one.how_to_answer) if part),
-        url=next((i["url"] for i in one.items if i["url"]), ""))
-        for n, one in enumerate(letters, 1)]
-    ack = next((one.ack_url for one in letters if one.ack_url), None)
+def digest(letters: list[Letter], name: str) -> Letter:
+    """Several letters for one person on one day, as one: a section per notice, each with what is
+    asked, by when, what happens then and its links; the subject names the first and counts the rest."""
+    items = []
+    for n, one in enumerate(letters, 1):
+        about = [f"{i['title']} ({i['system']}): " if i["system"] else f"{i['title']}: " for i in one.items]
+        why = [one.opening] + [(head + " ".join([*i["why"], i["extra"]])).strip()
+                               for head, i in zip(about, one.items, strict=True)]
+        extra = " ".join(part for part in (one.ask, f"By {one.by_when}." if one.by_when else "", one.then,
+                                           one.how_to_answer) if part)
+        line = Line(title=f"{n}. {one.subject}", system="", why=why, extra=extra,
+                    url=next((i["url"] for i in one.items if i["url"]), ""))
+        if one.ack_url:
+            line["ack_url"] = one.ack_url
+        items.append(line)
     contact = next((one.contact for one in letters if one.contact), "")
+    terms = list(dict.fromkeys(t for one in letters for t in one.terms))
     return Letter(subject=f"{letters[0].subject} (and {plural(len(letters) - 1, 'more notice')})",
                   greeting=f"Dear {name},",
                   opening=f"Today's {plural(len(letters), 'notice')} for you, together in one e-mail.",
-                  items=items, items_heading="Today's notices", ack_url=ack, contact=contact)
+                  items=items, items_heading="Today's notices", contact=contact, terms=terms)
 
 
 def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Context) -> Letter:
@@ -318,7 +301,7 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
     """The leader is asked to act: what slipped, why, by when, and what happens at that date."""
     by = date_in_words(item.respond_by)
     if item.step is LadderStep.LEADER_ASKED:
-        ask = _ASKED
+        ask = "Please either explain why progress has slipped, or send a recovery plan with its dates."
         then = (f"If neither has arrived and the action has not improved by {by}, it goes on the agenda of "
                 f"the {PANEL}, and you will be told.") if by else ""
     else:
@@ -341,7 +324,7 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
 
 
 def compose_ack_reminder(item: EscalationReminderItem, name: str, ack_url: str | None, ctx: Context) -> Letter:
-    """A reminder says when the first notice went, what is still open and the date that still holds."""
+    """When the first notice went, what is still open and the date that still holds."""
     first = f"on {date_in_words(item.first_sent_on)}" if item.first_sent_on else "earlier"
     by = date_in_words(item.respond_by)
     opening = (f"We wrote to you {first} about this action in {_system(ctx, item.system)}, and have not yet "
@@ -355,9 +338,9 @@ def compose_back_on_track(items: Sequence[EscalationItem], name: str, ctx: Conte
     count = len(items)
     return Letter(
         subject=(f"Back on track: {items[0].title}" if count == 1 else f"{count} actions are back on track"),
-        greeting=f"Dear {name},",
-        opening=f"Good news: {'this action no longer needs' if count == 1 else 'these actions no longer need'} "
-                "escalation.", items_heading="Back on track",
+        greeting=f"Dear {name},", items_heading="Back on track",
+        opening="Good news: " + ("this action no longer needs" if count == 1 else "these actions no longer need")
+        + " escalation.",
         items=[_line(ctx, i.title, i.system, i.action_id, i.why) for i in items],
         how_to_answer="Nothing is needed from you.",
     )
@@ -378,8 +361,8 @@ def compose_escalations(items: Sequence[EscalationItem], name: str, ctx: Context
         ask, then = f"Please add {them} to the next {BOARD} papers.", ""
     else:
         subject = f"{plural(count, 'escalated action')} in {where}"
-        ask, then = ("Please make sure the accountable leader answers by the date given."
-                     if count == 1 else "Please make sure each accountable leader answers by the date given."), ""
+        who = "the" if count == 1 else "each"
+        ask, then = f"Please make sure {who} accountable leader answers by the date given.", ""
     lines = [_line(ctx, i.title, i.system, i.action_id, i.why,
                    _sentence(_told(i)) + (f" Date given: {date_in_words(i.respond_by)}." if i.respond_by else ""))
              for i in items]
@@ -393,7 +376,5 @@ def compose_escalations(items: Sequence[EscalationItem], name: str, ctx: Context
 
 def _told(item: EscalationItem) -> str:
     """A rung in the third person, for those who are not its leader."""
-    if item.step is LadderStep.LEADER_ASKED:
-        return "the accountable leader is asked to explain the slip or send a recovery plan"
-    return step_words(item.step)
+    return item.step.words if isinstance(item.step, LadderStep) else BACK_ON_TRACK
 

@@ -115,8 +115,7 @@ async def stop_asking(conn: asyncpg.Connection, action_id: str) -> list[NoticeIt
     """The action's leader answered: every notice asking about its escalations stops waiting (no more
     reminders, no silence reported) and reminders not yet sent are not sent. Returns the leader's
     escalation items about the action, latest first (what they were last told, and its date)."""
-    abouts = """SELECT DISTINCT about FROM notice_items
-                WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1"""
+    abouts = "SELECT about FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1"
     await conn.execute(
         f"UPDATE notices SET ack_closed = true WHERE needs_ack AND NOT ack_closed AND about IN ({abouts})", action_id)
     await conn.execute(
@@ -144,9 +143,10 @@ async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     return int(status.split()[-1])
 
 
-async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20) -> list[asyncpg.Record]:
-    """Claim notices to send, recording the attempt before anything leaves.
-
+async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20, *,
+                    by_day: bool = False) -> list[asyncpg.Record]:
+    """Claim notices to send, recording the attempt before anything leaves. ``by_day``: a notice waits
+    until the governance clock has left its day, so a person's day is claimed together (one e-mail).
     A claim whose lease ran out without an outcome belongs to an instance that died mid-send;
     it is claimed again and resent with the same notice id, which receivers use to drop the copy.
     """
@@ -155,16 +155,18 @@ async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20)
         UPDATE notices SET status = 'sending', attempts = attempts + 1, claimed_until = now() + $1::interval
         WHERE notice_id IN (
             SELECT notice_id FROM notices
-            WHERE (status = 'pending' AND next_attempt_at <= now())
-               OR (status = 'sending' AND claimed_until < now())
-            ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            WHERE ((status = 'pending' AND next_attempt_at <= now())
+                   OR (status = 'sending' AND claimed_until < now()))
+              AND (NOT $3 OR issued_at < date_trunc('day', (SELECT now FROM seen_clock), 'UTC'))
+            ORDER BY date_trunc('day', issued_at, 'UTC'), recipient, channel, next_attempt_at
+            LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
-        lease, limit,
+        lease, limit, by_day,
     )
     for row in rows:
         await log_attempt(conn, row, "sending")
-    return rows
+    return sorted(rows, key=lambda r: (r["issued_at"], r["recipient"], r["channel"], r["notice_id"]))
 
 
 async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome: str, detail: str = "") -> None:

@@ -132,7 +132,7 @@ async def settings(kafka: str, topics: list[str], database_url: str, mailbox: Ma
     return NotificationsSettings(
         kafka_bootstrap_servers=kafka, database_url=database_url, smtp_host="127.0.0.1", smtp_port=mailbox.port,
         webhook_secret=WEBHOOK_SECRET, ack_link_secret="ack-test-secret", portal_public_url="http://portal.test",
-        group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24,
+        group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24, one_email_a_day=False,
         delivery_retry_base_seconds=0.2, delivery_retry_max_seconds=1.0, delivery_lease_seconds=1.0,
     )
 
@@ -230,7 +230,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     await apply(doomed, settings, escalation(about, f"act-{u}", f"sys-{u}", leader))
     dispatcher = Dispatcher(doomed, settings)
     (claimed,) = await dispatcher.claim()
-    assert (await dispatcher.send(claimed)).delivered
+    assert (await dispatcher.send([claimed])).delivered
     await doomed.close()  # crash: the outcome is never recorded
 
     async with TestApp(build(settings)):  # the survivor takes over once the claim's lease runs out
