@@ -72,7 +72,15 @@ def notice_step(step: EscalationStep, *, resolved: bool) -> str:
     return step.step.value
 
 
-def escalation_addressees(step: EscalationStep, directory: list[Person], *, resolved: bool) -> list[Addressee]:
+def asks_the_leader(step: EscalationStep, *, resolved: bool, answered: bool) -> bool:
+    """Whether the leader's notice of this step asks them for something (and so waits for an
+    acknowledgement, with reminders): not once resolved, not at the Board's rung (the Panel's decision
+    says what is asked there), and not when they already answered this escalation."""
+    return not resolved and not answered and step.step != LadderStep.PEOPLE_BOARD
+
+
+def escalation_addressees(step: EscalationStep, directory: list[Person], *, resolved: bool,
+                          answered: bool = False) -> list[Addressee]:
     """The accountable leaders named in the event, plus by role from the directory:
     the system's SRO always, the Panel chair for the Panel step, the Board secretary for the Board step.
 
@@ -82,7 +90,8 @@ def escalation_addressees(step: EscalationStep, directory: list[Person], *, reso
     """
     out: dict[str, Addressee] = {}
     for person_id in step.recipients:
-        out.setdefault(person_id, Addressee(person_id, LEADER, needs_ack=not resolved))
+        out.setdefault(person_id, Addressee(person_id, LEADER,
+                                            needs_ack=asks_the_leader(step, resolved=resolved, answered=answered)))
     for person in directory:
         if person.person_id in out:
             continue

@@ -53,11 +53,12 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     # a new step opens its own.
     await db.close_acknowledgements(conn, about)
     roles = await db.people_with_roles(conn, [SRO, PANEL_CHAIR, BOARD_SECRETARY])
-    addressees = escalation_addressees(step, roles, resolved=resolved)
+    answered = await db.answered(conn, about)
+    addressees = escalation_addressees(step, roles, resolved=resolved, answered=answered)
     known = await db.get_people(conn, [a.person_id for a in addressees])
     added = 0
     for addressee in addressees:
-        content = escalation_item(step, addressee.role, resolved=resolved)
+        content = escalation_item(step, addressee.role, resolved=resolved, answered=answered)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),

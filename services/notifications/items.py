@@ -38,6 +38,8 @@ class EscalationItem(_Item):
     respond_by: date | None = None
     stepped_down: bool = False
     role: Role = "leader"
+    # The leader already answered this escalation: the notice tells, it does not ask again.
+    answered: bool = Field(default=False, exclude_if=lambda found: not found)
 
     @property
     def resolved(self) -> bool:
@@ -168,13 +170,15 @@ def item_to_json(item: NoticeItem) -> str:
 
 # ---- the items of each event ---------------------------------------------------------------
 
-def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bool = False) -> EscalationItem:
-    """``resolved``: the escalation ended, whatever step the event still names."""
+def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bool = False,
+                    answered: bool = False) -> EscalationItem:
+    """``resolved``: the escalation ended, whatever step the event still names; ``answered``: its leader
+    already sent an answer."""
     return EscalationItem(
         escalation_id=step.escalation_id, action_id=step.action_id, system=step.system, title=step.action_title,
         step=RESOLVED if resolved or step.step is None else step.step, previous_step=step.previous_step,
         why=[r.message for r in step.reasons], respond_by=step.respond_by, stepped_down=stepped_down(step),
-        role=role,
+        role=role, answered=answered and role == "leader",
     )
 
 

@@ -300,13 +300,18 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
                           subject_prefix: str = "", opening: str = "") -> Letter:
     """The leader is asked to act: what slipped, why, by when, and what happens at that date."""
     by = date_in_words(item.respond_by)
-    if item.step is LadderStep.LEADER_ASKED:
+    if item.answered:
+        ask, then = "Nothing more is needed from you now: your answer is with the Panel.", \
+            "The Panel considers the action with your answer; you will be told its decision."
+    elif item.step is LadderStep.LEADER_ASKED:
         ask = "Please either explain why progress has slipped, or send a recovery plan with its dates."
         then = (f"If neither has arrived and the action has not improved by {by}, it goes on the agenda of "
                 f"the {PANEL}, and you will be told.") if by else ""
+    elif item.step is LadderStep.PEOPLE_BOARD:
+        ask, then = "Nothing new is asked of you by this step: any date the Panel set still holds.", \
+            f"The {BOARD} may agree a consequence; you will be told."
     else:
-        ask = ("Please send the Panel an explanation or a recovery plan before it meets, so your answer is on "
-               "its agenda.")
+        ask = "Please send the Panel an explanation or a recovery plan by this date, so your answer is on its agenda."
         then = ("The Panel considers the action at its meeting and decides on challenge, support or penalty; "
                 "you will be told its decision.")
     moved = ("has improved and stepped back down the escalation ladder: " if item.stepped_down
@@ -316,7 +321,7 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
         opening=opening or (f"An action you are accountable for in {_system(ctx, item.system)} {moved}"
                             f"{step_words(item.step)}."),
         items=[_line(ctx, item.title, item.system, item.action_id, item.why)], ask=ask,
-        by_when=by, then=then,
+        by_when="" if item.step is LadderStep.PEOPLE_BOARD else by, then=then,
         how_to_answer="Answer on the action's page in the portal, signed in as yourself: send your explanation "
                       "or recovery plan, ask for more time, or contest the flag.",
         ack_url=ack_url, contact=_contact(ctx, item.system, LEADER),

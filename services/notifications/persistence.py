@@ -118,14 +118,19 @@ async def stop_asking(conn: asyncpg.Connection, action_id: str) -> list[NoticeIt
     abouts = "SELECT about FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1"
     await conn.execute(
         f"UPDATE notices SET ack_closed = true WHERE needs_ack AND NOT ack_closed AND about IN ({abouts})", action_id)
-    await conn.execute(
-        f"""UPDATE notices SET status = 'withdrawn' WHERE reminds IS NOT NULL AND status = 'pending'
-            AND about IN ({abouts})""", action_id)
+    await conn.execute(f"""UPDATE notices SET status = 'withdrawn' WHERE reminds IS NOT NULL AND status = 'pending'
+                            AND about IN ({abouts})""", action_id)
     rows = await conn.fetch(
         """SELECT content FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1
                AND content->>'role' = 'leader' AND NOT content ? 'reminder_number'
            ORDER BY added_at DESC""", action_id)
     return [item_from_json(r["content"]) for r in rows]
+
+
+async def answered(conn: asyncpg.Connection, escalation_id: str) -> bool:
+    """Whether the leader answered this escalation (a receipt was recorded for it)."""
+    sql = "SELECT true FROM notice_items WHERE about = $1 AND step LIKE 'answer:%' LIMIT 1"
+    return bool(await conn.fetchval(sql, escalation_id))
 
 
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
@@ -321,9 +326,8 @@ async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.R
 
 
 async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
-    step: str = await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1",
-                                    notice_id)
-    return step
+    sql = "SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1"
+    return str(await conn.fetchval(sql, notice_id))
 
 
 # ---- read side ----------------------------------------------------------------------------
@@ -367,9 +371,7 @@ async def remember_action(conn: asyncpg.Connection, action_id: str, system: str,
 
 
 async def known_action(conn: asyncpg.Connection, action_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT action_id, system, title, accountable_leader FROM actions WHERE action_id = $1", action_id)
-    return row
+    return await conn.fetchrow("SELECT * FROM actions WHERE action_id = $1", action_id)
 
 
 async def on_published_agenda(conn: asyncpg.Connection, meeting_id: str, action_id: str) -> bool:
@@ -395,5 +397,4 @@ async def concerns_raised_by(conn: asyncpg.Connection, action_id: str) -> list[s
 
 async def recipient_of(conn: asyncpg.Connection, notice_id: str) -> str | None:
     """Who a notice was sent to; None: no such notice."""
-    found: str | None = await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)
-    return found
+    return await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)  # type: ignore[no-any-return]
