@@ -24,7 +24,6 @@ each one to ``<out>/notices/`` as an .eml file.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -45,6 +44,7 @@ from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_portal import PortalPeople, until
+from tools.cycle_record import fail_on_refusals, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.servers import NoticeFolder
@@ -189,9 +189,9 @@ class Cycle:
             a = made.subject
             if made.data.system == c.silent_system:
                 continue
-            if a == c.recovers:
-                await self.post(self.progress(a, 5, day, narrative=ev.Narrative(
-                    working="", stopping_progress="Our network chair left", not_working="Recruitment stalled")))
+            if a == c.recovers:  # falls behind, and says why (a fall needs its reason, or it is refused)
+                await self.post(self.progress(a, 5, day, reason_for_decrease="Two workstreams paused", narrative=ev.
+                    Narrative(working="", stopping_progress="Our network chair left", not_working="Hiring stalled")))
             elif a == c.ignores:
                 await self.post(self.progress(a, 15, day, milestones_missed=["m1"]))
             elif a == c.measure:
@@ -200,6 +200,7 @@ class Cycle:
             else:
                 await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
         await self.days(day, date(YEAR, 2, 16))
+        await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
 
     def leader(self, action_id: str) -> str:
         return next(c.data.accountable_leader for c in self.made if c.subject == action_id)
@@ -284,7 +285,7 @@ class Cycle:
             "consequence": "Transformation funding for this work is held back until the Panel accepts a recovery plan.",
             "owner": f"p-sro-{self.system(c.ignores)}", "follow-up-by": date(YEAR, 4, 30).isoformat()})
         await self.recorded(c.ignores, "board consequence")
-        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 1))
+        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 2))  # 2 April: 1 April's notices leave (one a day)
 
     async def finish(self) -> None:
         from services.accountability.board_report import build_report_data, fetch, render_html, write_pdf
@@ -295,6 +296,7 @@ class Cycle:
             r = (await self.http.get(base + "/status/action", params={"id": a["action_id"]})).json()
             self.story.escalations[a["action_id"]] = (r.get("escalation") or {}).get("step")
             self.story.histories[a["action_id"]] = r.get("history", [])
+        await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
         await asyncio.sleep(2)  # the last notices leave the notifications service
         self.story.notices = list(self.folder.received)
         summaries, status = await fetch(base)
@@ -369,9 +371,7 @@ def tell(story: Story, out: Path, *, running: bool) -> None:
     print("username below (no password: it stands in for an NHS organisation's sign-in and never leaves this")
     print("machine). Everything the story's people did is there, and you can do it again by hand:")
     print("\n".join(story.sign_in))
-    (out / "story.json").write_text(json.dumps({
-        "statuses": story.statuses, "escalations": story.escalations, "agenda": story.agenda,
-        "notices": story.notices, "cycles": story.cycles, "portal": story.portal}, indent=2, default=str))
+    write_story(story, out)
 
 
 async def _until_interrupted(story: Story, out: Path) -> None:

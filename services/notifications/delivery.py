@@ -8,6 +8,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as EMAIL_POLICY
@@ -23,6 +24,7 @@ from prometheus_client import Counter
 
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
+from shared.contracts.vocabulary import date_in_words
 from shared.db import Database
 from shared.health import Check
 from shared.outbox import add_to_outbox
@@ -45,8 +47,9 @@ from .domain import (
     webhook_signature,
 )
 from .items import NoticeItem, UndeliverableItem
-from .letters import Context, Letter, compose, digest
+from .letters import compose, digest
 from .settings import NotificationsSettings
+from .writing import Context, Letter
 
 log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
@@ -104,7 +107,7 @@ class EmailChannel:
         self.domain = settings.smtp_sender.rsplit("@", 1)[-1]
 
     def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str,
-                governance_day: str = "") -> EmailMessage:
+                about: Mapping[str, str] | None = None) -> EmailMessage:
         msg = EmailMessage(policy=EMAIL_POLICY)
         msg["From"] = self.sender
         msg["To"] = to
@@ -113,8 +116,8 @@ class EmailChannel:
         # Fixed per notice: a resend after a crash carries the same id, so mail systems drop the copy.
         msg["Message-ID"] = f"<{notice_id}@{self.domain}>"
         msg["X-Governance-Notice"] = notice_id
-        if governance_day:
-            msg["X-Governance-Date"] = governance_day
+        for name, value in (about or {}).items():  # X-Governance-Date, -Kind, -Action: for logs and readers' rules
+            msg[name] = value
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg
@@ -130,10 +133,10 @@ class EmailChannel:
         return Check("smtp", True)
 
     async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str,
-                   governance_day: str = "") -> Outcome:
+                   about: Mapping[str, str] | None = None) -> Outcome:
         if not person.email:
             return Outcome(False, permanent=True, detail="no email address in the directory")
-        msg = self.message(notice_id, person.email, letter, text, html, governance_day)
+        msg = self.message(notice_id, person.email, letter, text, html, about)
         try:
             _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
                                              start_tls=False)
@@ -228,6 +231,15 @@ def bundles(notices: Sequence[asyncpg.Record], by_day: bool) -> list[list[asyncp
     return list(found.values())
 
 
+def headers_about(bundle: Sequence[asyncpg.Record], items: Sequence[Sequence[NoticeItem]]) -> dict[str, str]:
+    """What a message is about, for machines: its governance date, its notices' kinds and actions."""
+    actions = [a for its in items for i in its
+               for a in ([getattr(i, "action_id", "")] + [e.action_id for e in getattr(i, "items", [])]) if a]
+    return {"X-Governance-Date": governance_date(bundle[0]),
+            "X-Governance-Kind": ", ".join(dict.fromkeys(n["kind"] for n in bundle)),
+            "X-Governance-Action": ", ".join(dict.fromkeys(actions))}
+
+
 def bundle_id(notice_ids: Sequence[str]) -> str:
     """A message's id: its notice's own, or one derived from its notices' ids (the same on a resend,
     so receivers drop the copy)."""
@@ -292,7 +304,8 @@ class Dispatcher:
         if person is None:
             return Outcome(False, permanent=True,
                            detail=f"unknown person {first['recipient']!r}: not in the directory")
-        ctx = context_for(self.settings, self.system_names, contacts)
+        ctx = replace(context_for(self.settings, self.system_names, contacts),
+                      today=date_in_words(governance_date(first)))
         letters = [letter_for(self.settings, n, its, person, ctx) for n, its in zip(bundle, items, strict=True)]
         letter = letters[0] if len(letters) == 1 else digest(letters, person.name)
         message_id = bundle_id([n["notice_id"] for n in bundle])
@@ -300,7 +313,7 @@ class Dispatcher:
         if first["channel"] == "webhook":
             return await self.webhook.send(message_id, person, letter,
                                            self.webhook.body(message_id, first, letter, text))
-        return await self.email.send(message_id, person, letter, text, html, governance_date(first))
+        return await self.email.send(message_id, person, letter, text, html, headers_about(bundle, items))
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
         """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).

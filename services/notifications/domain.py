@@ -147,6 +147,11 @@ def action_page(portal_url: str, action_id: str) -> str:
     return f"{portal_url.rstrip('/')}/actions/{quote(action_id, safe='')}"
 
 
+def board_report_page(portal_url: str, cycle_id: str) -> str:
+    """A cycle's report for the People Board, in the portal (Board members sign in to read it)."""
+    return f"{portal_url.rstrip('/')}/board/report?cycle_id={quote(cycle_id, safe='')}"
+
+
 def person_from_event(data: ev.Person) -> Person:
     return Person(person_id=data.person_id, name=data.name, email=data.email,
                   webhook_url=str(data.webhook_url) if data.webhook_url else None, roles=tuple(data.roles),

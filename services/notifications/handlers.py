@@ -24,12 +24,13 @@ from .domain import (
     BOARD_SECRETARY,
     PANEL_CHAIR,
     SRO,
+    board_report_page,
     channels_for,
     escalation_addressees,
     notice_step,
     person_from_event,
 )
-from .items import EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
+from .items import CycleClosedItem, EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.handlers")
@@ -99,6 +100,21 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
     return added
 
 
+async def on_cycle_closed(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.CycleClosed) -> int:
+    """The cycle's close: each Board secretary is sent the way to its report for the Board."""
+    window = event.data
+    item = CycleClosedItem(cycle_id=window.cycle_id, closes_on=window.closes_on,
+                           report_url=board_report_page(settings.portal_public_url, window.cycle_id))
+    added = 0
+    for secretary in await db.people_with_roles(conn, [BOARD_SECRETARY]):
+        for channel in channels_for(secretary):
+            if await db.add_item(conn, kind="cycle_closed", about=window.cycle_id, step="cycle_closed",
+                                 recipient=secretary.person_id, channel=channel, content=item,
+                                 issued_at=event.occurred_at):
+                added += 1
+    return added
+
+
 async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.ClockTicked) -> None:
     """Clock time moves on: groups whose wait is over are released, unacknowledged notices are
     reminded, and those past their grace are reported back so the ladder can climb. Grace and
@@ -153,6 +169,8 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 await on_deadline_reminder(conn, event)
             case ev.AgendaPublished():
                 await on_agenda(conn, event)
+            case ev.CycleClosed():
+                await on_cycle_closed(conn, settings, event)
             case ev.ClockTicked():
                 await on_tick(conn, settings, event)
             case ev.NoticeAcknowledged():

@@ -124,6 +124,16 @@ class PanelDecisionItem(_Item):
     role: Role = "leader"
 
 
+class CycleClosedItem(_Item):
+    """A cycle closed: the Board's secretary is sent where its report for the Board is."""
+
+    kind: Literal["cycle_closed"] = "cycle_closed"
+    cycle_id: str
+    closes_on: date
+    report_url: str
+    role: Role = "board_secretary"
+
+
 class UndeliverableItem(_Item):
     """A notice refused for good (a permanent refusal: SMTP 5xx, HTTP 4xx, nobody or no address in
     the directory), told to whoever keeps the directory so it is fixed and the notice re-sent.
@@ -154,7 +164,7 @@ NoticeItem = Annotated[
     Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
     | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")]
     | Annotated[PanelDecisionItem, Tag("panel_decision")] | Annotated[AnswerReceiptItem, Tag("answer_receipt")]
-    | Annotated[UndeliverableItem, Tag("undeliverable")],
+    | Annotated[UndeliverableItem, Tag("undeliverable")] | Annotated[CycleClosedItem, Tag("cycle_closed")],
     Discriminator(_tag),
 ]
 NOTICE_ITEM: TypeAdapter[NoticeItem] = TypeAdapter(NoticeItem)

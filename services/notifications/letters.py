@@ -6,9 +6,8 @@ templates lay a letter out as text and HTML from the same ``Letter``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, NotRequired, TypedDict
+from collections.abc import Sequence
+from typing import Literal
 
 from shared.contracts.vocabulary import BOARD, PANEL, LadderStep, date_in_words, decision_words
 
@@ -16,6 +15,7 @@ from .domain import BOARD_SECRETARY, LEADER, PANEL_CHAIR, STAFF_NETWORK_LEAD, ac
 from .items import (
     AgendaNoticeItem,
     AnswerReceiptItem,
+    CycleClosedItem,
     DeadlineReminderItem,
     EscalationItem,
     EscalationReminderItem,
@@ -23,51 +23,7 @@ from .items import (
     PanelDecisionItem,
     UndeliverableItem,
 )
-from .words import TERMS, cycle_words, plural
-
-SystemNames = Mapping[str, str]
-
-
-class Line(TypedDict):
-    """One action in a letter's list: its title, its system, why, what is asked, and its page."""
-
-    title: str
-    system: str
-    why: list[str]
-    extra: str
-    url: str
-    ack_url: NotRequired[str]  # in a day's digest: where this section's notice is acknowledged
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a letter needs besides its items, read from the directory and settings when it is sent:
-    system names (reference data), the portal's public address, and who to contact (by system: the
-    SRO; otherwise the Panel's secretary), each as "Name (email)"."""
-
-    system_names: SystemNames = field(default_factory=dict)
-    portal_url: str = ""
-    sros: Mapping[str, str] = field(default_factory=dict)
-    secretary: str = ""
-
-
-@dataclass
-class Letter:
-    """The content of a notice in plain words."""
-
-    subject: str
-    greeting: str
-    opening: str
-    items: list[Line] = field(default_factory=list)
-    ask: str = ""
-    by_when: str = ""
-    then: str = ""  # what happens at that date
-    how_to_answer: str = ""
-    ack_url: str | None = None
-    items_heading: str = "What slipped, and why"
-    contact: str = ""
-    terms: list[str] = field(default_factory=list)  # the jargon the letter uses, explained
-
+from .writing import TERMS, Context, Letter, Line, cycle_words, in_words, plural
 
 BACK_ON_TRACK = "it is back on track and no longer escalated"
 
@@ -94,7 +50,9 @@ def _url(ctx: Context, action_id: str) -> str:
 
 
 def _line(ctx: Context, title: str, system: str, action_id: str, why: Sequence[str] = (), extra: str = "") -> Line:
-    return Line(title=title, system=_system(ctx, system), why=list(why), extra=extra, url=_url(ctx, action_id))
+    """One action; the reasons' cycle ids ("2026-Q1") said as people say them."""
+    return Line(title=title, system=_system(ctx, system), why=[in_words(w) for w in why], extra=extra,
+                url=_url(ctx, action_id))
 
 
 def _contact(ctx: Context, system: str | None, role: str) -> str:
@@ -110,7 +68,9 @@ def compose(items: Sequence[NoticeItem], name: str, ack_url: str | None = None, 
     letters = [_one(group, name, ack_url, ctx) for group in _groups(items)]
     for one in letters:
         one.terms = [meaning for term, meaning in TERMS.items() if term in _all_words(one)]
-    return letters[0] if len(letters) == 1 else digest(letters, name)
+    letter = letters[0] if len(letters) == 1 else digest(letters, name)
+    letter.dated = ctx.today
+    return letter
 
 
 def _groups(items: Sequence[NoticeItem]) -> list[list[NoticeItem]]:
@@ -138,6 +98,8 @@ def _one(items: list[NoticeItem], name: str, ack_url: str | None, ctx: Context) 
             return compose_panel_decision(decision, name, ctx)
         case AnswerReceiptItem() as receipt:
             return compose_receipt(receipt, name, ctx)
+        case CycleClosedItem() as closed:
+            return compose_cycle_closed(closed, name, ctx)
         case UndeliverableItem():
             return compose_undeliverable([i for i in items if isinstance(i, UndeliverableItem)], name)
     escalations = [i for i in items if isinstance(i, EscalationItem)]
@@ -163,8 +125,8 @@ def digest(letters: list[Letter], name: str) -> Letter:
         about = [f"{i['title']} ({i['system']}): " if i["system"] else f"{i['title']}: " for i in one.items]
         why = [one.opening] + [(head + " ".join([*i["why"], i["extra"]])).strip()
                                for head, i in zip(about, one.items, strict=True)]
-        extra = " ".join(part for part in (one.ask, f"By {one.by_when}." if one.by_when else "", one.then,
-                                           one.how_to_answer) if part)
+        by = f"By {one.by_when}." if one.by_when and one.by_when not in one.ask else ""
+        extra = " ".join(part for part in (one.ask, by, one.then, one.how_to_answer) if part)
         line = Line(title=f"{n}. {one.subject}", system="", why=why, extra=extra,
                     url=next((i["url"] for i in one.items if i["url"]), ""))
         if one.ack_url:
@@ -175,7 +137,7 @@ def digest(letters: list[Letter], name: str) -> Letter:
     return Letter(subject=f"{letters[0].subject} (and {plural(len(letters) - 1, 'more notice')})",
                   greeting=f"Dear {name},",
                   opening=f"Today's {plural(len(letters), 'notice')} for you, together in one e-mail.",
-                  items=items, items_heading="Today's notices", contact=contact, terms=terms)
+                  items=items, items_heading="Today's notices", contact=contact, terms=terms, dated=letters[0].dated)
 
 
 def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Context) -> Letter:
@@ -277,6 +239,22 @@ def compose_receipt(item: AnswerReceiptItem, name: str, ctx: Context) -> Letter:
     )
 
 
+def compose_cycle_closed(item: CycleClosedItem, name: str, ctx: Context) -> Letter:
+    """The cycle's report for the Board, to the Board's secretary: where it is, and what it holds."""
+    cycle = cycle_words(item.cycle_id)
+    return Letter(
+        subject=f"The {BOARD}'s report for {cycle} is ready", greeting=f"Dear {name},",
+        opening=(f"The {cycle} cycle closed on {date_in_words(item.closes_on)}. Its report for the {BOARD} "
+                 "shows, per system and per action point, what is on track, what slipped, what was done about it "
+                 "and what deserves to be celebrated and shared."),
+        items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[
+            ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
+             "It is not attached to this e-mail: the notifications service holds no copy of it.")],
+            extra="", url=item.report_url)], items_heading="The report",
+        ask=f"Please add the report to the papers of the next {BOARD} meeting.",
+        how_to_answer="No reply to this notice is needed.", contact=_contact(ctx, None, BOARD_SECRETARY))
+
+
 def compose_undeliverable(items: Sequence[UndeliverableItem], name: str) -> Letter:
     """For whoever keeps the directory: notices refused for good, and how to send them again."""
     count = len(items)
@@ -322,8 +300,10 @@ def compose_leader_notice(item: EscalationItem, name: str, ack_url: str | None, 
                             f"{step_words(item.step)}."),
         items=[_line(ctx, item.title, item.system, item.action_id, item.why)], ask=ask,
         by_when="" if item.step is LadderStep.PEOPLE_BOARD else by, then=then,
-        how_to_answer="Answer on the action's page in the portal, signed in as yourself: send your explanation "
-                      "or recovery plan, ask for more time, or contest the flag.",
+        how_to_answer=("The action's page in the portal shows its history and your answers."
+                       if item.answered or item.step is LadderStep.PEOPLE_BOARD else
+                       "Answer on the action's page in the portal, signed in as yourself: send your explanation "
+                       "or recovery plan, ask for more time, or contest the flag."),
         ack_url=ack_url, contact=_contact(ctx, item.system, LEADER),
     )
 

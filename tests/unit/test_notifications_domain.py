@@ -39,8 +39,9 @@ from services.notifications.items import (
     panel_decision_item,
     reminder_of,
 )
-from services.notifications.letters import Context, compose
+from services.notifications.letters import compose
 from services.notifications.settings import NotificationsSettings
+from services.notifications.writing import Context
 from shared.contracts import events as ev
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
 
