@@ -150,6 +150,10 @@ def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Contex
                  f"The cycle runs {cycle_words(item.cycle_id)}, and its submission deadline is {deadline}."),
         ask="Please post progress for each of your actions: percent complete, milestones, "
             "measures, and what is working, what is stopping progress and what is not working.",
+        items=[Line(title="Your actions", system=where, why=[], extra="Each action's page shows its status and "
+                    "what has been posted so far.",
+                    url=f"{ctx.portal_url.rstrip('/')}/my-actions" if ctx.portal_url else "")],
+        items_heading="Where to look",
         by_when=deadline,
         then="An action with no update by then is judged without one, and may be flagged as slipping.",
         how_to_answer="Post the update from your system's usual reporting tool. "
