@@ -9,6 +9,7 @@ and each answer and decision with who and when."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,12 @@ def write_story(story: Any, out: Path) -> None:
         "notices": story.notices, "escalation_steps": {a: s for a, s in steps.items() if s},
         "acts": sorted(acts, key=lambda x: (x["on"], x["action_id"])), "cycles": story.cycles,
         "portal": story.portal}, indent=2, default=str))
+
+
+def live(message: str) -> None:
+    """A live line for the daily ticks, a new line for everything else."""
+    if message[:4].isdigit():
+        sys.stdout.write("\r" + message.ljust(100))
+    else:
+        sys.stdout.write("\n" + message + "\n")
+    sys.stdout.flush()

@@ -24,8 +24,8 @@ each one to ``<out>/notices/`` as an .eml file.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -44,7 +44,7 @@ from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_portal import PortalPeople, until
-from tools.cycle_record import fail_on_refusals, write_story
+from tools.cycle_record import fail_on_refusals, live, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.servers import NoticeFolder
@@ -88,12 +88,16 @@ class Cycle:
                            identity=stack.identity.issuer if stack.identity else "")
         self.producer: AIOKafkaProducer | None = None
         self.http = httpx.AsyncClient(timeout=10)
+        self.posted: Counter[str] = Counter()
 
     async def send(self, topic: str, event: Event) -> None:
         assert self.producer is not None
         await self.producer.send_and_wait(topic, event.to_bytes(), key=event.subject.encode())
 
     async def tick(self, day: date) -> None:
+        # Deterministic: what was posted is judged on the day it was posted, before the clock moves on.
+        await self.wait_for(lambda s: all(a["version"] >= self.posted[a["action_id"]] for a in s["actions"]),
+                            "accountability to judge what was posted (a refused post never is)")
         now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         await self.send(CLOCK.name, ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=now),
                                                        occurred_at=now))
@@ -141,6 +145,7 @@ class Cycle:
             action_id=action_id, as_of=day, percent_complete=percent, narrative=narrative, **extra))
 
     async def post(self, event: Event) -> None:
+        self.posted[event.subject] += 1  # each accepted post is a new version of the action
         await self.send(system_inbound(event.source), event)
 
     async def run(self) -> Story:
@@ -343,15 +348,6 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
         smtp.stop()
 
 
-def _live(message: str) -> None:
-    """A live line for the daily ticks, a new line for everything else."""
-    if message[:4].isdigit():
-        sys.stdout.write("\r" + message.ljust(100))
-    else:
-        sys.stdout.write("\n" + message + "\n")
-    sys.stdout.flush()
-
-
 def tell(story: Story, out: Path, *, running: bool) -> None:
     """What happened, where to look, and how to sign in to the portal."""
     print("\n")
@@ -389,7 +385,7 @@ def main(
     out = out.resolve()
     linger = (lambda story: _until_interrupted(story, out)) if stay else None
     try:
-        story = asyncio.run(run_scripted_cycle(out, say=_live, linger=linger))
+        story = asyncio.run(run_scripted_cycle(out, say=live, linger=linger))
     except KeyboardInterrupt:
         print("\nstopped")
         return
