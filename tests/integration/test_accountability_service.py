@@ -365,7 +365,7 @@ async def test_the_ladder_goes_up_after_the_grace_period_and_comes_back_down(acc
     steps = await h.for_action("climb", ev.EscalationRaised, ev.EscalationStepped, ev.EscalationResolved)
     assert [(e.type, e.data.previous_step, e.data.step, e.data.respond_by) for e in steps] == [
         ("escalation.raised", None, "leader_asked", date(2026, 3, 2)),
-        ("escalation.stepped", "leader_asked", "panel_agenda", date(2026, 3, 31)),
+        ("escalation.stepped", "leader_asked", "panel_agenda", date(2026, 3, 22)),  # the eve of the agenda
         ("escalation.stepped", "panel_agenda", "leader_asked", date(2026, 3, 17)),
         ("escalation.resolved", "leader_asked", None, None),
     ]
