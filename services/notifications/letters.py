@@ -151,7 +151,7 @@ def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Contex
         ask="Please post progress for each of your actions: percent complete, milestones, "
             "measures, and what is working, what is stopping progress and what is not working.",
         items=[Line(title="Your actions", system=where, why=[], extra="Each action's page shows its status and "
-                    "what has been posted so far.",
+                    "what has been posted so far.", link_label="Your actions in the portal",
                     url=f"{ctx.portal_url.rstrip('/')}/my-actions" if ctx.portal_url else "")],
         items_heading="Where to look",
         by_when=deadline,
@@ -254,7 +254,7 @@ def compose_cycle_closed(item: CycleClosedItem, name: str, ctx: Context) -> Lett
         items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[
             ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
              "It is not attached to this e-mail: the notifications service holds no copy of it.")],
-            extra="", url=item.report_url)], items_heading="The report",
+            extra="", url=item.report_url, link_label="The report in the portal")], items_heading="The report",
         ask=f"Please add the report to the papers of the next {BOARD} meeting.",
         how_to_answer="No reply to this notice is needed.", contact=_contact(ctx, None, BOARD_SECRETARY))
 

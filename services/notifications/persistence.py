@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,8 +80,9 @@ async def add_item(
             DO UPDATE SET flush_at = notices.flush_at
             RETURNING notice_id
             """,
-            f"g-{uuid.uuid4().hex[:24]}", kind, group_key, recipient, channel, group_key, issued_at,
-            issued_at + group_wait,
+            # named after its first item (a unique key): the same group has the same id on every run
+            "g" + notice_id_for(about, step, recipient, f"{channel}:{group_key}")[1:], kind, group_key, recipient,
+            channel, group_key, issued_at, issued_at + group_wait,
         )
     else:
         notice_id = notice_id_for(about, step, recipient, channel)

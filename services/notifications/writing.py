@@ -20,6 +20,7 @@ class Line(TypedDict):
     extra: str
     url: str
     ack_url: NotRequired[str]  # in a day's digest: where this section's notice is acknowledged
+    link_label: NotRequired[str]  # what the link opens, when it is not the action's page
 
 
 @dataclass(frozen=True)
