@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from faststream import TestApp
 
+from services.notifications import persistence as db
 from services.notifications.app import build
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
@@ -33,7 +34,7 @@ def subjects(mailbox, address: str) -> list[str]:
 
 
 async def test_an_answer_stops_the_reminders_and_the_leader_gets_one_receipt_with_the_date_kept(
-        kafka, settings, database_url, mailbox):
+        kafka, settings, database_url, mailbox, conn):
     u = uid()
     leader, other, action, system = f"p-leader-{u}", f"p-other-{u}", f"act-{u}", f"sys-{u}"
     address = f"{leader}@example.org"
@@ -42,6 +43,11 @@ async def test_an_answer_stops_the_reminders_and_the_leader_gets_one_receipt_wit
         await produce(kafka, ACCOUNTABILITY.name, [escalation(f"esc-{u}", action, system, leader).to_bytes()],
                       key=action.encode())
         await eventually(lambda: len(mailbox.to(address)) == 1)
+
+        async def recorded_as_sent() -> bool:  # the reminder clock starts when the delivery is recorded
+            return [n["status"] for n in await db.find_notices(conn, recipient=leader)] == ["sent"]
+
+        await eventually(recorded_as_sent)
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(hours=25)).to_bytes()])
         await eventually(lambda: len(mailbox.to(address)) == 2)
 
