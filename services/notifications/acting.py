@@ -133,9 +133,10 @@ async def on_answer(conn: asyncpg.Connection, event: Answer) -> int:
     item = AnswerReceiptItem(action_id=event.data.action_id, system=action["system"], title=action["title"],
                              answer=kind, answered_on=now.date(), holds_until=told[0].respond_by,
                              recover_by=recover_by)
-    added = 0
+    added = 0  # one receipt per kind of answer per day (keyed by what it says, so a replay names it the same)
     for channel in channels_for(await db.get_person(conn, leader)):
-        if await db.add_item(conn, kind="answer_receipt", about=told[0].escalation_id, step=f"answer:{event.event_id}",
-                             recipient=leader, channel=channel, content=item, issued_at=now):
+        if await db.add_item(conn, kind="answer_receipt", about=told[0].escalation_id,
+                             step=f"answer:{kind}:{now.date().isoformat()}", recipient=leader, channel=channel,
+                             content=item, issued_at=now):
             added += 1
     return added
