@@ -324,7 +324,7 @@ class Dispatcher:
         async with self.database.transaction() as conn:
             if outcome.delivered:
                 if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
-                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s))
+                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s), s.one_email_a_day)
                     await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
                         source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
             elif outcome.permanent:

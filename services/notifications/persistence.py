@@ -212,18 +212,18 @@ async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, statu
     return bool(updated)
 
 
-async def start_ack_clock(conn: asyncpg.Connection, notice_id: str, clock: AckClock) -> None:
+async def start_ack_clock(conn: asyncpg.Connection, notice_id: str, clock: AckClock, by_day: bool = False) -> None:
     """A delivered notice that waits for an acknowledgement: its grace and its reminders count from
-    delivery, in clock time (the later of the notice's own time and the last tick seen), so nobody
-    is counted as silent for a notice that reached them late or not at all."""
-    await conn.execute(
-        """
-        UPDATE notices SET ack_due_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $2::interval,
-                           next_reminder_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $3::interval
-        WHERE notice_id = $1 AND needs_ack AND ack_due_at IS NULL
-        """,
-        notice_id, clock.grace, clock.reminder_interval,
-    )
+    delivery, in clock time (the later of the notice's own time and the last tick seen), so nobody is
+    counted as silent for a notice that reached them late. ``by_day``: it left when its day ended, so
+    they count from the next day (a tick of lag in sending changes nothing: two runs remind alike)."""
+    start = """CASE WHEN $4 THEN greatest(date_trunc('day', issued_at, 'UTC') + interval '1 day',
+                                   (SELECT now FROM seen_clock) - interval '1 day')
+                    ELSE greatest(issued_at, (SELECT now FROM seen_clock)) END"""
+    await conn.execute(f"""UPDATE notices SET ack_due_at = {start} + $2::interval,
+                           next_reminder_at = {start} + $3::interval
+                           WHERE notice_id = $1 AND needs_ack AND ack_due_at IS NULL""",
+                       notice_id, clock.grace, clock.reminder_interval, by_day)
 
 
 async def move_clock(conn: asyncpg.Connection, now: datetime) -> None:
