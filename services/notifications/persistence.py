@@ -171,7 +171,7 @@ async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20,
     )
     for row in rows:
         await log_attempt(conn, row, "sending")
-    return sorted(rows, key=lambda r: (r["issued_at"], r["recipient"], r["channel"], r["notice_id"]))
+    return sorted(rows, key=lambda r: (r["issued_at"], r["recipient"], r["channel"], r["kind"], r["created_at"]))
 
 
 async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome: str, detail: str = "") -> None:
