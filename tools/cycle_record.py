@@ -8,12 +8,14 @@ and each answer and decision with who and when."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.contracts import events as ev
 from shared.contracts import parse_event
@@ -71,3 +73,26 @@ def live(message: str) -> None:
     else:
         sys.stdout.write("\n" + message + "\n")
     sys.stdout.flush()
+
+
+async def caught_up(bootstrap: str, group: str, topic: str, within: float = 60.0) -> None:
+    """Wait until consumer ``group`` has handled everything on ``topic`` (its committed offsets reach the
+    ends): the notifications service hears each day's escalations before the clock moves on, so a
+    person's day is one e-mail however busy the machine is."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the cluster's metadata
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        ends = await consumer.end_offsets(parts)
+        async with asyncio.timeout(within):
+            while True:
+                done = await admin.list_consumer_group_offsets(group, partitions=parts)
+                if all(ends[p] == 0 or (p in done and done[p].offset >= ends[p]) for p in parts):
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -39,12 +39,12 @@ from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
-from shared.contracts.topics import CLOCK, system_inbound
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, Groups, system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_portal import PortalPeople, until
-from tools.cycle_record import fail_on_refusals, live, write_story
+from tools.cycle_record import caught_up, fail_on_refusals, live, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.servers import NoticeFolder
@@ -98,6 +98,7 @@ class Cycle:
         # Deterministic: what was posted is judged on the day it was posted, before the clock moves on.
         await self.wait_for(lambda s: all(a["version"] >= self.posted[a["action_id"]] for a in s["actions"]),
                             "accountability to judge what was posted (a refused post never is)")
+        await caught_up(self.stack.kafka_bootstrap, Groups.NOTIFICATIONS, ACCOUNTABILITY.name)
         now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         await self.send(CLOCK.name, ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=now),
                                                        occurred_at=now))
