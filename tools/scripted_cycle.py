@@ -24,8 +24,6 @@ each one to ``<out>/notices/`` as an .eml file.
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -40,12 +38,13 @@ from aiosmtpd.controller import Controller
 
 from shared.contracts import events as ev
 from shared.contracts.envelope import Event
-from shared.contracts.topics import CLOCK, system_inbound
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, Groups, system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_evidence import Evidence
 from tools.cycle_portal import PortalPeople, until
+from tools.cycle_record import caught_up, fail_on_refusals, live, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.scripted_year import rest_of_year
@@ -91,11 +90,16 @@ class Cycle:
                            identity=stack.identity.issuer if stack.identity else "")
         self.kafka = Publisher(stack)  # as each system and the clock, under their own logins when secured
         self.http = httpx.AsyncClient(timeout=10, headers=stack.api_keys.headers())
+        self.posted: Counter[str] = Counter()
 
     async def send(self, topic: str, event: Event) -> None:
         await self.kafka.send(topic, event)
 
     async def tick(self, day: date) -> None:
+        # Deterministic: what was posted is judged on the day it was posted, before the clock moves on.
+        await self.wait_for(lambda s: all(a["version"] >= self.posted[a["action_id"]] for a in s["actions"]),
+                            "accountability to judge what was posted (a refused post never is)")
+        await caught_up(self.stack.kafka_bootstrap, Groups.NOTIFICATIONS, ACCOUNTABILITY.name)
         now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         await self.send(CLOCK.name, ev.ClockTicked.new(source="clock", subject="clock", data=ev.Tick(now=now),
                                                        occurred_at=now))
@@ -141,6 +145,7 @@ class Cycle:
             action_id=action_id, as_of=day, percent_complete=percent, narrative=narrative, **extra))
 
     async def post(self, event: Event) -> None:
+        self.posted[event.subject] += 1  # each accepted post is a new version of the action
         await self.send(system_inbound(event.source), event)
 
     async def run(self, year: bool = False) -> Story:
@@ -188,9 +193,9 @@ class Cycle:
             a = made.subject
             if made.data.system == c.silent_system:
                 continue
-            if a == c.recovers:
-                await self.post(self.progress(a, 5, day, narrative=ev.Narrative(
-                    working="", stopping_progress="Our network chair left", not_working="Recruitment stalled")))
+            if a == c.recovers:  # falls behind, and says why (a fall needs its reason, or it is refused)
+                await self.post(self.progress(a, 5, day, reason_for_decrease="Two workstreams paused", narrative=ev.
+                    Narrative(working="", stopping_progress="Our network chair left", not_working="Hiring stalled")))
             elif a == c.ignores:
                 await self.post(self.progress(a, 15, day, milestones_missed=["m1"]))
             elif a == c.measure:
@@ -199,6 +204,7 @@ class Cycle:
             else:
                 await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
         await self.days(day, date(YEAR, 2, 16))
+        await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
 
     def leader(self, action_id: str) -> str:
         return next(c.data.accountable_leader for c in self.made if c.subject == action_id)
@@ -283,7 +289,7 @@ class Cycle:
             "consequence": "Transformation funding for this work is held back until the Panel accepts a recovery plan.",
             "owner": f"p-sro-{self.system(c.ignores)}", "follow-up-by": date(YEAR, 4, 30).isoformat()})
         await self.recorded(c.ignores, "board consequence")
-        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 1))
+        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 2))  # 2 April: 1 April's notices leave (one a day)
 
     async def finish(self) -> None:
         from services.accountability.board_report import build_report_data, fetch, render_html, write_pdf
@@ -294,6 +300,7 @@ class Cycle:
             r = (await self.http.get(base + "/status/action", params={"id": a["action_id"]})).json()
             self.story.escalations[a["action_id"]] = (r.get("escalation") or {}).get("step")
             self.story.histories[a["action_id"]] = r.get("history", [])
+        await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
         await asyncio.sleep(2)  # the last notices leave the notifications service
         self.story.notices = list(self.folder.received)
         summaries, status = await fetch(base, headers=self.stack.api_keys.headers())
@@ -342,12 +349,6 @@ async def run_scripted_cycle(out: Path, say: Callable[[str], None] = print,
         smtp.stop()
 
 
-def _live(message: str) -> None:
-    """A live line for the daily ticks, a new line for everything else."""
-    sys.stdout.write("\r" + message.ljust(100) if message[:4].isdigit() else "\n" + message + "\n")
-    sys.stdout.flush()
-
-
 def tell(story: Story, out: Path, *, running: bool) -> None:
     """What happened, where to look, and how to sign in to the portal."""
     print("\n\nWhat happened")
@@ -366,9 +367,7 @@ def tell(story: Story, out: Path, *, running: bool) -> None:
     print("username below (no password: it stands in for an NHS organisation's sign-in and never leaves this")
     print("machine). Everything the story's people did is there, and you can do it again by hand:")
     print("\n".join(story.sign_in))
-    (out / "story.json").write_text(json.dumps({
-        "statuses": story.statuses, "escalations": story.escalations, "agenda": story.agenda,
-        "notices": story.notices, "cycles": story.cycles, "portal": story.portal}, indent=2, default=str))
+    write_story(story, out)
 
 
 async def _until_interrupted(story: Story, out: Path) -> None:
@@ -389,7 +388,7 @@ def main(
     out = out.resolve()
     linger = (lambda story: _until_interrupted(story, out)) if stay else None
     try:
-        story = asyncio.run(run_scripted_cycle(out, _live, linger, year, secured=not insecure_development))
+        story = asyncio.run(run_scripted_cycle(out, live, linger, year, secured=not insecure_development))
     except KeyboardInterrupt:
         print("\nstopped")
         return

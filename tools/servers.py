@@ -122,7 +122,9 @@ class NoticeFolder:
         path = self.folder / f"{n:03d}.eml"
         path.write_bytes(envelope.content)
         self.received.append({"file": path.name, "to": list(envelope.rcpt_tos),
-                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"]})
+                              "subject": str(message["subject"]).strip(), "message_id": message["message-id"],
+                              "governance_date": message["x-governance-date"],
+                              "kind": message["x-governance-kind"], "action": message["x-governance-action"]})
         return "250 OK"
 
 

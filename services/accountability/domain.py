@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from shared.contracts import Event
 from shared.contracts import events as ev
-from shared.contracts.vocabulary import Status
+from shared.contracts.vocabulary import LadderStep, Status
 
 from . import cover, ladder, rules
 from .cycles import Cycle
@@ -141,6 +141,18 @@ def climb(esc: ladder.Escalation | None, status: Status, today: date | None, gra
     move = ladder.refer_to_board(improved, status, today, grace) if board_referral else None
     move = move or ladder.decide(improved, status, today, grace)
     return Climb(improved, improved != esc, move)
+
+
+def panel_date(move: ladder.Move, cycle: Cycle | None, today: date) -> ladder.Move:
+    """At the Panel's rung the leader is asked for an answer in time for the Panel: the date told is
+    the eve of the agenda's publication (or of the meeting, once the agenda is out), never later than
+    the rung's own grace. The Panel's rung climbs only by a Panel decision, so no date is cut short."""
+    if move.step != LadderStep.PANEL_AGENDA or move.respond_by is None or cycle is None:
+        return move
+    eve = cycle.agenda_on if today < cycle.agenda_on else cycle.meeting_on
+    if eve <= today:
+        return move
+    return replace(move, respond_by=min(move.respond_by, eve - timedelta(days=1)))
 
 
 MOVE_EVENTS: dict[str, type[Event]] = {"raised": ev.EscalationRaised, "stepped": ev.EscalationStepped,

@@ -202,6 +202,8 @@ class Engine:
             await state.save_pause(conn, esc)
         if move is None or today is None:
             return
+        cycle = await state.open_cycle(conn, clock.cycle_id) if clock.cycle_id else None
+        move = domain.panel_date(move, cycle, today)
         if esc is None:
             episode = await state.next_episode(conn, snap.action_id)
             new = ladder.after(None, move, action_id=snap.action_id, episode=episode, today=today,

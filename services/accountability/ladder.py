@@ -66,14 +66,15 @@ class Escalation:
     step_on: date
     respond_by: date
     paused_until: date | None = None  # an answer or an improvement holds the climb until then
-    hurry_by: date | None = None  # an unacknowledged notice lets it climb after this day
+    hurry_by: date | None = None  # an unacknowledged notice was reported: recorded, never acted on early
     best_percent: float = 0.0
     seq: int = 1  # events this episode has had: raised is 1
 
     def holds_until(self) -> date:
-        """The last day the current rung holds before the leader's silence lets it climb."""
-        until = self.respond_by if self.hurry_by is None else min(self.respond_by, self.hurry_by)
-        return until if self.paused_until is None else max(until, self.paused_until)
+        """The last day the current rung holds: the date the leader was told, or later while an answer
+        or an improvement pauses it. Silence never brings it forward (``hurry_by`` is kept as a fact,
+        not acted on): the date a person is told is the date kept, and silence is met with reminders."""
+        return self.respond_by if self.paused_until is None else max(self.respond_by, self.paused_until)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def on_progress(esc: Escalation, percent: float, today: date, grace: Grace) -> E
 
 
 def on_unacknowledged(esc: Escalation, today: date, grace: Grace) -> Escalation:
-    """A notice to the leader went unacknowledged: the first rung may climb sooner."""
+    """A notice to the leader went unacknowledged: recorded (``hurry_by``), but the rung still holds
+    to the date they were told (``holds_until``)."""
     if grace.unacknowledged is None or esc.step != LadderStep.LEADER_ASKED:
         return esc
     by = today + timedelta(days=grace.unacknowledged)

@@ -59,7 +59,8 @@ class AccountabilitySettings(ServiceSettings):
     recovery_plan_grace_days: int = Field(28, ge=0, description="a recovery plan pauses the climb this long")
     improvement_grace_days: int = Field(14, ge=0, description="progress beyond the best so far pauses it this long")
     unacknowledged_grace_days: int | None = Field(
-        3, ge=0, description="an unacknowledged notice cuts the leader's time to this many days; null: no effect")
+        3, ge=0, description="an unacknowledged notice is recorded as this many days' notice of silence; it "
+        "never brings forward the date the leader was told (the date told is the date kept); null: not recorded")
 
     @field_validator("cycle_months")
     @classmethod

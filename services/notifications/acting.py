@@ -21,8 +21,8 @@ from shared.contracts.topics import NOTICES
 from shared.outbox import add_to_outbox
 
 from . import persistence as db
-from .domain import SRO, action_page, channels_for, decision_addressees, may_decide, may_raise_concern
-from .items import panel_decision_item
+from .domain import SRO, action_page, channels_for, decision_addressees, may_answer, may_decide, may_raise_concern
+from .items import AnswerKind, AnswerReceiptItem, EscalationItem, panel_decision_item
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.acting")
@@ -79,12 +79,64 @@ async def on_decision(conn: asyncpg.Connection, settings: NotificationsSettings,
     addressees = decision_addressees(action["accountable_leader"], action["system"], sros, raised)
     known = await db.get_people(conn, [a.person_id for a in addressees])
     link = action_page(settings.portal_public_url, d.action_id)
+    told_on = await db.clock_now(conn) or event.occurred_at  # the governance day, not the portal's wall clock
     added = 0
     for addressee in addressees:
         item = panel_decision_item(d, action["system"], action["title"], addressee.role, link)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(conn, kind="panel_decision", about=d.decision_id, step="panel_decision",
                                  recipient=addressee.person_id, channel=channel, content=item,
-                                 issued_at=event.occurred_at):
+                                 issued_at=told_on):
                 added += 1
+    return added
+
+
+Answer = (ev.ExplanationGiven | ev.RecoveryPlanSent | ev.ExtensionRequested | ev.FlagContested
+          | ev.ExplanationReceived | ev.RecoveryPlanReceived)
+
+
+def _answer(event: Answer) -> tuple[AnswerKind, str]:
+    """What kind of answer, and who gave it."""
+    match event:
+        case ev.ExplanationGiven() | ev.RecoveryPlanSent() | ev.ExtensionRequested() | ev.FlagContested():
+            person = event.data.acting_person
+        case _:
+            person = event.data.from_person
+    match event:
+        case ev.ExplanationGiven() | ev.ExplanationReceived():
+            return "explanation", person
+        case ev.RecoveryPlanSent() | ev.RecoveryPlanReceived():
+            return "recovery_plan", person
+        case ev.ExtensionRequested():
+            return "extension_request", person
+    return "flag_contest", person
+
+
+async def on_answer(conn: asyncpg.Connection, event: Answer) -> int:
+    """The leader (or their system's SRO) answered: asking about the action stops at once (no more
+    reminders, no silence counted), and the leader gets one receipt saying what happens next and
+    when. An answer from anyone else stops nothing (accountability refuses it and records why)."""
+    kind, person_id = _answer(event)
+    action = await db.known_action(conn, event.data.action_id)
+    if action is None:
+        return 0  # never escalated: nobody was asked, so there is nothing to stop
+    if not may_answer(await db.get_person(conn, person_id), action["accountable_leader"], action["system"]):
+        log.warning("security_event", kind="answer_without_the_right", person_id=person_id,
+                    action_id=event.data.action_id)
+        return 0
+    told = [i for i in await db.stop_asking(conn, event.data.action_id) if isinstance(i, EscalationItem)]
+    leader = action["accountable_leader"]
+    if not leader or not told:
+        return 0
+    now = await db.clock_now(conn) or event.occurred_at
+    recover_by = getattr(event.data, "recover_by", None)
+    item = AnswerReceiptItem(action_id=event.data.action_id, system=action["system"], title=action["title"],
+                             answer=kind, answered_on=now.date(), holds_until=told[0].respond_by,
+                             recover_by=recover_by)
+    added = 0  # one receipt per kind of answer per day (keyed by what it says, so a replay names it the same)
+    for channel in channels_for(await db.get_person(conn, leader)):
+        if await db.add_item(conn, kind="answer_receipt", about=told[0].escalation_id,
+                             step=f"answer:{kind}:{now.date().isoformat()}", recipient=leader, channel=channel,
+                             content=item, issued_at=now):
+            added += 1
     return added

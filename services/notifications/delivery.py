@@ -4,11 +4,14 @@ sends and records each notice outside any database transaction."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import default as EMAIL_POLICY
 from email.utils import formatdate
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from prometheus_client import Counter
 
 from shared.contracts.events import NoticeFailed, NoticeOutcome, NoticeSent
 from shared.contracts.topics import NOTICES
+from shared.contracts.vocabulary import date_in_words
 from shared.db import Database
 from shared.health import Check
 from shared.outbox import add_to_outbox
@@ -29,6 +33,8 @@ from shared.reference import ReferenceData
 
 from . import persistence as db
 from .domain import (
+    PANEL_SECRETARY,
+    SRO,
     UNDELIVERABLE,
     AckClock,
     Outcome,
@@ -41,13 +47,16 @@ from .domain import (
     webhook_signature,
 )
 from .items import NoticeItem, UndeliverableItem
-from .letters import Letter, compose
+from .letters import compose, digest
 from .settings import NotificationsSettings
+from .writing import Context, Letter
 
 log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
+# The modern policy (not compat32): a long or non-ASCII subject is folded and encoded so it decodes
+# intact, without the leading space compat32 leaves; aiosmtplib sends it with CRLF line ends.
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
 
@@ -64,12 +73,29 @@ def ack_url(settings: NotificationsSettings, notice_id: str) -> str:
 
 
 def letter_for(settings: NotificationsSettings, notice: asyncpg.Record, items: Sequence[NoticeItem], person: Person,
-               system_names: Mapping[str, str] | None = None) -> Letter:
-    """A notice's letter; a leader's notice and its reminders carry the signed acknowledgement
-    link (a reminder's acknowledges the notice it reminds of)."""
+               ctx: Context | None = None) -> Letter:
+    """A notice's letter; a leader's notice and its reminders carry the acknowledgement link (a
+    reminder's acknowledges the notice it reminds of)."""
     ack_target = notice["reminds"] or notice["notice_id"]
     link = ack_url(settings, ack_target) if (notice["needs_ack"] or notice["reminds"]) else None
-    return compose(items, person.name, link, system_names)
+    return compose(items, person.name, link, ctx or Context(portal_url=settings.portal_public_url))
+
+
+def context_for(settings: NotificationsSettings, system_names: Mapping[str, str], contacts: Sequence[Person]
+                ) -> Context:
+    """Who a letter names as the person to ask, from the directory: each system's SRO, the Panel's secretary."""
+    def named(p: Person) -> str:
+        return f"{p.name} ({p.email})" if p.email else p.name
+    sros = {system: named(p) for p in contacts if SRO in p.roles for system in p.systems}
+    secretary = next((named(p) for p in contacts if PANEL_SECRETARY in p.roles), "")
+    return Context(system_names=system_names, portal_url=settings.portal_public_url, sros=sros, secretary=secretary)
+
+
+def governance_date(notice: asyncpg.Record) -> str:
+    """The governance clock's date of a notice, for its header: the delivery log and the .eml files
+    order by the cycle's time, not the wall clock's."""
+    issued: datetime = notice["issued_at"]
+    return issued.date().isoformat()
 
 
 class EmailChannel:
@@ -84,8 +110,9 @@ class EmailChannel:
         self.start_tls: bool | None = True if settings.smtp_require_tls else None
         self.cert_bundle = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
 
-    def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str) -> EmailMessage:
-        msg = EmailMessage()
+    def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str,
+                about: Mapping[str, str] | None = None) -> EmailMessage:
+        msg = EmailMessage(policy=EMAIL_POLICY)
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = letter.subject
@@ -93,6 +120,8 @@ class EmailChannel:
         # Fixed per notice: a resend after a crash carries the same id, so mail systems drop the copy.
         msg["Message-ID"] = f"<{notice_id}@{self.domain}>"
         msg["X-Governance-Notice"] = notice_id
+        for name, value in (about or {}).items():  # X-Governance-Date, -Kind, -Action: for logs and readers' rules
+            msg[name] = value
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg
@@ -111,10 +140,11 @@ class EmailChannel:
             return Check("smtp", False, f"{self.host}:{self.port} does not offer STARTTLS, which is required")
         return Check("smtp", True)
 
-    async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str) -> Outcome:
+    async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str,
+                   about: Mapping[str, str] | None = None) -> Outcome:
         if not person.email:
             return Outcome(False, permanent=True, detail="no email address in the directory")
-        msg = self.message(notice_id, person.email, letter, text, html)
+        msg = self.message(notice_id, person.email, letter, text, html, about)
         try:
             _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
                                              start_tls=self.start_tls, cert_bundle=self.cert_bundle)
@@ -198,6 +228,34 @@ async def report_undeliverable(conn: asyncpg.Connection, settings: Notifications
     return added
 
 
+def bundles(notices: Sequence[asyncpg.Record], by_day: bool) -> list[list[asyncpg.Record]]:
+    """What goes out as one message: by day, a person's notices of one governance day on one
+    channel; otherwise each notice alone."""
+    if not by_day:
+        return [[n] for n in notices]
+    found: dict[tuple[str, str, str], list[asyncpg.Record]] = {}
+    for n in notices:
+        found.setdefault((n["recipient"], n["channel"], governance_date(n)), []).append(n)
+    return list(found.values())
+
+
+def headers_about(bundle: Sequence[asyncpg.Record], items: Sequence[Sequence[NoticeItem]]) -> dict[str, str]:
+    """What a message is about, for machines: its governance date, its notices' kinds and actions."""
+    actions = [a for its in items for i in its
+               for a in ([getattr(i, "action_id", "")] + [e.action_id for e in getattr(i, "items", [])]) if a]
+    return {"X-Governance-Date": governance_date(bundle[0]),
+            "X-Governance-Kind": ", ".join(dict.fromkeys(n["kind"] for n in bundle)),
+            "X-Governance-Action": ", ".join(dict.fromkeys(actions))}
+
+
+def bundle_id(notice_ids: Sequence[str]) -> str:
+    """A message's id: its notice's own, or one derived from its notices' ids (the same on a resend,
+    so receivers drop the copy)."""
+    if len(notice_ids) == 1:
+        return notice_ids[0]
+    return "d-" + hashlib.sha256("\x1f".join(sorted(notice_ids)).encode()).hexdigest()[:24]
+
+
 class Dispatcher:
     """Claims due notices, sends each, records the outcome and its event.
 
@@ -238,23 +296,32 @@ class Dispatcher:
         ]
 
     async def claim(self) -> list[asyncpg.Record]:
+        by_day = self.settings.one_email_a_day
         async with self.database.transaction() as conn:
-            return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds))
+            return await db.claim_due(conn, timedelta(seconds=self.settings.delivery_lease_seconds),
+                                      limit=200 if by_day else 20, by_day=by_day)
 
-    async def send(self, notice: asyncpg.Record) -> Outcome:
-        """The part that leaves the building. No transaction is open while it runs."""
+    async def send(self, bundle: Sequence[asyncpg.Record]) -> Outcome:
+        """The part that leaves the building: one message for the bundle's notices (one person, one
+        channel, one governance day). No transaction is open while it runs."""
+        first = bundle[0]
         async with self.database.pool.acquire() as conn:
-            person = await db.get_person(conn, notice["recipient"])
-            items = await db.items_of(conn, notice["notice_id"])
+            person = await db.get_person(conn, first["recipient"])
+            items = [await db.items_of(conn, n["notice_id"]) for n in bundle]
+            contacts = await db.people_with_roles(conn, [SRO, PANEL_SECRETARY])
         if person is None:
             return Outcome(False, permanent=True,
-                           detail=f"unknown person {notice['recipient']!r}: not in the directory")
-        letter = letter_for(self.settings, notice, items, person, self.system_names)
-        text, html = render(letter, notice["notice_id"])
-        if notice["channel"] == "webhook":
-            return await self.webhook.send(notice["notice_id"], person, letter,
-                                           self.webhook.body(notice["notice_id"], notice, letter, text))
-        return await self.email.send(notice["notice_id"], person, letter, text, html)
+                           detail=f"unknown person {first['recipient']!r}: not in the directory")
+        ctx = replace(context_for(self.settings, self.system_names, contacts),
+                      today=date_in_words(governance_date(first)))
+        letters = [letter_for(self.settings, n, its, person, ctx) for n, its in zip(bundle, items, strict=True)]
+        letter = letters[0] if len(letters) == 1 else digest(letters, person.name)
+        message_id = bundle_id([n["notice_id"] for n in bundle])
+        text, html = render(letter, message_id)
+        if first["channel"] == "webhook":
+            return await self.webhook.send(message_id, person, letter,
+                                           self.webhook.body(message_id, first, letter, text))
+        return await self.email.send(message_id, person, letter, text, html, headers_about(bundle, items))
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
         """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).
@@ -265,7 +332,7 @@ class Dispatcher:
         async with self.database.transaction() as conn:
             if outcome.delivered:
                 if await db.record_outcome(conn, notice, "sent", "sent", outcome.detail):
-                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s))
+                    await db.start_ack_clock(conn, notice["notice_id"], ack_clock(s), s.one_email_a_day)
                     await add_to_outbox(conn, NOTICES.name, NoticeSent.new(
                         source=SOURCE, subject=notice["about"], data=outcome_of(notice, outcome)))
             elif outcome.permanent:
@@ -285,17 +352,18 @@ class Dispatcher:
         else:  # the same line for every notice an outage holds up, so they collapse into one a minute
             log.warning("notice_delivery_retrying", channel=notice["channel"], detail=outcome.detail)
 
-    async def deliver(self, notice: asyncpg.Record) -> None:
+    async def deliver(self, bundle: Sequence[asyncpg.Record]) -> None:
         try:
-            outcome = await self.send(notice)
+            outcome = await self.send(bundle)
         except Exception as exc:  # a rendering or channel bug is a failed attempt, retried
-            log.error("notice_send_error", notice_id=notice["notice_id"], error=repr(exc), exc_info=exc)
+            log.error("notice_send_error", notice_id=bundle[0]["notice_id"], error=repr(exc), exc_info=exc)
             outcome = Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:500])
-        await self.record(notice, outcome)
+        for notice in bundle:
+            await self.record(notice, outcome)
 
     async def deliver_due(self) -> int:
         notices = await self.claim()
-        await asyncio.gather(*(self.deliver(n) for n in notices))
+        await asyncio.gather(*(self.deliver(b) for b in bundles(notices, self.settings.one_email_a_day)))
         return len(notices)
 
     async def _deliver_batch(self) -> bool:

@@ -73,7 +73,15 @@ def notice_step(step: EscalationStep, *, resolved: bool) -> str:
     return step.step.value
 
 
-def escalation_addressees(step: EscalationStep, directory: list[Person], *, resolved: bool) -> list[Addressee]:
+def asks_the_leader(step: EscalationStep, *, resolved: bool, answered: bool) -> bool:
+    """Whether the leader's notice of this step asks them for something (and so waits for an
+    acknowledgement, with reminders): not once resolved, not at the Board's rung (the Panel's decision
+    says what is asked there), and not when they already answered this escalation."""
+    return not resolved and not answered and step.step != LadderStep.PEOPLE_BOARD
+
+
+def escalation_addressees(step: EscalationStep, directory: list[Person], *, resolved: bool,
+                          answered: bool = False) -> list[Addressee]:
     """The accountable leaders named in the event, plus by role from the directory:
     the system's SRO always, the Panel chair for the Panel step, the Board secretary for the Board step.
 
@@ -83,7 +91,8 @@ def escalation_addressees(step: EscalationStep, directory: list[Person], *, reso
     """
     out: dict[str, Addressee] = {}
     for person_id in step.recipients:
-        out.setdefault(person_id, Addressee(person_id, LEADER, needs_ack=not resolved))
+        out.setdefault(person_id, Addressee(person_id, LEADER,
+                                            needs_ack=asks_the_leader(step, resolved=resolved, answered=answered)))
     for person_id in step.copy_to:  # the leader, while someone covers for them: told, not asked
         out.setdefault(person_id, Addressee(person_id, LEADER))
     for person in directory:
@@ -119,6 +128,13 @@ def may_decide(person: Person | None) -> bool:
     return person is not None and bool({PANEL_CHAIR, PANEL_MEMBER} & set(person.roles))
 
 
+def may_answer(person: Person | None, leader: str | None, system: str) -> bool:
+    """An answer that stops the asking comes from the action's leader or its system's SRO."""
+    if person is None:
+        return False
+    return person.person_id == leader or (SRO in person.roles and system in person.systems)
+
+
 def may_raise_concern(person: Person | None, system: str) -> bool:
     """A staff network lead of the action's system."""
     return person is not None and STAFF_NETWORK_LEAD in person.roles and system in person.systems
@@ -132,6 +148,11 @@ def notice_page(portal_url: str, notice_id: str) -> str:
 def action_page(portal_url: str, action_id: str) -> str:
     """An action's page in the portal: its status, its history and the answer forms."""
     return f"{portal_url.rstrip('/')}/actions/{quote(action_id, safe='')}"
+
+
+def board_report_page(portal_url: str, cycle_id: str) -> str:
+    """A cycle's report for the People Board, in the portal (Board members sign in to read it)."""
+    return f"{portal_url.rstrip('/')}/board/report?cycle_id={quote(cycle_id, safe='')}"
 
 
 def person_from_event(data: ev.Person) -> Person:

@@ -27,12 +27,13 @@ from .domain import (
     BOARD_SECRETARY,
     PANEL_CHAIR,
     SRO,
+    board_report_page,
     channels_for,
     escalation_addressees,
     notice_step,
     person_from_event,
 )
-from .items import EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
+from .items import CycleClosedItem, EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.handlers")
@@ -53,11 +54,12 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
     # a new step opens its own.
     await db.close_acknowledgements(conn, about)
     roles = await db.people_with_roles(conn, [SRO, PANEL_CHAIR, BOARD_SECRETARY])
-    addressees = escalation_addressees(step, roles, resolved=resolved)
+    answered = await db.answered(conn, about)
+    addressees = escalation_addressees(step, roles, resolved=resolved, answered=answered)
     known = await db.get_people(conn, [a.person_id for a in addressees])
     added = 0
     for addressee in addressees:
-        content = escalation_item(step, addressee.role, resolved=resolved)
+        content = escalation_item(step, addressee.role, resolved=resolved, answered=answered)
         for channel in channels_for(known.get(addressee.person_id)):
             if await db.add_item(
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
@@ -98,6 +100,21 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
     return added
 
 
+async def on_cycle_closed(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.CycleClosed) -> int:
+    """The cycle's close: each Board secretary is sent the way to its report for the Board."""
+    window = event.data
+    item = CycleClosedItem(cycle_id=window.cycle_id, closes_on=window.closes_on,
+                           report_url=board_report_page(settings.portal_public_url, window.cycle_id))
+    added = 0
+    for secretary in await db.people_with_roles(conn, [BOARD_SECRETARY]):
+        for channel in channels_for(secretary):
+            if await db.add_item(conn, kind="cycle_closed", about=window.cycle_id, step="cycle_closed",
+                                 recipient=secretary.person_id, channel=channel, content=item,
+                                 issued_at=event.occurred_at):
+                added += 1
+    return added
+
+
 async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, event: ev.ClockTicked) -> None:
     """Clock time moves on: groups whose wait is over are released, unacknowledged notices are
     reminded, and those past their grace are reported back so the ladder can climb. Grace and
@@ -107,7 +124,7 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
     await db.move_clock(conn, now)
     await db.release_groups(conn, now)
     interval = timedelta(hours=settings.reminder_interval_hours)
-    for original in await db.reminders_due(conn, now, interval):
+    for original in await db.reminders_due(conn, now, interval, settings.reminders_per_step):
         step = await db.first_step_of(conn, original["notice_id"])
         items = await db.items_of(conn, original["notice_id"])
         number: int = original["reminders_sent"]
@@ -116,7 +133,8 @@ async def on_tick(conn: asyncpg.Connection, settings: NotificationsSettings, eve
             continue
         await db.add_item(
             conn, kind="ack_reminder", about=original["about"], step=f"{step}:reminder:{number}",
-            recipient=original["recipient"], channel=original["channel"], content=reminder_of(items[0], number),
+            recipient=original["recipient"], channel=original["channel"],
+            content=reminder_of(items[0], number, original["issued_at"].date()),
             issued_at=now, reminds=original["notice_id"],
         )
     for silent in await db.silence_due(conn, now):
@@ -151,6 +169,8 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 await on_deadline_reminder(conn, event)
             case ev.AgendaPublished():
                 await on_agenda(conn, event)
+            case ev.CycleClosed():
+                await on_cycle_closed(conn, settings, event)
             case ev.ClockTicked():
                 await on_tick(conn, settings, event)
             case ev.NoticeAcknowledged():
@@ -161,10 +181,13 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
                 await acting.on_decision(conn, settings, event)
             case ev.ConcernRaised():
                 await acting.on_concern(conn, event)
+            case (ev.ExplanationGiven() | ev.RecoveryPlanSent() | ev.ExtensionRequested() | ev.FlagContested()
+                  | ev.ExplanationReceived() | ev.RecoveryPlanReceived()):
+                await acting.on_answer(conn, event)
             case ev.PersonUpdated():
                 await db.upsert_person(conn, person_from_event(event.data), event.occurred_at)
             case _:
-                return  # status changes, cycle windows, our own outcomes and the leaders' answers need no notice
+                return  # status changes, cycle windows and our own outcomes need no notice
 
 
 async def apply_batch(database: Database, settings: NotificationsSettings, deliveries: Sequence[Delivery]) -> None:

@@ -38,6 +38,8 @@ class EscalationItem(_Item):
     respond_by: date | None = None
     stepped_down: bool = False
     role: Role = "leader"
+    # The leader already answered this escalation: the notice tells, it does not ask again.
+    answered: bool = Field(default=False, exclude_if=lambda found: not found)
 
     @property
     def resolved(self) -> bool:
@@ -49,6 +51,25 @@ class EscalationReminderItem(EscalationItem):
     item, numbered (stored as the original's content plus ``reminder_number``)."""
 
     reminder_number: int
+    # When the notice it reminds of was sent (governance date); absent in rows stored before.
+    first_sent_on: date | None = Field(default=None, exclude_if=lambda found: found is None)
+
+
+AnswerKind = Literal["explanation", "recovery_plan", "extension_request", "flag_contest"]
+
+
+class AnswerReceiptItem(_Item):
+    """The leader answered an escalation: reminders stop, and they are told what happens next and when."""
+
+    kind: Literal["answer_receipt"] = "answer_receipt"
+    action_id: str
+    system: str
+    title: str
+    answer: AnswerKind
+    answered_on: date
+    holds_until: date | None = None  # the date they were told: nothing moves on the ladder before it
+    recover_by: date | None = None
+    role: Role = "leader"
 
 
 class DeadlineReminderItem(_Item):
@@ -103,6 +124,16 @@ class PanelDecisionItem(_Item):
     role: Role = "leader"
 
 
+class CycleClosedItem(_Item):
+    """A cycle closed: the Board's secretary is sent where its report for the Board is."""
+
+    kind: Literal["cycle_closed"] = "cycle_closed"
+    cycle_id: str
+    closes_on: date
+    report_url: str
+    role: Role = "board_secretary"
+
+
 class UndeliverableItem(_Item):
     """A notice refused for good (a permanent refusal: SMTP 5xx, HTTP 4xx, nobody or no address in
     the directory), told to whoever keeps the directory so it is fixed and the notice re-sent.
@@ -132,8 +163,8 @@ def _tag(content: Any) -> str:
 NoticeItem = Annotated[
     Annotated[EscalationReminderItem, Tag("escalation_reminder")] | Annotated[EscalationItem, Tag("escalation")]
     | Annotated[DeadlineReminderItem, Tag("deadline_reminder")] | Annotated[AgendaNoticeItem, Tag("agenda")]
-    | Annotated[PanelDecisionItem, Tag("panel_decision")]
-    | Annotated[UndeliverableItem, Tag("undeliverable")],
+    | Annotated[PanelDecisionItem, Tag("panel_decision")] | Annotated[AnswerReceiptItem, Tag("answer_receipt")]
+    | Annotated[UndeliverableItem, Tag("undeliverable")] | Annotated[CycleClosedItem, Tag("cycle_closed")],
     Discriminator(_tag),
 ]
 NOTICE_ITEM: TypeAdapter[NoticeItem] = TypeAdapter(NoticeItem)
@@ -149,20 +180,23 @@ def item_to_json(item: NoticeItem) -> str:
 
 # ---- the items of each event ---------------------------------------------------------------
 
-def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bool = False) -> EscalationItem:
-    """``resolved``: the escalation ended, whatever step the event still names."""
+def escalation_item(step: EscalationStep, role: Role = "leader", *, resolved: bool = False,
+                    answered: bool = False) -> EscalationItem:
+    """``resolved``: the escalation ended, whatever step the event still names; ``answered``: its leader
+    already sent an answer."""
     return EscalationItem(
         escalation_id=step.escalation_id, action_id=step.action_id, system=step.system, title=step.action_title,
         step=RESOLVED if resolved or step.step is None else step.step, previous_step=step.previous_step,
         why=[r.message for r in step.reasons] + ([f"It is {step.slip}."] if step.slip and not resolved else []),
         respond_by=step.respond_by, stepped_down=stepped_down(step),
-        role=role,
+        role=role, answered=answered and role == "leader",
     )
 
 
-def reminder_of(item: EscalationItem, number: int) -> EscalationReminderItem:
-    """The item of reminder ``number`` about an unacknowledged escalation notice."""
-    return EscalationReminderItem.model_validate(item.model_dump() | {"reminder_number": number})
+def reminder_of(item: EscalationItem, number: int, first_sent_on: date | None = None) -> EscalationReminderItem:
+    """The item of reminder ``number`` about an unacknowledged escalation notice first sent on ``first_sent_on``."""
+    return EscalationReminderItem.model_validate(item.model_dump() | {"reminder_number": number,
+                                                                        "first_sent_on": first_sent_on})
 
 
 def deadline_reminder_item(reminder: Reminder) -> DeadlineReminderItem:

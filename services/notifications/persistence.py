@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,8 +80,9 @@ async def add_item(
             DO UPDATE SET flush_at = notices.flush_at
             RETURNING notice_id
             """,
-            f"g-{uuid.uuid4().hex[:24]}", kind, group_key, recipient, channel, group_key, issued_at,
-            issued_at + group_wait,
+            # named after its first item (a unique key): the same group has the same id on every run
+            "g" + notice_id_for(about, step, recipient, f"{channel}:{group_key}")[1:], kind, group_key, recipient,
+            channel, group_key, issued_at, issued_at + group_wait,
         )
     else:
         notice_id = notice_id_for(about, step, recipient, channel)
@@ -111,6 +111,28 @@ async def close_acknowledgements(conn: asyncpg.Connection, about: str) -> None:
                        about)
 
 
+async def stop_asking(conn: asyncpg.Connection, action_id: str) -> list[NoticeItem]:
+    """The action's leader answered: every notice asking about its escalations stops waiting (no more
+    reminders, no silence reported) and reminders not yet sent are not sent. Returns the leader's
+    escalation items about the action, latest first (what they were last told, and its date)."""
+    abouts = "SELECT about FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1"
+    await conn.execute(
+        f"UPDATE notices SET ack_closed = true WHERE needs_ack AND NOT ack_closed AND about IN ({abouts})", action_id)
+    await conn.execute(f"""UPDATE notices SET status = 'withdrawn' WHERE reminds IS NOT NULL AND status = 'pending'
+                            AND about IN ({abouts})""", action_id)
+    rows = await conn.fetch(
+        """SELECT content FROM notice_items WHERE content->>'kind' = 'escalation' AND content->>'action_id' = $1
+               AND content->>'role' = 'leader' AND NOT content ? 'reminder_number'
+           ORDER BY added_at DESC""", action_id)
+    return [item_from_json(r["content"]) for r in rows]
+
+
+async def answered(conn: asyncpg.Connection, escalation_id: str) -> bool:
+    """Whether the leader answered this escalation (a receipt was recorded for it)."""
+    sql = "SELECT true FROM notice_items WHERE about = $1 AND step LIKE 'answer:%' LIMIT 1"
+    return bool(await conn.fetchval(sql, escalation_id))
+
+
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     """Groups whose wait is over (in clock time) become ready to send."""
     status: str = await conn.execute(
@@ -126,9 +148,10 @@ async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
     return int(status.split()[-1])
 
 
-async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20) -> list[asyncpg.Record]:
-    """Claim notices to send, recording the attempt before anything leaves.
-
+async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20, *,
+                    by_day: bool = False) -> list[asyncpg.Record]:
+    """Claim notices to send, recording the attempt before anything leaves. ``by_day``: a notice waits
+    until the governance clock has left its day, so a person's day is claimed together (one e-mail).
     A claim whose lease ran out without an outcome belongs to an instance that died mid-send;
     it is claimed again and resent with the same notice id, which receivers use to drop the copy.
     """
@@ -137,16 +160,18 @@ async def claim_due(conn: asyncpg.Connection, lease: timedelta, limit: int = 20)
         UPDATE notices SET status = 'sending', attempts = attempts + 1, claimed_until = now() + $1::interval
         WHERE notice_id IN (
             SELECT notice_id FROM notices
-            WHERE (status = 'pending' AND next_attempt_at <= now())
-               OR (status = 'sending' AND claimed_until < now())
-            ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            WHERE ((status = 'pending' AND next_attempt_at <= now())
+                   OR (status = 'sending' AND claimed_until < now()))
+              AND (NOT $3 OR issued_at < date_trunc('day', (SELECT now FROM seen_clock), 'UTC'))
+            ORDER BY date_trunc('day', issued_at, 'UTC'), recipient, channel, next_attempt_at
+            LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
-        lease, limit,
+        lease, limit, by_day,
     )
     for row in rows:
         await log_attempt(conn, row, "sending")
-    return rows
+    return sorted(rows, key=lambda r: (r["issued_at"], r["recipient"], r["channel"], r["kind"], r["created_at"]))
 
 
 async def log_attempt(conn: asyncpg.Connection, notice: asyncpg.Record, outcome: str, detail: str = "") -> None:
@@ -187,18 +212,18 @@ async def record_outcome(conn: asyncpg.Connection, notice: asyncpg.Record, statu
     return bool(updated)
 
 
-async def start_ack_clock(conn: asyncpg.Connection, notice_id: str, clock: AckClock) -> None:
+async def start_ack_clock(conn: asyncpg.Connection, notice_id: str, clock: AckClock, by_day: bool = False) -> None:
     """A delivered notice that waits for an acknowledgement: its grace and its reminders count from
-    delivery, in clock time (the later of the notice's own time and the last tick seen), so nobody
-    is counted as silent for a notice that reached them late or not at all."""
-    await conn.execute(
-        """
-        UPDATE notices SET ack_due_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $2::interval,
-                           next_reminder_at = greatest(issued_at, (SELECT now FROM seen_clock)) + $3::interval
-        WHERE notice_id = $1 AND needs_ack AND ack_due_at IS NULL
-        """,
-        notice_id, clock.grace, clock.reminder_interval,
-    )
+    delivery, in clock time (the later of the notice's own time and the last tick seen), so nobody is
+    counted as silent for a notice that reached them late. ``by_day``: it left when its day ended, so
+    they count from the next day (a tick of lag in sending changes nothing: two runs remind alike)."""
+    start = """CASE WHEN $4 THEN greatest(date_trunc('day', issued_at, 'UTC') + interval '1 day',
+                                   (SELECT now FROM seen_clock) - interval '1 day')
+                    ELSE greatest(issued_at, (SELECT now FROM seen_clock)) END"""
+    await conn.execute(f"""UPDATE notices SET ack_due_at = {start} + $2::interval,
+                           next_reminder_at = {start} + $3::interval
+                           WHERE notice_id = $1 AND needs_ack AND ack_due_at IS NULL""",
+                       notice_id, clock.grace, clock.reminder_interval, by_day)
 
 
 async def move_clock(conn: asyncpg.Connection, now: datetime) -> None:
@@ -272,20 +297,22 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) ->
     )
 
 
-async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta) -> list[asyncpg.Record]:
-    """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended).
+async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta,
+                        most: int = 2) -> list[asyncpg.Record]:
+    """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended),
+    reminded fewer than ``most`` times: a person is reminded twice at most about one step.
     Each is moved on to its next reminder time in the same statement."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
         WHERE notice_id IN (
             SELECT notice_id FROM notices
-            WHERE needs_ack AND NOT ack_closed AND status = 'sent'
+            WHERE needs_ack AND NOT ack_closed AND status = 'sent' AND reminders_sent < $3
               AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at AND ack_due_at > $1
             FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
-        now, interval,
+        now, interval, most,
     )
     return rows
 
@@ -308,9 +335,8 @@ async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.R
 
 
 async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
-    step: str = await conn.fetchval("SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1",
-                                    notice_id)
-    return step
+    sql = "SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1"
+    return str(await conn.fetchval(sql, notice_id))
 
 
 # ---- read side ----------------------------------------------------------------------------
@@ -354,9 +380,7 @@ async def remember_action(conn: asyncpg.Connection, action_id: str, system: str,
 
 
 async def known_action(conn: asyncpg.Connection, action_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT action_id, system, title, accountable_leader FROM actions WHERE action_id = $1", action_id)
-    return row
+    return await conn.fetchrow("SELECT * FROM actions WHERE action_id = $1", action_id)
 
 
 async def on_published_agenda(conn: asyncpg.Connection, meeting_id: str, action_id: str) -> bool:
@@ -382,5 +406,4 @@ async def concerns_raised_by(conn: asyncpg.Connection, action_id: str) -> list[s
 
 async def recipient_of(conn: asyncpg.Connection, notice_id: str) -> str | None:
     """Who a notice was sent to; None: no such notice."""
-    found: str | None = await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)
-    return found
+    return await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)  # type: ignore[no-any-return]

@@ -37,8 +37,14 @@ class NotificationsSettings(ServiceSettings):
         "http://localhost:8004",
         description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>)")
     group_wait_seconds: float = Field(60.0, description="clock time a group of notices collects before sending")
+    one_email_a_day: bool = Field(
+        True, description="everything a person is told on one governance day goes in one e-mail, sent when the "
+        "clock leaves that day; off: each notice is sent as soon as it is due")
     ack_grace_hours: float = Field(168.0, description="clock time a leader has to acknowledge a notice")
     reminder_interval_hours: float = Field(48.0, description="clock time between reminders of an unacknowledged notice")
+    reminders_per_step: int = Field(
+        1, ge=0, le=2, description="reminders a person gets about one step of the ladder (two at most): the "
+        "notice itself states the date, and an answer stops them")
     delivery_retry_base_seconds: float = Field(1.0, description="first wait after a transient delivery failure")
     delivery_retry_max_seconds: float = Field(
         300.0, description="longest wait between delivery attempts; a transient failure is retried for as long "

@@ -42,8 +42,7 @@ async def the_people_look(story: Story, out: Path) -> dict[str, Any]:
     ignores = story.cast.ignores if story.cast else ""
     system = next(i["system"] for i in story.agenda if i["action_id"] == ignores)
     leader_address = f"lead1.{system}@example.org"
-    [mail] = [n for n in story.notices if n["to"] == [leader_address]
-              and n["subject"].startswith("The Panel's decision on") and "recovery plan" in n["subject"]]
+    [mail] = [n for n in story.notices if n["to"] == [leader_address] and "panel_decision" in (n["kind"] or "")]
     message = email.message_from_bytes((out / "notices" / mail["file"]).read_bytes(), policy=policy.default)
     body = message.get_body(("plain",))
     assert body is not None

@@ -7,8 +7,12 @@ from collections import Counter
 
 import pytest
 
+from shared.contracts.vocabulary import decision_words
+from shared.reference import ReferenceData
+from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.e2e.cycle_browser import browser_available, the_people_look
-from tools.cycle_cast import CHAIR, leader
+from tests.e2e.quarter_mail import ACTION_ID, DATE_IN_WORDS, ISO_DATE, NOTICE_ID, quarter, steps_before_the_date_told
+from tools.cycle_cast import CHAIR, commitments, leader
 from tools.portal_cast import staff_network_lead
 from tools.scripted_cycle import run_scripted_cycle
 
@@ -38,6 +42,11 @@ def seen(cycle):
     if not browser_available():
         pytest.skip("Debian's chromium and axe-core are installed by deploy/setup.sh")
     return cycle[1]
+
+
+@pytest.fixture(scope="module")
+def mails(story):
+    return quarter(story)
 
 
 def whats(story, action_id: str) -> list[str]:
@@ -90,14 +99,14 @@ async def test_the_board_agrees_a_consequence_in_the_portal_tracked_by_its_follo
     assert agreed["consequence"].startswith("Transformation funding for this work is held back")
 
 
-async def test_the_panels_decision_is_emailed_to_the_leader_the_sro_and_the_staff_network_lead(story):
+async def test_the_panels_decision_is_emailed_to_the_leader_the_sro_and_the_staff_network_lead(mails, story):
     ignores = story.cast.ignores
     system = next(a["system"] for a in story.agenda if a["action_id"] == ignores)
     assert leader(system, 1) == f"p-lead-{system}-1" and staff_network_lead(system) == f"p-network-{system}"
     for did in ("asked for a recovery plan", "referred the action to the People Board"):
-        decided = [n for n in story.notices if n["subject"].startswith("The Panel's decision on")
-                   and n["subject"].endswith(did)]
-        assert sorted(to for n in decided for to in n["to"]) == [
+        decided = [m for m in mails if "panel_decision" in m.kinds and "The Panel's decision on" in m.text
+                   and did in m.text]
+        assert sorted(m.to for m in decided) == [
             f"lead1.{system}@example.org", f"network.{system}@example.org", f"sro.{system}@example.org"], did
 
 
@@ -127,7 +136,7 @@ async def test_the_people_are_told_how_to_sign_in_to_the_portal(story):
 
 async def test_the_chair_receives_the_agenda_once(story):
     chair_mail = [n for n in story.notices if any(CHAIR.removeprefix("p-").replace("-", ".") in to for to in n["to"])]
-    agendas = [n for n in chair_mail if n["subject"].startswith("Panel agenda")]
+    agendas = [n for n in chair_mail if n["subject"].startswith("The Panel's agenda")]
     assert len(agendas) == 1, [n["subject"] for n in chair_mail]
 
 
@@ -154,6 +163,52 @@ async def test_the_cycle_closed_and_the_boards_report_was_written(story):
 async def test_the_on_track_majority_is_left_alone(story):
     calm = [a for a, s in story.statuses.items() if s == "on_track" and story.escalations[a] is None]
     assert len(calm) >= len(story.statuses) - 5
+
+
+# ---- every e-mail of the quarter, read as its reader reads it ------------------------------------
+
+async def test_no_email_says_s_in_brackets_or_shows_an_iso_date_or_an_id(mails):
+    for m in mails:
+        assert "(s)" not in m.words and "(s)" not in m.html, m.file
+        assert not ISO_DATE.search(m.words), (m.file, ISO_DATE.search(m.words))
+        assert not NOTICE_ID.search(m.words) and not ACTION_ID.search(m.words), m.file
+
+
+async def test_every_email_gives_a_date_in_words_and_a_link_to_the_portal(mails, story):
+    for m in mails:
+        assert DATE_IN_WORDS.search(m.text), m.file
+        assert story.portal in m.text and f'href="{story.portal}' in m.html, m.file
+        assert '<html lang="en">' in m.html and "<h1" in m.html, m.file
+
+
+async def test_nobody_gets_two_emails_on_one_governance_day(mails):
+    days = Counter((m.to, m.day) for m in mails)
+    assert [key for key, n in days.items() if n > 1] == []
+    assert all(m.day.startswith("2026-") for m in mails)
+
+
+async def test_no_reminder_comes_after_the_leaders_answer(mails):
+    answered = {(m.to, a): m.day for m in mails if "answer_receipt" in m.kinds for a in m.actions}
+    assert answered, "the story's leaders answer, and each gets a receipt"
+    late = [m.file for m in mails if "ack_reminder" in m.kinds
+            for a in m.actions if (m.to, a) in answered and m.day > answered[(m.to, a)]]
+    assert late == []
+
+
+async def test_no_step_of_the_ladder_comes_before_the_date_told(story):
+    assert steps_before_the_date_told(story.histories) == []
+
+
+async def test_every_panel_decision_is_emailed_to_its_leader(mails, story):
+    systems = list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems)
+    leaders = {c.subject: c.data.accountable_leader for c in commitments(systems)}
+    decisions = [(a, h) for a, history in story.histories.items() for h in history if h["what"] == "panel decision"]
+    assert decisions
+    for action_id, decided in decisions:
+        system, n = leaders[action_id].removeprefix("p-lead-").rsplit("-", 1)
+        told = [m for m in mails if m.to == f"lead{n}.{system}@example.org" and "panel_decision" in m.kinds
+                and action_id in m.actions and decision_words(decided["kind"]) in m.text]
+        assert told, (action_id, decided["kind"])
 
 
 # ---- issue 16: the evidence (tools/cycle_evidence.py) ------------------------------------------

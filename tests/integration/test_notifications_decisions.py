@@ -73,4 +73,4 @@ async def test_a_panel_decision_is_emailed_to_the_leader_the_sro_and_the_lead_wh
     assert f"http://portal.test/actions/{action}" in body
     [to_network] = [m for m in mailbox.to(f"{network}@example.org") if m["Subject"] == subject]
     assert "You raised a concern about this action" in to_network.get_body(("plain",)).get_content()
-    assert mailbox.to(f"{chair}@example.org")[0]["Subject"].startswith("Panel agenda")  # and no decision mail
+    assert mailbox.to(f"{chair}@example.org")[0]["Subject"].startswith("The Panel's agenda")  # and no decision mail

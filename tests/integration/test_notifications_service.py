@@ -132,7 +132,7 @@ async def settings(kafka: str, topics: list[str], database_url: str, mailbox: Ma
     return NotificationsSettings(
         kafka_bootstrap_servers=kafka, database_url=database_url, smtp_host="127.0.0.1", smtp_port=mailbox.port,
         webhook_secret=WEBHOOK_SECRET, ack_link_secret="ack-test-secret", portal_public_url="http://portal.test",
-        group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24,
+        group_wait_seconds=60, ack_grace_hours=72, reminder_interval_hours=24, one_email_a_day=False,
         delivery_retry_base_seconds=0.2, delivery_retry_max_seconds=1.0, delivery_lease_seconds=1.0,
     )
 
@@ -230,7 +230,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     await apply(doomed, settings, escalation(about, f"act-{u}", f"sys-{u}", leader))
     dispatcher = Dispatcher(doomed, settings)
     (claimed,) = await dispatcher.claim()
-    assert (await dispatcher.send(claimed)).delivered
+    assert (await dispatcher.send([claimed])).delivered
     await doomed.close()  # crash: the outcome is never recorded
 
     async with TestApp(build(settings)):  # the survivor takes over once the claim's lease runs out
@@ -378,7 +378,7 @@ async def test_a_refused_notice_is_told_to_the_panel_secretary_and_an_operator_r
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])  # the report's group wait
         (report,) = await eventually(lambda: mailbox.to(f"{secretary}@example.org"))
         text = report.get_body(("plain",)).get_content()
-        assert report["Subject"] == "1 notice(s) could not be delivered"
+        assert report["Subject"] == "1 notice could not be delivered"
         assert failed["notice_id"] in text and refused in text and "550" in text
         assert f"notices resend --notice {failed['notice_id']}" in text
 
@@ -441,18 +441,18 @@ async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_
         await eventually(collected)
         await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in [*leaders, chair]))
         assert [m["Subject"] for m in mailbox.to(f"{chair}@example.org")] == [
-            "Panel agenda for 20 April 2026: 3 slipping action(s)"]  # only the agenda: the group still waits
+            "The Panel's agenda for 20 April 2026: 3 slipping actions"]  # only the agenda: the group still waits
 
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])
         await eventually(lambda: len(mailbox.to(f"{chair}@example.org")) >= 2 and mailbox.to(f"{sro}@example.org"))
     chair_mail = mailbox.to(f"{chair}@example.org")
     assert len(chair_mail) == 2
     digest = chair_mail[1]
-    assert digest["Subject"] == f"3 action(s) added to the Panel's agenda ({system})"
+    assert digest["Subject"] == f"3 actions added to the Panel's agenda ({system})"
     body = digest.get_body(("plain",)).get_content()
     assert all(f"act{i}-{u}" in body for i in range(3))
     (sro_mail,) = mailbox.to(f"{sro}@example.org")
-    assert sro_mail["Subject"] == f"3 escalated action(s) in {system}"
+    assert sro_mail["Subject"] == f"3 escalated actions in {system}"
 
 
 async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_is_reported(
@@ -507,7 +507,7 @@ async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_i
             kafka, f"esc-{by_link}", until=lambda m: len([e for e in m if e.source == "notifications"]) >= 2)
             if e.source == "notifications"]
     reminder = mailbox.to(f"{silent}@example.org")[1]
-    assert reminder["Subject"].startswith("Reminder 1: Action needs your attention")
+    assert reminder["Subject"].startswith("Reminder: Action needs your attention")
     assert len(mailbox.to(f"{by_event}@example.org")) == 1 and len(mailbox.to(f"{by_link}@example.org")) == 1
     assert [e.type for e in reported] == ["notice.sent", "notice.sent", "notice.unacknowledged"]
     assert reported[-1].data.recipient == silent

@@ -65,13 +65,11 @@ def test_reported_progress_beyond_the_best_so_far_is_an_improvement_that_pauses_
     assert ladder.on_progress(asked(), 20.0, date(2026, 4, 14), G) == asked()  # no better than before
 
 
-def test_an_unacknowledged_notice_lets_the_first_step_climb_early():
-    hurried = ladder.on_unacknowledged(asked(), date(2026, 4, 3), G)
-    assert hurried.hurry_by == date(2026, 4, 5)
-    assert ladder.decide(hurried, Status.OFF_TRACK, date(2026, 4, 6), G).step == LadderStep.PANEL_AGENDA
-    # an answer still pauses it
-    answered = ladder.on_response(hurried, "explanation", date(2026, 4, 4), G)
-    assert ladder.decide(answered, Status.OFF_TRACK, date(2026, 4, 6), G) is None
+def test_an_unacknowledged_notice_never_brings_forward_the_date_the_leader_was_told():
+    silent = ladder.on_unacknowledged(asked(), date(2026, 4, 3), G)
+    assert silent.hurry_by == date(2026, 4, 5)  # recorded
+    assert ladder.decide(silent, Status.OFF_TRACK, date(2026, 4, 15), G) is None  # the date told holds
+    assert ladder.decide(silent, Status.OFF_TRACK, date(2026, 4, 16), G).step == LadderStep.PANEL_AGENDA
 
 
 def test_unacknowledged_notices_can_be_ignored_and_never_hurry_the_panel():

@@ -41,6 +41,7 @@ from services.notifications.items import (
 )
 from services.notifications.letters import compose
 from services.notifications.settings import NotificationsSettings
+from services.notifications.writing import Context
 from shared.contracts import events as ev
 from shared.contracts.events import EscalationStep, LadderStep, Reason, Status
 
@@ -169,7 +170,7 @@ def test_leaders_email_says_what_slipped_why_what_is_asked_by_when_and_how_to_an
 
 
 def test_systems_are_named_as_people_name_them():
-    letter = compose([escalation_item(step())], "Dana", None, system_names={"black-country": "Black Country"})
+    letter = compose([escalation_item(step())], "Dana", None, Context(system_names={"black-country": "Black Country"}))
     assert "accountable for in Black Country has slipped" in letter.opening
 
 
@@ -184,7 +185,8 @@ def readme_email() -> str:
                message="Progress is 10% against a planned 25% by 31 March 2026"),
     ]))
     letter = compose([item], "Dana Leader", ack_url(settings, notice_id),
-                     system_names={"black-country": "Black Country"})
+                     Context(system_names={"black-country": "Black Country"}, portal_url=settings.portal_public_url,
+                             sros={"black-country": "Sam Owner (sam.owner@example.org)"}))
     text, _ = render(letter, notice_id)
     return (f"From: {settings.smtp_sender}\nTo: dana.leader@example.org\n"
             f"Subject: {letter.subject}\n\n{text}")
@@ -201,7 +203,7 @@ def test_grouped_notice_to_the_chair_lists_every_action_in_one_message():
                              "panel_chair") for i in range(3)]
     letter = compose(items, "Pat Chair", None)
     text, _ = render(letter, "g-1")
-    assert letter.subject == "3 action(s) added to the Panel's agenda (black-country)"
+    assert letter.subject == "3 actions added to the Panel's agenda (black-country)"
     assert all(f"Action {i}" in text for i in range(3))
 
 
@@ -256,17 +258,21 @@ def test_a_resolved_escalation_is_stored_as_resolved_whatever_step_the_event_nam
     assert json.loads(item_to_json(item))["step"] == "resolved" and item.resolved
 
 
-def test_a_reminder_is_the_leaders_item_again_numbered_and_says_so():
-    reminder = reminder_of(escalation_item(step()), 2)
+def test_a_reminder_says_when_the_first_notice_went_what_is_still_open_and_the_date_that_holds():
+    reminder = reminder_of(escalation_item(step()), 2, date(2026, 4, 1))
     letter = compose([item_from_json(item_to_json(reminder))], "Dana", None)
-    assert letter.subject.startswith("Reminder 2: Action needs your attention")
+    assert letter.subject.startswith("Second reminder: Action needs your attention")
+    assert letter.opening.startswith("We wrote to you on 1 April 2026 about this action")
+    assert "have not yet had an explanation or a recovery plan. The date is unchanged: 14 April 2026." \
+        in letter.opening
 
 
 def test_a_deadline_reminder_and_an_agenda_give_dates_in_words():
     reminder = item_from_json(json.dumps(STORED[DeadlineReminderItem]))
     agenda = item_from_json(json.dumps(STORED[AgendaNoticeItem]))
-    assert compose([reminder], "Dana", None).subject == "Reminder: progress for 2026-Q1 is due by 3 April 2026"
-    assert compose([agenda], "Pat", None).subject == "Panel agenda for 20 April 2026: 1 slipping action(s)"
+    assert compose([reminder], "Dana", None).subject == (
+        "Reminder: progress for January to March 2026 is due by 3 April 2026")
+    assert compose([agenda], "Pat", None).subject == "The Panel's agenda for 20 April 2026: 1 slipping action"
 
 
 # ---- the Panel's decisions -----------------------------------------------------------------------
@@ -297,7 +303,7 @@ def decision_letter(role: str, **over) -> str:
     item = panel_decision_item(data, "black-country", "Independent review", role,
                                "https://portal.example/actions/bc-ap3-1")
     letter = compose([item_from_json(item_to_json(item))], "Dana", None,
-                     system_names={"black-country": "Black Country"})
+                     Context(system_names={"black-country": "Black Country"}))
     return f"Subject: {letter.subject}\n" + render(letter, "n-1")[0]
 
 
@@ -319,7 +325,7 @@ def test_the_sro_is_kept_informed_and_the_staff_network_lead_hears_the_panels_an
     assert "No reply is needed." in sro
     network = decision_letter("staff_network_lead", kind="extension_refused", due_date=None, replaces="d-0")
     assert ("You raised a concern about this action in Black Country. The Panel has answered: it refused more "
-            "time. This decision replaces the Panel's earlier decision d-0.") in network
+            "time. This decision replaces the Panel's earlier decision on it.") in network
 
 
 def test_the_link_in_a_notice_opens_its_page_in_the_portal():
@@ -331,7 +337,7 @@ def test_the_chairs_agenda_gives_the_staff_networks_words():
     stored = STORED[AgendaNoticeItem] | {"items": [STORED[AgendaNoticeItem]["items"][0] | {
         "concerns": ["Challenge: BME staff were not asked"]}]}
     text, _ = render(compose([item_from_json(json.dumps(stored))], "Pat", None), "n-1")
-    assert "No response from the leader yet. Staff network: Challenge: BME staff were not asked" in text
+    assert "No answer from the leader yet. A staff network lead says: Challenge: BME staff were not asked" in text
 
 
 def test_an_undeliverable_notice_report_names_each_notice_by_person_id_and_how_to_send_it_again():
@@ -339,7 +345,7 @@ def test_an_undeliverable_notice_report_names_each_notice_by_person_id_and_how_t
              item_from_json(json.dumps(STORED[UndeliverableItem] | {"notice_id": "n-2", "recipient": "p-x"}))]
     letter = compose(items, "Sol", None)
     text, _ = render(letter, "g-1")
-    assert letter.subject == "2 notice(s) could not be delivered"
-    assert "Escalation notice to p-leader-1 by email" in text and "(about esc-1)" in text
+    assert letter.subject == "2 notices could not be delivered"
+    assert "Escalation notice to p-leader-1 by email" in text and "about esc-1" in text
     assert "SMTP 550 no such mailbox" in text
     assert "notices resend --notice n-1 --notice n-2" in text
