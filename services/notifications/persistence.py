@@ -16,18 +16,13 @@ from .items import NoticeItem, item_from_json, item_to_json
 async def upsert_person(conn: asyncpg.Connection, person: Person, updated_at: datetime) -> bool:
     """Newest wins, so a late redelivery of an old directory event does not undo a newer one."""
     status: str = await conn.execute(
-        """
-        INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (person_id) DO UPDATE SET
-            name = EXCLUDED.name, email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url,
-            roles = EXCLUDED.roles, channels = EXCLUDED.channels, systems = EXCLUDED.systems,
-            updated_at = EXCLUDED.updated_at
-        WHERE people.updated_at <= EXCLUDED.updated_at
-        """,
+        """INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (person_id) DO UPDATE SET
+            name = EXCLUDED.name, email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url, roles = EXCLUDED.roles,
+            channels = EXCLUDED.channels, systems = EXCLUDED.systems, updated_at = EXCLUDED.updated_at
+        WHERE people.updated_at <= EXCLUDED.updated_at""",
         person.person_id, person.name, person.email, person.webhook_url, list(person.roles),
-        list(person.channels), list(person.systems), updated_at,
-    )
+        list(person.channels), list(person.systems), updated_at)
     return status.endswith("1")
 
 
@@ -87,20 +82,13 @@ async def add_item(
     else:
         notice_id = notice_id_for(about, step, recipient, channel)
         await conn.execute(
-            """
-            INSERT INTO notices (notice_id, kind, about, recipient, channel, status, needs_ack, reminds, issued_at)
-            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
-            ON CONFLICT (notice_id) DO NOTHING
-            """,
-            notice_id, kind, about, recipient, channel, needs_ack, reminds, issued_at,
-        )
+            """INSERT INTO notices (notice_id, kind, about, recipient, channel, status, needs_ack, reminds, issued_at)
+            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) ON CONFLICT (notice_id) DO NOTHING""",
+            notice_id, kind, about, recipient, channel, needs_ack, reminds, issued_at)
     inserted = await conn.execute(
-        """
-        INSERT INTO notice_items (about, step, recipient, channel, notice_id, content)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
-        """,
-        about, step, recipient, channel, notice_id, item_to_json(content),
-    )
+        """INSERT INTO notice_items (about, step, recipient, channel, notice_id, content)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING""",
+        about, step, recipient, channel, notice_id, item_to_json(content))
     return notice_id if inserted == "INSERT 0 1" else None
 
 

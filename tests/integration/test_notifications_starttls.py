@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from faststream import TestApp
@@ -23,6 +22,7 @@ from services.notifications import persistence as db
 from services.notifications.app import build
 from services.notifications.settings import NotificationsSettings
 from shared.contracts.topics import ACCOUNTABILITY
+from tests.infra import api_client
 from tests.integration.test_notifications_service import escalation, person, publish_people, uid
 from tests.kafka_tools import eventually, produce
 from tools.certificates import ProjectCA
@@ -84,7 +84,8 @@ def requiring_tls(kafka: str, database_url: str, port: int, ca_file: Path) -> No
         kafka_bootstrap_servers=kafka, database_url=database_url, smtp_host="127.0.0.1", smtp_port=port,
         smtp_require_tls=True, smtp_ca_file=ca_file, webhook_secret="webhook-test-secret",
         ack_link_secret="ack-test-secret", portal_public_url="http://portal.test",
-        delivery_retry_base_seconds=0.1, delivery_retry_max_seconds=0.3, delivery_lease_seconds=1.0)
+        delivery_retry_base_seconds=0.1, delivery_retry_max_seconds=0.3, delivery_lease_seconds=1.0,
+        one_email_a_day=False)  # each notice at once: this is about the wire, not the digest
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ async def test_when_tls_is_required_but_not_offered_nothing_is_sent_in_clear_and
     u = uid()
     leader = f"p-leader-{u}"
     app = build(requiring_tls(kafka, database_url, clear_mailbox.port, ca.certificate))
-    async with TestApp(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http:
+    async with TestApp(app), api_client(app, "http://n") as http:  # ops: /ready with its reasons
         await publish_people(kafka, database_url, person(leader, "Dana Leader"))
         await produce(kafka, ACCOUNTABILITY.name, [escalation(f"esc-{u}", f"act-{u}", f"sys-{u}", leader).to_bytes()])
 
