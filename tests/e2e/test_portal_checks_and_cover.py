@@ -90,7 +90,8 @@ async def test_the_panel_verifies_disputes_and_withdraws_from_the_actions_page(
                 note="The staff network says the plan was never shared with them.")
     await chair.goto(f"{portal.url}/actions/{MINE}/check")
     await check(chair, "Its status: off track", "Withdraw")
-    await expect(chair.get_by_text("The Panel has checked m1.")).to_be_visible()
+    await expect(chair.get_by_text("The Panel disputed milestone 'Plan agreed with the staff network'; anything "
+                                   "else stands as reported by the system.")).to_be_visible()
     assert await look_at(chair, "42-action-after-checks") == []
 
     sent = [e["data"] for e in await published(kafka, VERIFICATION_KINDS, 3)]

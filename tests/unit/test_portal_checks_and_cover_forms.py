@@ -11,6 +11,7 @@ from services.portal.domain import FormProblems
 from services.portal.domain.checking import (
     CoverForm,
     VerificationForm,
+    checks_in_words,
     cover_in_force,
     read_cover,
     read_verification,
@@ -55,10 +56,11 @@ def test_a_milestone_not_reported_reached_cannot_be_verified_but_can_be_disputed
 def test_a_dispute_says_why_and_a_withdrawal_needs_something_checked() -> None:
     assert problems(lambda: read_verification({"kind": "disputed", "target": "status"}, MILESTONES, set())) == {
         "note": "Say why the Panel disputes what the system reported"}
-    assert problems(lambda: read_verification({"kind": "verification_withdrawn", "target": "status"}, MILESTONES,
-                                              {"m1"}))["target"].startswith("The Panel has not verified or disputed")
+    withdrawn = {"kind": "verification_withdrawn", "target": "status"}
+    assert problems(lambda: read_verification(withdrawn, MILESTONES, {"m1": "verified"}))["target"].startswith(
+        "The Panel has not verified or disputed")
     assert read_verification({"kind": "verification_withdrawn", "target": "status"}, MILESTONES,
-                             {"status"}).milestone_id is None
+                             {"status": "disputed"}).milestone_id is None
 
 
 def test_an_empty_check_names_every_problem_at_once() -> None:
@@ -68,7 +70,9 @@ def test_an_empty_check_names_every_problem_at_once() -> None:
 def test_what_the_panel_still_stands_behind_after_withdrawals() -> None:
     decisions = [{"kind": "verified", "milestone_id": None}, {"kind": "disputed", "milestone_id": "m1"},
                  {"kind": "verification_withdrawn", "milestone_id": None}]
-    assert still_checked(decisions) == {"m1"}
+    assert still_checked(decisions) == {"m1": "disputed"}
+    assert checks_in_words(still_checked(decisions[:2]), {"m1": "Plan agreed"}) == [
+        "verified the status", "disputed milestone 'Plan agreed'"]
 
 
 def test_a_leader_names_someone_else_from_the_directory_for_a_period() -> None:

@@ -35,7 +35,7 @@ from ..domain import (
     read_extension,
     read_recovery_plan,
 )
-from ..domain.checking import cover_in_force, still_checked
+from ..domain.checking import checks_in_words, cover_in_force, still_checked
 from ..web import fields, form, log, page, portal_of, refused, render, today_of, with_problems
 
 Builder = Callable[[dict[str, str], dict[str, Any], Person, Role, date], Event]
@@ -120,7 +120,8 @@ async def action_page(request: Request, person: Person) -> Response:
     return render(request, "action.html.j2", person, title=found["title"], action=found, answers=answers,
                   may_answer=role is not None, role=role, sent=sent, today=today,
                   systems=portal_of(request).reference.systems, covers=cover_in_force(covers, action_id, today),
-                  may_check=deciding_role(person) is not None, checked=checks,
+                  may_check=deciding_role(person) is not None, checked=checks_in_words(checks, {
+                      m["milestone_id"]: m["title"] for m in (found["snapshot"] or {}).get("milestones", [])}),
                   may_name_cover=role == Role.LEADER)
 
 

@@ -87,13 +87,23 @@ def read_verification(form: dict[str, str], milestones: Mapping[str, str],
     return VerificationForm(kind, None if target == STATUS else target, tuple(links), note)
 
 
-def still_checked(decisions: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The targets verified or disputed and not withdrawn since, from the decisions in order."""
-    found: set[str] = set()
+def still_checked(decisions: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Each target verified or disputed and not withdrawn since (to what the Panel says of it),
+    from the decisions in order."""
+    found: dict[str, str] = {}
     for d in decisions:
         what = d.get("milestone_id") or STATUS
-        (found.discard if d["kind"] == "verification_withdrawn" else found.add)(what)
+        if d["kind"] == "verification_withdrawn":
+            found.pop(what, None)
+        else:
+            found[what] = d["kind"]
     return found
+
+
+def checks_in_words(checked: Mapping[str, str], titles: Mapping[str, str]) -> list[str]:
+    """'verified the status', "disputed milestone 'Plan agreed'": what the Panel stands behind now."""
+    return [f"{kind} " + ("the status" if what == STATUS else f"milestone '{titles.get(what, what)}'")
+            for what, kind in checked.items()]
 
 
 @dataclass(frozen=True)
