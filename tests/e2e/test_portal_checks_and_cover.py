@@ -110,12 +110,12 @@ async def test_the_panel_verifies_disputes_and_withdraws_from_the_actions_page(
 
 
 async def test_a_leader_cannot_check_and_a_panel_member_cannot_name_cover(portal: RunningPortal,
-                                                                         context: BrowserContext):
-    leader = await as_person(context, portal, "lead1.black-country", f"/actions/{MINE}/check")
+                                                                         browser_contexts: Any):
+    leader = await as_person(await browser_contexts(), portal, "lead1.black-country", f"/actions/{MINE}/check")
     await expect(leader.get_by_role("heading", name="Only the Panel checks what systems report")).to_be_visible()
-    member = await as_person(context, portal, "panel.member", f"/actions/{MINE}/cover")
+    member = await as_person(await browser_contexts(), portal, "panel.member", f"/actions/{MINE}/cover")
     await expect(member.get_by_role("heading", name="Only the accountable leader names their cover")).to_be_visible()
-    sro = await as_person(context, portal, "sro.black-country", f"/actions/{MINE}/cover")
+    sro = await as_person(await browser_contexts(), portal, "sro.black-country", f"/actions/{MINE}/cover")
     await expect(sro.get_by_role("heading", name="Only the accountable leader names their cover")).to_be_visible()
 
 
