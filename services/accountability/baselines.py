@@ -93,7 +93,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _span(days: int) -> str:
+def span_in_words(days: int) -> str:
     if days < 7:
         return f"{days} day{'s' if days != 1 else ''}"
     weeks = round(days / 7)
@@ -102,11 +102,11 @@ def _span(days: int) -> str:
 
 def slip_words(behind_plan: int, behind_baseline: int, rebaselined: bool) -> str:
     """'3 weeks behind plan, 11 weeks behind the original commitment', in the users' words."""
-    plan = "on plan" if behind_plan == 0 else f"{_span(behind_plan)} behind plan"
+    plan = "on plan" if behind_plan == 0 else f"{span_in_words(behind_plan)} behind plan"
     if not rebaselined:
         return plan + " (the original commitment)"
     original = ("on the original commitment" if behind_baseline == 0
-                else f"{_span(behind_baseline)} behind the original commitment")
+                else f"{span_in_words(behind_baseline)} behind the original commitment")
     return f"{plan}, {original}"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from statistics import median
 from typing import Any
 
 from shared.contracts import events as ev
@@ -160,6 +161,24 @@ def _decided_in(actions: list[dict[str, Any]], record: CycleRecord, state: str) 
                for a in actions for p in (a["plan"] or {}).get("plans", []))
 
 
+def days_to_recover(history: list[dict[str, Any]]) -> int | None:
+    """Days from an action's first flag in the cycle (at risk or off track) to the first day after
+    it that it stood on track or completed again; None: never flagged, or not recovered yet."""
+    statuses = [h for h in history if h["what"] == "status" and h.get("on")]
+    first = next((i for i, h in enumerate(statuses) if slipping(h["status"])), None)
+    if first is None:
+        return None
+    back = next((h["on"] for h in statuses[first + 1:] if not slipping(h["status"])), None)
+    flagged = statuses[first]["on"]
+    return (date.fromisoformat(back) - date.fromisoformat(flagged)).days if back else None
+
+
+def recovery_totals(days: list[int | None]) -> dict[str, Any]:
+    """The cycle's recoveries: how many flagged actions recovered and the median days it took."""
+    taken = sorted(d for d in days if d is not None)
+    return {"recovered": len(taken), "median_days_to_recover": round(median(taken)) if taken else None}
+
+
 def _group(actions: list[dict[str, Any]], field: str, names: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for gid in sorted(set(names) | {a[field] for a in actions}):
@@ -186,6 +205,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         # each flag as it was raised (kept as it was: later settings never rewrite it)
         "flags": [{k: h[k] for k in ("on", "status", "reasons")} for h in record.histories.get(r["action_id"], [])
                   if h["what"] == "status" and slipping(h["status"])],
+        "days_to_recover": days_to_recover(record.histories.get(r["action_id"], [])),
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
         "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
         "who_says": r.get("who_says"),  # the status and each milestone reached: reported, verified or disputed
@@ -199,6 +219,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
                                             for a in actions) for says in ("verified", "disputed")},
                    **{f"rebaselines_{state}": _decided_in(actions, record, state) for state in ("approved", "refused")},
                    "slipped": sum(a["slipped"] for a in actions),
+                   **recovery_totals([a["days_to_recover"] for a in actions]),
                    "worked": sum(bool(a["worked"]) for a in actions)},
         "by_system": _group(actions, "system", {k: v.name for k, v in reference.systems.items()}),
         "by_action_point": _group(actions, "action_point", {k: v.name for k, v in reference.action_points.items()}),

@@ -11,6 +11,7 @@ import asyncpg
 
 from shared.contracts import Event
 from shared.contracts import events as ev
+from shared.contracts.vocabulary import VERIFICATION_KINDS
 
 from .domain import ActionFacts, Person, PersonForm, Role
 
@@ -265,3 +266,21 @@ async def referred_to_the_board(conn: asyncpg.Connection) -> list[dict[str, Any]
                     AND payload->>'kind' = 'referred_to_board'))
             ORDER BY action_id""")
     return [_action(r) for r in rows]
+
+
+# ---- the Panel's checks and leaders' cover, as the portal sent them ------------------------------
+
+async def verifications_of(conn: asyncpg.Connection, action_id: str) -> list[dict[str, Any]]:
+    """The Panel's verification decisions on the action sent from here, earliest first."""
+    rows = await conn.fetch(
+        """SELECT payload FROM answers WHERE type = 'panel.decision_recorded' AND action_id = $1
+               AND payload->>'kind' = ANY($2::text[]) ORDER BY sent_at""", action_id, list(VERIFICATION_KINDS))
+    return [json.loads(r["payload"]) for r in rows]
+
+
+async def covers_named_by(conn: asyncpg.Connection, leader: str) -> list[dict[str, Any]]:
+    """Every cover the leader named from here, with the name of the person covering."""
+    rows = await conn.fetch(
+        """SELECT a.payload, p.name FROM answers a LEFT JOIN people p ON p.person_id = a.payload->>'cover'
+           WHERE a.type = 'cover.arranged' AND a.payload->>'leader' = $1 ORDER BY a.sent_at""", leader)
+    return [{**json.loads(r["payload"]), "cover_name": r["name"]} for r in rows]

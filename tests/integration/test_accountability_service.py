@@ -520,7 +520,8 @@ async def test_the_cycle_opens_reminds_closes_and_gives_the_board_its_picture(ac
     assert picture["totals"] == {"actions": 4, "on_track": 2, "at_risk": 0, "off_track": 1, "completed": 1,
                                  "withdrawn": 0, "slipped": 2, "worked": 2,
                                  "status_verified": 0, "status_disputed": 0, "rebaselines_approved": 0,
-                                 "rebaselines_refused": 0}
+                                 "rebaselines_refused": 0, "recovered": 1, "median_days_to_recover": 0}
+    # bc-recovers was flagged on 16 February and back on track the same day: recovered in 0 days
     systems = {s["id"]: s for s in picture["by_system"]}
     assert len(systems) == 11  # every system of the region, posting or not
     assert systems["black-country"]["slipped"] == [h.aid("bc-lagging"), h.aid("bc-recovers")]

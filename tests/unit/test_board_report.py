@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.accountability import picture
 from services.accountability.board_report import (
     CELL_FILL,
     ReportError,
@@ -383,3 +384,31 @@ def test_the_trends_count_the_re_baselines_the_panel_approved_and_refused_in_eac
     html = render_html(data)
     assert re.search(r"Re-baselines approved by the Panel</th><td>2</td><td>0</td>", html)
     assert re.search(r"Re-baselines refused</th><td>1</td><td>0</td>", html)
+
+
+def test_the_trends_show_the_time_to_recover_in_each_cycle_in_words() -> None:
+    q1 = summary("2026-Q1", final=True, totals={"on_track": 1})
+    q2 = summary("2026-Q2", final=False, totals={"on_track": 1})
+    q1["totals"] |= {"recovered": 2, "median_days_to_recover": 22}
+    q2["totals"] |= {"recovered": 0, "median_days_to_recover": None}
+    data = build_report_data([q2, q1], {"by_system": [], "by_action_point": []})
+    assert [(t.cycle_id, t.days_to_recover, t.time_to_recover) for t in data.trends] == [
+        ("2026-Q1", 22, "3 weeks (2 actions)"), ("2026-Q2", None, "none recovered")]
+    assert re.search(r"to back on track \(median\)</th><td>3 weeks \(2 actions\)</td><td>none recovered</td>",
+                     render_html(data))
+
+
+def _status(on: str, status: str) -> dict[str, Any]:
+    return {"what": "status", "on": on, "status": status, "previous": None, "reasons": []}
+
+
+def test_time_to_recover_runs_from_the_first_flag_in_the_cycle_to_the_first_day_back_on_track() -> None:
+    history = [_status("2026-01-05", "on_track"), _status("2026-01-12", "at_risk"),
+               {"what": "explanation", "on": "2026-01-14"}, _status("2026-01-19", "off_track"),
+               _status("2026-02-02", "on_track"), _status("2026-02-09", "at_risk")]
+    assert picture.days_to_recover(history) == 21  # 12 January to 2 February; the later flag does not restart it
+    assert picture.days_to_recover(history[:4]) is None  # flagged, not recovered yet
+    assert picture.days_to_recover([_status("2026-01-05", "on_track")]) is None  # never flagged
+    assert picture.days_to_recover([_status("2026-01-12", "off_track"), _status("2026-03-02", "completed")]) == 49
+    assert picture.recovery_totals([21, None, 49, 7]) == {"recovered": 3, "median_days_to_recover": 21}
+    assert picture.recovery_totals([None]) == {"recovered": 0, "median_days_to_recover": None}

@@ -18,7 +18,7 @@ from shared.reference import ReferenceData
 
 from .measures import MeasureTrend, build_measures
 from .palette import CELL_FILL, NO_ACTIONS_FILL
-from .plans import plan_lines, who_says_lines
+from .plans import plan_lines, recovery_words, who_says_lines
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
 TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
@@ -164,6 +164,9 @@ class TrendPoint:
     slipped: int
     final: bool
     rebaselines: tuple[int, int] = (0, 0)  # approved, refused by the Panel in the cycle
+    recovered: int = 0  # flagged actions back on track (or completed) within the cycle, and the median
+    days_to_recover: int | None = None  # days from each one's first flag in the cycle to its recovery
+    time_to_recover: str = "none recovered"  # the two in words: '3 weeks (2 actions)'
 
     @property
     def total(self) -> int:
@@ -332,11 +335,13 @@ def _pick(summaries: list[dict[str, Any]], cycle_id: str | None) -> int:
 
 
 def _trends(history: list[dict[str, Any]]) -> list[TrendPoint]:
-    return [TrendPoint(cycle_id=s["cycle_id"], counts={k: int(s.get("totals", {}).get(k, 0)) for k in CHART_ORDER},
-                       slipped=int(s.get("totals", {}).get("slipped", 0)), final=bool(s.get("final")),
-                       rebaselines=(int(s.get("totals", {}).get("rebaselines_approved", 0)),
-                                    int(s.get("totals", {}).get("rebaselines_refused", 0))))
-            for s in history]
+    def point(s: dict[str, Any], t: dict[str, Any]) -> TrendPoint:
+        return TrendPoint(cycle_id=s["cycle_id"], counts={k: int(t.get(k, 0)) for k in CHART_ORDER},
+                          slipped=int(t.get("slipped", 0)), final=bool(s.get("final")),
+                          rebaselines=(int(t.get("rebaselines_approved", 0)), int(t.get("rebaselines_refused", 0))),
+                          recovered=int(t.get("recovered", 0)), days_to_recover=t.get("median_days_to_recover"),
+                          time_to_recover=recovery_words(int(t.get("recovered", 0)), t.get("median_days_to_recover")))
+    return [point(s, s.get("totals", {})) for s in history]
 
 
 def _practice_badges(g: dict[str, Any]) -> list[str]:
@@ -380,13 +385,12 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         action_point=point_names.get(g["action_point"], g["action_point"]), why=_practice_badges(g),
         what_is_working="", what_was_done=g["what_was_done"], what_changed=g["what_changed"],
         evidence=g.get("evidence", "")) for g in summary.get("good_practice", [])]
-
     return ReportData(
         cycle_id=summary["cycle_id"], opens_on=date_in_words(summary.get("opens_on")),
         closes_on=date_in_words(summary.get("closes_on")),
         submission_deadline=date_in_words(summary.get("submission_deadline")),
         final=bool(summary.get("final")), as_of=date_in_words(status.get("as_of") or summary.get("as_of")),
-        totals={k: int(v) for k, v in summary.get("totals", {}).items()},
+        totals={k: int(v) for k, v in summary.get("totals", {}).items() if v is not None},
         heatmap=build_heatmap(status, system_names, point_names),
         slipping=slipping, ladder=_ladder(slipped, system_names), done_counts=_done_counts(slipped),
         trends=_trends(list(reversed(summaries[index:index + TREND_CYCLES]))),  # oldest first, left to right

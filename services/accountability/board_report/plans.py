@@ -9,6 +9,7 @@ from typing import Any
 from shared.contracts.vocabulary import date_in_words
 
 from .. import verification
+from ..baselines import span_in_words
 
 
 def promised(plan: dict[str, Any]) -> str:
@@ -63,3 +64,10 @@ def who_says_lines(record: dict[str, Any] | None) -> list[str]:
     lines += [f"Milestone '{m['title']}'" + (f" reached on {date_in_words(m['reached_on'])}" if m.get("reached_on")
                                              else "") + f": {_checked(m)}." for m in record.get("milestones", [])]
     return lines
+
+
+def recovery_words(recovered: int, days: int | None) -> str:
+    """'3 weeks (2 actions)': the median time from a first flag in the cycle to recovery, and how many recovered."""
+    if days is None:
+        return "none recovered"
+    return f"{span_in_words(days)} ({recovered} action{'s' if recovered != 1 else ''})"

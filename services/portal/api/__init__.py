@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from .. import auth
-from . import board, home, leaders, network, notices, panel, people, practice
+from . import board, checking, home, leaders, network, notices, panel, people, practice
 
 
 def routes() -> list[BaseRoute]:
@@ -19,6 +19,10 @@ def routes() -> list[BaseRoute]:
         Route("/actions/{action_id}", leaders.action_page, methods=["GET"]),
         Route("/actions/{action_id}/answer/{kind}", leaders.answer_form, methods=["GET"]),
         Route("/actions/{action_id}/answer/{kind}", leaders.send_answer, methods=["POST"]),
+        Route("/actions/{action_id}/check", checking.verification_form, methods=["GET"]),
+        Route("/actions/{action_id}/check", checking.record_verification, methods=["POST"]),
+        Route("/actions/{action_id}/cover", checking.cover_form, methods=["GET"]),
+        Route("/actions/{action_id}/cover", checking.arrange_cover, methods=["POST"]),
         Route("/notices", notices.my_notices, methods=["GET"]),
         Route("/notices/{notice_id}", notices.notice_page, methods=["GET"]),
         Route("/notices/{notice_id}/acknowledge", notices.acknowledge, methods=["POST"]),

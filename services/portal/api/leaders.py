@@ -28,12 +28,14 @@ from ..domain import (
     Person,
     Role,
     answering_role,
+    deciding_role,
     may_see_action,
     read_contest,
     read_explanation,
     read_extension,
     read_recovery_plan,
 )
+from ..domain.checking import checks_in_words, cover_in_force, still_checked
 from ..web import fields, form, log, page, portal_of, refused, render, today_of, with_problems
 
 Builder = Callable[[dict[str, str], dict[str, Any], Person, Role, date], Event]
@@ -86,6 +88,11 @@ ANSWERS = {
                       "Your challenge to the flag was sent to the Panel.", _contest),
 }
 
+# What the action's page says once a form on it was sent.
+SENT = {kind: answer.sent for kind, answer in ANSWERS.items()} | {
+    "check": "The Panel's check was recorded: the Board's report shows it once accountability has applied it.",
+    "cover": "The person you named will act for you from the first day to the last; it ends by itself."}
+
 
 @page
 async def my_actions(request: Request, person: Person) -> Response:
@@ -99,18 +106,23 @@ async def my_actions(request: Request, person: Person) -> Response:
 @page
 async def action_page(request: Request, person: Person) -> Response:
     """One action: its status and why, its ladder step and deadlines, and what was sent about it."""
-    action_id = request.path_params["action_id"]
+    action_id, today = request.path_params["action_id"], await today_of(request)
     async with portal_of(request).database.pool.acquire() as conn:
         found = await persistence.action(conn, action_id)
         if found is None or not found["title"] or not may_see_action(person, persistence.facts(found)):
             return refused(request, person, "Action not found",
                            "There is no action with that reference that you can see.", 404)
         answers = await persistence.answers_about(conn, action_id)
+        covers = await persistence.covers_named_by(conn, found["accountable_leader"] or "")
+        checks = still_checked(await persistence.verifications_of(conn, action_id))
     role = answering_role(person, persistence.facts(found))
-    sent = ANSWERS[request.query_params["sent"]].sent if request.query_params.get("sent") in ANSWERS else None
+    sent = SENT.get(request.query_params.get("sent") or "")
     return render(request, "action.html.j2", person, title=found["title"], action=found, answers=answers,
-                  may_answer=role is not None, role=role, sent=sent, today=await today_of(request),
-                  systems=portal_of(request).reference.systems)
+                  may_answer=role is not None, role=role, sent=sent, today=today,
+                  systems=portal_of(request).reference.systems, covers=cover_in_force(covers, action_id, today),
+                  may_check=deciding_role(person) is not None, checked=checks_in_words(checks, {
+                      m["milestone_id"]: m["title"] for m in (found["snapshot"] or {}).get("milestones", [])}),
+                  may_name_cover=role == Role.LEADER)
 
 
 async def _answerable(request: Request, person: Person) -> tuple[dict[str, Any], Role, Answer] | Response:

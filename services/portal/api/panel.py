@@ -22,7 +22,7 @@ from .. import persistence
 from ..domain import EarlierDecision, FormProblems, Person, Role, deciding_role, read_decision
 from ..web import fields, form, log, page, portal_of, refused, render, today_of, with_problems
 
-# A verification names a milestone and its evidence, which this form does not ask for: not offered here.
+# A verification is not bound to an agenda item: it has its own form on the action's page (api/checking.py).
 KINDS: tuple[str, ...] = tuple(k for k in get_args(DecisionKind) if k not in VERIFICATION_KINDS)
 SEES_THE_AGENDA = (Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.BOARD_MEMBER, Role.BOARD_SECRETARY)
 
