@@ -64,3 +64,19 @@ async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def skip_what_others_left(bootstrap: str, group_id: str, topics: list[str]) -> None:
+    """Commit ``group_id`` at the end of ``topics``: a test that needs the service's clock to start where
+    the test says must not first read the ticks other tests of the session left on the shared broker."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=200)
+        await consumer.seek_to_end()
+        for part in consumer.assignment():
+            await consumer.position(part)
+        await consumer.commit()
+    finally:
+        await consumer.stop()

@@ -10,8 +10,9 @@ from faststream import TestApp
 
 from services.notifications import persistence as db
 from services.notifications.app import build
+from services.notifications.handlers import INPUTS
 from shared.contracts import events as ev
-from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES, Groups
 from tests.integration.test_notifications_service import (
     T0,
     conn,
@@ -23,10 +24,16 @@ from tests.integration.test_notifications_service import (
     tick,
     uid,
 )
-from tests.kafka_tools import eventually, produce
+from tests.kafka_tools import eventually, produce, skip_what_others_left
 
 pytestmark = pytest.mark.integration
 __all__ = ["conn", "mailbox", "settings"]  # the fixtures, shared
+
+
+@pytest.fixture(autouse=True)
+async def clock_from_here(kafka):
+    """Each test's dates are the ones it ticks: the notifications group starts after what others left."""
+    await skip_what_others_left(kafka, Groups.NOTIFICATIONS, [t.name for t in INPUTS])
 
 
 def subjects(mailbox, address: str) -> list[str]:
