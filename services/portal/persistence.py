@@ -265,3 +265,27 @@ async def referred_to_the_board(conn: asyncpg.Connection) -> list[dict[str, Any]
                     AND payload->>'kind' = 'referred_to_board'))
             ORDER BY action_id""")
     return [_action(r) for r in rows]
+
+
+# ---- uploads for bulk import ------------------------------------------------------------
+
+async def save_upload(conn: asyncpg.Connection, upload_id: str, who: Person, system: str, file_name: str,
+                      content: bytes) -> None:
+    await conn.execute("INSERT INTO uploads (upload_id, person_id, system, file_name, content) "
+                       "VALUES ($1, $2, $3, $4, $5)", upload_id, who.person_id, system, file_name, content)
+
+
+async def upload(conn: asyncpg.Connection, upload_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT upload_id, person_id, system, file_name, content, posted_at, posted "
+                              "FROM uploads WHERE upload_id = $1 FOR UPDATE", upload_id)
+    return dict(row) if row else None
+
+
+async def mark_upload_posted(conn: asyncpg.Connection, upload_id: str, posted: int) -> None:
+    await conn.execute("UPDATE uploads SET posted_at = now(), posted = $2 WHERE upload_id = $1", upload_id, posted)
+
+
+async def already_queued(conn: asyncpg.Connection, event_ids: list[str]) -> set[str]:
+    """Which of these events the portal has already queued for Kafka (the outbox keeps every row)."""
+    rows = await conn.fetch("SELECT event_id::text FROM outbox WHERE event_id = ANY($1::uuid[])", event_ids)
+    return {r["event_id"] for r in rows}
