@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -285,7 +286,15 @@ async def mark_upload_posted(conn: asyncpg.Connection, upload_id: str, posted: i
     await conn.execute("UPDATE uploads SET posted_at = now(), posted = $2 WHERE upload_id = $1", upload_id, posted)
 
 
-async def already_queued(conn: asyncpg.Connection, event_ids: list[str]) -> set[str]:
-    """Which of these events the portal has already queued for Kafka (the outbox keeps every row)."""
-    rows = await conn.fetch("SELECT event_id::text FROM outbox WHERE event_id = ANY($1::uuid[])", event_ids)
-    return {r["event_id"] for r in rows}
+async def actions_as_they_stand(conn: asyncpg.Connection, action_ids: list[str]
+                                ) -> dict[str, tuple[ev.ActionSnapshot | None, set[UUID]]]:
+    """For a bulk import's check: each action as the read model last heard of it (None: not known)
+    and the events the portal already queued for it to a system's inbound topic."""
+    found: dict[str, tuple[ev.ActionSnapshot | None, set[UUID]]] = {a: (None, set()) for a in action_ids}
+    for row in await conn.fetch("SELECT action_id, snapshot::text FROM actions WHERE action_id = ANY($1::text[]) "
+                                "AND snapshot IS NOT NULL", action_ids):
+        found[row["action_id"]] = (ev.ActionSnapshot.model_validate_json(row["snapshot"]), set())
+    for row in await conn.fetch("SELECT key, event_id FROM outbox WHERE key = ANY($1::text[]) "
+                                "AND topic LIKE 'actions.inbound.%'", action_ids):
+        found[row["key"]][1].add(row["event_id"])
+    return found

@@ -4,17 +4,18 @@ senior responsible owner uploads a CSV file or an Excel sheet in the layout of
 wrong) before anything is posted; a confirm button posts the good rows.
 
 The rows go through the command's own code (``bulk_import.read_sheet`` and ``plan``: the same
-checks, the same event ids made from the system and each row's external id), and out through
-the portal's outbox to the system's inbound topic, where the actions service checks them again
-as any producer's. The portal may write every system's inbound topic (``services/platform/acls.py``),
-so the system is checked here against the signed-in person's before anything is queued. A row
-whose event the portal already queued is said "already posted" and not queued again; the actions
-service applies an event id once anyway."""
+checks, the same event ids made from the system and each row's external id), each checked
+against its action as the portal's read model last heard of it, and go out through the
+portal's outbox to the system's inbound topic, where the actions service checks them again as
+any producer's (its answer to a refused one on the system's feedback topic). The portal may
+write every system's inbound topic (``services/platform/acls.py``), so the system is checked
+here against the signed-in person's before anything is queued. A row whose event the portal
+already queued is said "already posted" and not queued again; the actions service applies an
+event id once anyway."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -32,7 +33,6 @@ from ..web import fields, form, form_with_a_file, log, page, portal_of, refused,
 TITLE = "Import a sheet of commitments and updates"
 MAX_BYTES = 2_000_000  # a region's quarter is a few hundred rows; 2 MB is far more than that
 SUFFIXES = (".csv", ".xlsx")
-ALREADY = "already posted (same external_id)"
 
 
 def _not_yours(request: Request, person: Person) -> Response:
@@ -80,13 +80,14 @@ async def _read_upload(data: FormData, systems: tuple[str, ...]) -> tuple[str, s
 
 
 async def _outcomes(request: Request, system: str, name: str, content: bytes) -> list[bulk_import.RowOutcome]:
-    """Every row's outcome as the command's dry run gives it, rows the portal already queued said so."""
-    planned = bulk_import.plan(bulk_import.read_sheet(name, content), system, portal_of(request).reference)
-    ids = {o.row: str(bulk_import.event_id(system, o.external_id)) for o in planned if o.posts}
+    """Every row's outcome as the command's dry run gives it, checked against each action as the
+    portal's read model last heard of it and the events the portal already queued (``--api`` for
+    the command): a row already posted is said so, a row about an unknown action is refused."""
+    rows = bulk_import.read_sheet(name, content)
     async with portal_of(request).database.pool.acquire() as conn:
-        queued = await persistence.already_queued(conn, list(ids.values()))
-    return [replace(o, outcome="ignored", what=ALREADY, event=None) if ids.get(o.row) in queued else o
-            for o in planned]
+        standing = await persistence.actions_as_they_stand(conn, sorted({r.get("action_id", "") for r in rows}))
+    return bulk_import.plan(rows, system, portal_of(request).reference,
+                            lambda action_id: standing.get(action_id, (None, set())))
 
 
 @form_with_a_file
