@@ -142,6 +142,7 @@ async def test_a_systems_sro_imports_a_sheet_seeing_every_rows_outcome_first_and
         files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
     await page.get_by_role("button", name="Check the sheet").click()
     await expect(page.get_by_text("notes.txt is not a CSV file or an Excel workbook").first).to_be_visible()
+    await expect(page.get_by_text("posted to")).to_have_count(0)  # nothing was
     await seen(page, "import-02-not-a-sheet")
     await page.get_by_label("The sheet (.csv or .xlsx)").set_input_files(
         files=[{"name": "updates.csv", "mimeType": "text/csv", "buffer": b"id,what\n1,2\n"}])
@@ -222,6 +223,7 @@ async def test_a_leader_nominates_the_panel_endorses_and_the_library_shows_it(
         return await panel.get_by_text(f"trained independent member ({RUN})").count() > 0
 
     await eventually(waiting, timeout=60)
+    await expect(panel.get_by_text("by Leader 1 black-country (leader)")).to_be_visible()
     await seen(panel, "practice-02-panel-review")
     card = panel.locator(".nhsuk-card").filter(has_text=f"trained independent member ({RUN})")
     await card.get_by_label("Endorse: add it to the good practice library").check()
