@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import pytest
 import uvicorn
 from aiokafka import ConsumerRecord
@@ -30,6 +31,7 @@ from shared.contracts.topics import Groups, dead_letter, system_inbound
 from shared.reference import ReferenceData
 from tests.infra import api_keys, create_database, drop_database
 from tests.integration.test_accountability_service import commit_group, end_offsets, settings_for
+from tests.integration.test_actions_service import running_actions
 from tests.kafka_tools import collect, eventually
 from tests.portal_rig import (
     AXE,
@@ -92,13 +94,16 @@ async def running_accountability(kafka: str, database_url: str) -> AsyncIterator
 @pytest.fixture(scope="module")
 async def portal(kafka: str, topics: list[str], postgres_admin: str, oidc: OidcServer,
                  reference: ReferenceData) -> AsyncIterator[RunningPortal]:
-    """conftest's portal, with the real accountability service behind its good practice pages."""
+    """conftest's portal, with the real accountability service behind its good practice pages and
+    the real actions service taking what the upload page posts."""
     accountability_db, portal_db = await create_database(postgres_admin), await create_database(postgres_admin)
+    actions_db = await create_database(postgres_admin)
     await ensure_topics(kafka, [dead_letter(Groups.PORTAL)])
     token = api_keys().tokens["portal"]
-    async with running_accountability(kafka, accountability_db) as accountability_url, \
-            running_portal(kafka, portal_db, oidc, accountability_url=accountability_url,
-                           accountability_token=SecretStr(token)) as running:
+    async with (running_actions(kafka, actions_db),
+                running_accountability(kafka, accountability_db) as accountability_url,
+                running_portal(kafka, portal_db, oidc, accountability_url=accountability_url,
+                               accountability_token=SecretStr(token)) as running):
         await add_people(portal_db, portal_people(list(reference.systems)))
         await publish(kafka, [clock_at(TODAY),
                               *slipped_action(MINE, SYSTEM, LEADER, "Fair interviews for band 8a+", TODAY),
@@ -109,6 +114,7 @@ async def portal(kafka: str, topics: list[str], postgres_admin: str, oidc: OidcS
         yield running
     await drop_database(postgres_admin, portal_db)
     await drop_database(postgres_admin, accountability_db)
+    await drop_database(postgres_admin, actions_db)
 
 
 # ---- the bulk import's upload page ------------------------------------------------------------
@@ -124,6 +130,16 @@ SHEET = "\n".join([
     f"BC-{RUN}-4,progress,{THEIRS},,,,,,2026-02-16,25",  # Lincolnshire's action, as the read model knows it
     f"BC-{RUN}-5,progress,bc-nowhere-{RUN},,,,,,2026-02-16,25",  # an action nobody committed to
 ]).encode()
+
+
+async def percent_in_read_model(database_url: str, action_id: str, percent: float) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        found = await conn.fetchval("SELECT (snapshot->>'percent_complete')::float FROM actions WHERE action_id = $1",
+                                    action_id)
+    finally:
+        await conn.close()
+    return found == percent
 
 
 def posted(records: list[ConsumerRecord]) -> set[str]:
@@ -178,6 +194,8 @@ async def test_a_systems_sro_imports_a_sheet_seeing_every_rows_outcome_first_and
     mine = [json.loads(r.value) for r in on_the_wire if json.loads(r.value)["event_id"] in expected]
     assert sorted(e["type"] for e in mine) == ["commitment.made", "progress.reported"]
     assert {e["source"] for e in mine} == {SYSTEM}
+    # the actions service applied them, and the portal's read model heard of the action
+    await eventually(lambda: percent_in_read_model(portal.database_url, f"bc-import-{RUN}", 25), timeout=60)
 
     await page.goto(portal.url + "/import")  # the same sheet again: nothing is posted twice
     await page.get_by_label("The sheet (.csv or .xlsx)").set_input_files(
