@@ -23,6 +23,7 @@ from shared.contracts import parse_event
 from shared.contracts.topics import system_inbound
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
+from tools.api_keys import REGION, system_client
 from tools.cycle_cast import CHAIR, YEAR, Cast, leader
 from tools.cycle_portal import PortalPeople, until
 from tools.portal_cast import staff_network_lead
@@ -69,7 +70,9 @@ def write_sheet(path: Path, system: str) -> Path:
 class Evidence:
     def __init__(self, *, out: Path, actions_url: str, accountability_url: str, people: PortalPeople,
                  send: Callable[[str, bytes, str], Any], say: Callable[[str], None], cast: Cast,
-                 systems: list[str]) -> None:
+                 systems: list[str], api_headers: Callable[[str | None], dict[str, str]] | None = None) -> None:
+        # the services' read APIs need a credential: a system's own (by system), or the region's (None)
+        self.api_headers = api_headers
         self.out, self.actions_url, self.accountability_url = out, actions_url, accountability_url
         self.people, self.send, self.say = people, send, say
         self.system = importing_system(cast, systems)
@@ -86,12 +89,18 @@ class Evidence:
 
         return cls(out=cycle.out, actions_url=cycle.stack.url("actions"),
                    accountability_url=cycle.stack.url("accountability"), people=cycle.people, send=send,
-                   say=cycle.say, cast=cycle.cast, systems=cycle.systems)
+                   say=cycle.say, cast=cycle.cast, systems=cycle.systems,
+                   api_headers=lambda system: cycle.stack.api_keys.headers(
+                       system_client(system) if system else REGION))
+
+    def _headers(self, system: str | None) -> dict[str, str]:
+        return self.api_headers(system) if self.api_headers else {}
 
     def _live(self, action_id: str) -> Any:
         from services.actions.cli import live_from  # the command's own lookup of the action as it stands
 
-        return live_from(self.actions_url)(action_id)
+        headers = self.api_headers(self.system) if self.api_headers else None
+        return live_from(self.actions_url, headers)(action_id)
 
     async def _plan(self, sheet: Path) -> list[bulk_import.RowOutcome]:
         import asyncio
@@ -123,7 +132,7 @@ class Evidence:
 
     def _all_applied(self, count: int) -> Callable[[], Any]:
         async def there() -> bool:
-            async with httpx.AsyncClient(timeout=10) as http:
+            async with httpx.AsyncClient(timeout=10, headers=self._headers(self.system)) as http:
                 found = await http.get(f"{self.actions_url}/action", params={"id": self.action})
             return found.status_code == 200 and len(found.json().get("history", [])) >= count
         return there
@@ -154,7 +163,7 @@ class Evidence:
         await until(forward, "the nomination to be put forward for MIDAS")
 
     async def _library(self, status: str) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=self._headers(None)) as http:
             found = await http.get(f"{self.accountability_url}/good-practice",
                                    params={"status": status, "system": self.system})
         return list(found.json().get("practice", [])) if found.status_code == 200 else []
