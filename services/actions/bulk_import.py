@@ -45,6 +45,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,6 +64,7 @@ from .conformance import Live, Verdict, check
 
 KINDS = ("commitment", "progress", "measure", "milestone_reached", "milestone_missed", "completed", "withdrawn")
 COUNTS = tuple(ev.Counts.model_fields)
+REQUIRED = ("external_id", "kind", "action_id")  # every row needs them, so the header must have them
 # The namespace of every imported event id: uuid5(IMPORTS, "<system>/<external_id>").
 IMPORTS = UUID("6f1c9b0e-3a52-5d7e-9c41-8f0b7d2e4a16")
 
@@ -87,6 +89,10 @@ class RowOutcome:
         return f"{where}: {self.outcome}" + (f": {self.what}" if self.what else "")
 
 
+class BadSheet(Exception):
+    """The file as a whole cannot be read as a sheet (not CSV in UTF-8, not an Excel workbook)."""
+
+
 class BadCell(Exception):
     def __init__(self, column: str, what: str) -> None:
         super().__init__(what)
@@ -101,21 +107,40 @@ def event_id(system: str, external_id: str) -> UUID:
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     """The sheet's rows as {column: text}, from a .csv or the first sheet of an .xlsx."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    return read_sheet(path.name, path.read_bytes())
+
+
+def read_sheet(name: str, content: bytes) -> list[dict[str, str]]:
+    """The rows of a sheet given as its file name (which says CSV or Excel) and bytes (an upload).
+    ``BadSheet`` when the bytes are not what the name says."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook  # only for Excel files: the service never needs it
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise BadSheet(f"{name} is not an Excel workbook (.xlsx) that can be read: {exc}") from None
         try:  # a read-only workbook keeps its file open until closed
             table = [["" if c is None else _cell_text(c) for c in row]
                      for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
             book.close()
     else:
-        table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadSheet(f"{name} is not text in UTF-8: save the sheet as 'CSV UTF-8'") from None
+        table = list(csv.reader(io.StringIO(text)))
     if not table:
         return []
     header = [h.strip() for h in table[0]]
     return [dict(zip(header, [c.strip() for c in row], strict=False)) for row in table[1:]]
+
+
+def missing_columns(rows: list[dict[str, str]]) -> list[str]:
+    """The columns every sheet needs that this one's header lacks."""
+    given = set().union(*rows) if rows else set()
+    return [c for c in REQUIRED if rows and c not in given]
 
 
 def _cell_text(value: Any) -> str:

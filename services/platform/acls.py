@@ -130,6 +130,9 @@ def project_acls(systems: Iterable[str]) -> list[Grant]:
     for system in systems:
         who = system_principal(system)
         may_write(who, system_inbound(system))
+        # The portal's upload page posts a sheet for a system whose reporter or SRO is signed in
+        # (services/portal/api/upload.py checks that person's system before anything is queued).
+        may_write(service_principal(Groups.PORTAL), system_inbound(system))
         may_read(who, system_feedback(system))
         # A system's own tools pick their group names; the prefix keeps them apart from others'.
         grants.add(Grant(who, GROUP, who, READ, PREFIXED))

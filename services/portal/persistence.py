@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -284,3 +285,35 @@ async def covers_named_by(conn: asyncpg.Connection, leader: str) -> list[dict[st
         """SELECT a.payload, p.name FROM answers a LEFT JOIN people p ON p.person_id = a.payload->>'cover'
            WHERE a.type = 'cover.arranged' AND a.payload->>'leader' = $1 ORDER BY a.sent_at""", leader)
     return [{**json.loads(r["payload"]), "cover_name": r["name"]} for r in rows]
+
+
+# ---- uploads for bulk import ------------------------------------------------------------
+
+async def save_upload(conn: asyncpg.Connection, upload_id: str, who: Person, system: str, file_name: str,
+                      content: bytes) -> None:
+    await conn.execute("INSERT INTO uploads (upload_id, person_id, system, file_name, content) "
+                       "VALUES ($1, $2, $3, $4, $5)", upload_id, who.person_id, system, file_name, content)
+
+
+async def upload(conn: asyncpg.Connection, upload_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT upload_id, person_id, system, file_name, content, posted_at, posted "
+                              "FROM uploads WHERE upload_id = $1 FOR UPDATE", upload_id)
+    return dict(row) if row else None
+
+
+async def mark_upload_posted(conn: asyncpg.Connection, upload_id: str, posted: int) -> None:
+    await conn.execute("UPDATE uploads SET posted_at = now(), posted = $2 WHERE upload_id = $1", upload_id, posted)
+
+
+async def actions_as_they_stand(conn: asyncpg.Connection, action_ids: list[str]
+                                ) -> dict[str, tuple[ev.ActionSnapshot | None, set[UUID]]]:
+    """For a bulk import's check: each action as the read model last heard of it (None: not known)
+    and the events the portal already queued for it to a system's inbound topic."""
+    found: dict[str, tuple[ev.ActionSnapshot | None, set[UUID]]] = {a: (None, set()) for a in action_ids}
+    for row in await conn.fetch("SELECT action_id, snapshot::text FROM actions WHERE action_id = ANY($1::text[]) "
+                                "AND snapshot IS NOT NULL", action_ids):
+        found[row["action_id"]] = (ev.ActionSnapshot.model_validate_json(row["snapshot"]), set())
+    for row in await conn.fetch("SELECT key, event_id FROM outbox WHERE key = ANY($1::text[]) "
+                                "AND topic LIKE 'actions.inbound.%'", action_ids):
+        found[row["key"]][1].add(row["event_id"])
+    return found

@@ -144,12 +144,12 @@ def page(handler: PageHandler) -> Endpoint:
     return endpoint
 
 
-def form(handler: FormHandler) -> Endpoint:
+def form(handler: FormHandler, max_files: int = 0) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         person = await signed_in(request)
         if person is None:
             return to_sign_in(request)
-        data = await request.form(max_files=0, max_fields=200)
+        data = await request.form(max_files=max_files, max_fields=200)
         sent = data.get(CSRF_FIELD)
         expected = request.session.get(SESSION_CSRF)
         if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
@@ -164,6 +164,11 @@ def form(handler: FormHandler) -> Endpoint:
     endpoint.__doc__ = handler.__doc__
     endpoint.checks_form_token = True  # type: ignore[attr-defined]
     return endpoint
+
+
+def form_with_a_file(handler: FormHandler) -> Endpoint:
+    """``form`` for a page that uploads one file (multipart); the same form token."""
+    return form(handler, max_files=1)
 
 
 def fields(data: FormData) -> dict[str, str]:

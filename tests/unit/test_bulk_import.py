@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from openpyxl import Workbook
 
 from services.actions import bulk_import
@@ -97,3 +98,17 @@ def test_a_rerun_posts_nothing_twice(reference, tmp_path):
     assert [o.line() for o in again] == [f"row {n} (L-{n - 1}): ignored: already posted (same external_id)"
                                          for n in (2, 3, 4)]
     assert not any(o.posts for o in again)
+
+
+def test_an_uploaded_file_that_is_not_what_its_name_says_is_refused_in_words():
+    with pytest.raises(bulk_import.BadSheet, match="not an Excel workbook"):
+        bulk_import.read_sheet("updates.xlsx", b"external_id,kind\n")
+    with pytest.raises(bulk_import.BadSheet, match="not text in UTF-8"):
+        bulk_import.read_sheet("updates.csv", b"\xff\xfe\x00e\x00x")
+
+
+def test_a_sheet_without_the_columns_every_row_needs_says_which_are_missing():
+    rows = bulk_import.read_sheet("updates.csv", b"id,kind,action\nL-1,progress,lin-ap3-1\n")
+    assert bulk_import.missing_columns(rows) == ["external_id", "action_id"]
+    assert bulk_import.missing_columns(bulk_import.read_sheet("updates.csv", ",".join(HEADER).encode() + b"\n"
+                                                              b"L-1,progress,lin-ap3-1\n")) == []

@@ -27,4 +27,6 @@ def test_the_portal_reads_its_four_inputs_and_writes_only_its_outputs():
     assert {g.name for g in mine if g.operation == READ} == {
         "actions.changes", "accountability.events", "notifications.events", "governance.clock"}
     assert {g.name for g in mine if g.operation == WRITE} == {
-        "governance.responses", "notifications.events", "notifications.directory", "portal.deadletter"}
+        "governance.responses", "notifications.events", "notifications.directory", "portal.deadletter",
+        # the upload page's bulk import, one literal grant per system (never a prefix, never feedback)
+        "actions.inbound.black-country", "actions.inbound.lincolnshire"}

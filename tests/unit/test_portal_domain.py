@@ -16,6 +16,7 @@ from services.portal.domain import (
     concern_role,
     consequence_role,
     deciding_role,
+    importing_systems,
     may_acknowledge,
     may_administer,
     may_see_action,
@@ -102,6 +103,14 @@ def test_who_sees_an_action():
     assert may_see_action(person(Role.STAFF_NETWORK_LEAD, systems=("black-country",)), ACTION)
     assert not may_see_action(person(Role.STAFF_NETWORK_LEAD, systems=("lincolnshire",)), ACTION)
     assert not may_see_action(OTHER_LEADER, ACTION)
+
+
+def test_a_systems_reporter_or_sro_imports_its_sheet_and_a_leader_alone_does_not():
+    assert importing_systems(person(Role.SYSTEM_REPORTER, systems=("lincolnshire",))) == ("lincolnshire",)
+    assert importing_systems(person(Role.SRO, systems=("black-country",))) == ("black-country",)
+    assert importing_systems(person(Role.LEADER, systems=("black-country",))) == ()
+    assert importing_systems(person(Role.STAFF_NETWORK_LEAD, systems=("black-country",))) == ()
+    assert importing_systems(person(Role.SYSTEM_REPORTER, systems=("lincolnshire",), active=False)) == ()
 
 
 def test_only_administrators_change_who_is_who():

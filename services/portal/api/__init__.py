@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from .. import auth
-from . import board, checking, home, leaders, network, notices, panel, people, practice
+from . import board, checking, home, leaders, network, notices, panel, people, practice, upload
 
 
 def routes() -> list[BaseRoute]:
@@ -38,6 +38,9 @@ def routes() -> list[BaseRoute]:
         Route("/panel/good-practice", practice.panel_practice, methods=["GET"]),
         Route("/panel/good-practice/{nomination_id}", practice.panel_practice, methods=["GET"]),
         Route("/panel/good-practice/{nomination_id}", practice.review, methods=["POST"]),
+        Route("/import", upload.import_form, methods=["GET"]),
+        Route("/import", upload.dry_run, methods=["POST"]),
+        Route("/import/{upload_id}/confirm", upload.confirm, methods=["POST"]),
         Route("/board", board.board_page, methods=["GET"]),
         Route("/board/report", board.report, methods=["GET"]),
         Route("/board/actions/{action_id}", board.consequence_form, methods=["GET"]),

@@ -119,7 +119,10 @@ async def panel_practice(request: Request, person: Person) -> Response:
         if not waiting and not endorsed:
             return refused(request, person, "Nomination not found", "There is no nomination with that reference "
                                                                     "waiting for the Panel or endorsed.", 404)
+    async with portal_of(request).database.pool.acquire() as conn:  # who nominated, by name, not person id
+        names = {p.person_id: p.name for p in await persistence.everyone(conn)}
     return render(request, "panel_practice.html.j2", person, title="Good practice to review", waiting=waiting,
+                  names=names,
                   endorsed=endorsed, reviews=REVIEWS, award_steps=AWARD_STEPS,
                   recorded=request.query_params.get("recorded"))
 

@@ -30,6 +30,7 @@ from .rights import (
     concern_role,
     consequence_role,
     deciding_role,
+    importing_systems,
     leaders_actions,
     may_acknowledge,
     may_administer,
@@ -40,7 +41,8 @@ from .rights import (
 __all__ = [
     "CONCERN_KINDS", "CONTRADICTS", "DECISIONS_WITH_A_DATE", "MAX_PLAN_STEPS", "ActionFacts", "DecisionForm",
     "EarlierDecision", "FormProblems", "Person", "PersonForm", "PlanStep", "Problem", "RecoveryPlanForm", "Role",
-    "answering_role", "concern_role", "consequence_role", "deciding_role", "leaders_actions", "may_acknowledge",
+    "answering_role", "concern_role", "consequence_role", "deciding_role", "importing_systems", "leaders_actions",
+    "may_acknowledge",
     "may_administer", "may_see_action", "notice_link_refusal", "read_concern", "read_consequence", "read_contest",
     "read_decision", "read_explanation", "read_extension", "read_person", "read_recovery_plan",
 ]

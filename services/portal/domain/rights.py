@@ -142,3 +142,13 @@ def may_acknowledge(person: Person, recipient: str) -> bool:
 def leaders_actions(person: Person, actions: Iterable[ActionFacts]) -> list[ActionFacts]:
     """The actions ``person`` answers for, in any role."""
     return [a for a in actions if answering_role(person, a) is not None]
+
+
+def importing_systems(person: Person) -> tuple[str, ...]:
+    """The systems whose sheet of commitments and updates ``person`` may import: those they are
+    the system reporter of (reporting the system's figures is that role's work) or the senior
+    responsible owner of (who answers for every action of the system). A leader alone may not:
+    a sheet covers the whole system's actions, not only their own."""
+    if not person.holds(Role.SYSTEM_REPORTER, Role.SRO):
+        return ()
+    return person.systems
