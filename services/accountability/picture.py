@@ -117,8 +117,9 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
 
 
 def agenda_item(item: dict[str, Any]) -> ev.AgendaItem:
+    reasons = [ev.AgendaReason(rule=r["rule"], status=r["status"], message=r["message"]) for r in item["reasons"]]
     return ev.AgendaItem(action_id=item["action_id"], system=item["system"], title=item["title"],
-                         status=item["status"], reasons=[ev.Reason(**r) for r in item["reasons"]],
+                         status=item["status"], reasons=reasons,
                          leader_response=item["leader_response"], concerns=item.get("concerns", []),
                          rebaseline_request=item.get("rebaseline_request"))
 
