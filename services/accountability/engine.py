@@ -98,6 +98,7 @@ class Engine:
                 log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
                 return
             await state.save_snapshot(conn, snap)
+            await state.keep_narrative(conn, snap, clock.cycle_id, clock.today)
             # The first plan is the baseline; a different one later is a re-baseline request.
             kind = baselines.what_is_new(await plans.latest(conn, snap.action_id), baselines.Plan.of(snap))
             if kind is not None:

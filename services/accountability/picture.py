@@ -141,6 +141,8 @@ class CycleRecord:
     completed: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # what each action's updates said was stopping progress (or not working), as they said it
+    hindrances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _what_worked(r: dict[str, Any], record: CycleRecord) -> list[str]:
@@ -188,6 +190,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
         "flags": [{k: h[k] for k in ("on", "status", "reasons")} for h in record.histories.get(r["action_id"], [])
                   if h["what"] == "status" and slipping(h["status"])],
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
+        "stopping_progress": record.hindrances.get(r["action_id"], []) if slipping(r["worst_status"]) else [],
         "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
         "who_says": r.get("who_says"),  # the status and each milestone reached: reported, verified or disputed
     } for r in record.actions]

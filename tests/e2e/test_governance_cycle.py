@@ -160,6 +160,13 @@ async def test_the_cycle_closed_and_the_boards_report_was_written(story):
     assert story.cast.ignores in html
 
 
+async def test_what_was_stopping_black_countrys_progress_when_it_slipped_reaches_the_boards_report(story):
+    """Its later update says nothing of it; the report still shows what its leader said on the day it fell."""
+    html = story.report.read_text()
+    assert "What was stopping progress" in html
+    assert "10 February 2026: Our network chair left; not working: Hiring stalled" in html
+
+
 async def test_the_on_track_majority_is_left_alone(story):
     calm = [a for a, s in story.statuses.items() if s == "on_track" and story.escalations[a] is None]
     assert len(calm) >= len(story.statuses) - 5

@@ -63,3 +63,13 @@ def who_says_lines(record: dict[str, Any] | None) -> list[str]:
     lines += [f"Milestone '{m['title']}'" + (f" reached on {date_in_words(m['reached_on'])}" if m.get("reached_on")
                                              else "") + f": {_checked(m)}." for m in record.get("milestones", [])]
     return lines
+
+
+def stopping_lines(told: list[dict[str, Any]]) -> list[str]:
+    """What an action's updates said was stopping progress (and what was not working), each dated."""
+    lines = []
+    for t in told:
+        not_working = t["not_working"] and "not working: " + t["not_working"]
+        said = "; ".join(filter(None, (t["stopping_progress"], not_working)))
+        lines.append(f"{date_in_words(t['on'])}: {said}" if t["on"] else said)
+    return lines
