@@ -69,8 +69,9 @@ def write_sheet(path: Path, system: str) -> Path:
 class Evidence:
     def __init__(self, *, out: Path, actions_url: str, accountability_url: str, people: PortalPeople,
                  send: Callable[[str, bytes, str], Any], say: Callable[[str], None], cast: Cast,
-                 systems: list[str]) -> None:
+                 systems: list[str], api_headers: dict[str, str] | None = None) -> None:
         self.out, self.actions_url, self.accountability_url = out, actions_url, accountability_url
+        self.api_headers = api_headers or {}  # the region's bearer token: every service route needs one
         self.people, self.send, self.say = people, send, say
         self.system = importing_system(cast, systems)
         self.action = f"{self.system}-wres3"
@@ -86,12 +87,12 @@ class Evidence:
 
         return cls(out=cycle.out, actions_url=cycle.stack.url("actions"),
                    accountability_url=cycle.stack.url("accountability"), people=cycle.people, send=send,
-                   say=cycle.say, cast=cycle.cast, systems=cycle.systems)
+                   say=cycle.say, cast=cycle.cast, systems=cycle.systems, api_headers=cycle.stack.api_keys.headers())
 
     def _live(self, action_id: str) -> Any:
         from services.actions.cli import live_from  # the command's own lookup of the action as it stands
 
-        return live_from(self.actions_url)(action_id)
+        return live_from(self.actions_url, self.api_headers)(action_id)
 
     async def _plan(self, sheet: Path) -> list[bulk_import.RowOutcome]:
         import asyncio
@@ -123,7 +124,7 @@ class Evidence:
 
     def _all_applied(self, count: int) -> Callable[[], Any]:
         async def there() -> bool:
-            async with httpx.AsyncClient(timeout=10) as http:
+            async with httpx.AsyncClient(timeout=10, headers=self.api_headers) as http:
                 found = await http.get(f"{self.actions_url}/action", params={"id": self.action})
             return found.status_code == 200 and len(found.json().get("history", [])) >= count
         return there
@@ -154,7 +155,7 @@ class Evidence:
         await until(forward, "the nomination to be put forward for MIDAS")
 
     async def _library(self, status: str) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=self.api_headers) as http:
             found = await http.get(f"{self.accountability_url}/good-practice",
                                    params={"status": status, "system": self.system})
         return list(found.json().get("practice", [])) if found.status_code == 200 else []

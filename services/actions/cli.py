@@ -90,13 +90,14 @@ def post(file: Path, system: str = typer.Option(..., help="the system posting, e
     typer.echo(f"posted {len(ready)} event(s) to {system_inbound(system)}")
 
 
-def live_from(api: str) -> Any:
-    """The action as it stands in the actions service at ``api`` (its read API; nothing is written)."""
+def live_from(api: str, headers: dict[str, str] | None = None) -> Any:
+    """The action as it stands in the actions service at ``api`` (its read API; nothing is written),
+    asked with ``headers`` (default: the bearer token in ``API_TOKEN``)."""
 
     def live(action_id: str) -> Live:
         try:
             answer = httpx.get(f"{api.rstrip('/')}/action", params={"id": action_id}, timeout=10,
-                               headers=bearer_from_environment())
+                               headers=bearer_from_environment() if headers is None else headers)
         except httpx.HTTPError as exc:
             raise typer.BadParameter(f"cannot reach the actions service at {api}: {exc}", param_hint="--api") from None
         if answer.status_code == 404:
