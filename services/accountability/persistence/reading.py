@@ -127,7 +127,7 @@ async def hindrances(conn: asyncpg.Connection, cycle_id: str) -> dict[str, list[
 
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (sixteen queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (seventeen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
