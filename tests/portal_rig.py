@@ -138,7 +138,7 @@ MEETING = "2026-Q1-panel"
 
 def agenda_with(action_id: str, system: str, title: str, today: date) -> tuple[str, Event]:
     """The Panel's next agenda as accountability publishes it, with one slipping action."""
-    reason = ev.Reason(rule="milestone_missed", status=Status.OFF_TRACK, message="A milestone was missed.")
+    reason = ev.AgendaReason(rule="milestone_missed", status=Status.OFF_TRACK, message="A milestone was missed.")
     return ACCOUNTABILITY.name, ev.AgendaPublished.new(source="accountability", subject=MEETING, data=ev.Agenda(
         meeting_id=MEETING, meets_on=date(today.year, today.month + 1, 5), chair="p-panel-chair", items=[
             ev.AgendaItem(action_id=action_id, system=system, title=title, status=Status.OFF_TRACK,

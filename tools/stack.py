@@ -177,6 +177,8 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.sasl_bootstrap or stack.kafka_bootstrap,
            "REFERENCE_DATA_PATH": str(reference_data), "PYTHONUNBUFFERED": "1",
            "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}",
+           # a stack on this machine: notices rightly link to 127.0.0.1, which a deployment refuses
+           "DEVELOPMENT_MODE": "1",
            "PORTAL_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}",
            # secrets of this run only: a stack never starts on a default one
            "WEBHOOK_SECRET": secrets.token_urlsafe(32), "ACK_LINK_SECRET": secrets.token_urlsafe(32),

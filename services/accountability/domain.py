@@ -180,3 +180,14 @@ def window(c: Cycle) -> ev.CycleWindow:
 def agenda_due(cycle: Cycle, today: date | None) -> bool:
     """The agenda is published on its day, or on the first tick after it up to the meeting."""
     return today is not None and cycle.agenda_on <= today <= cycle.meeting_on
+
+
+def agenda_in_parts(meeting_id: str, meets_on: date, chair: str, items: Sequence[ev.AgendaItem]
+                    ) -> list[ev.Agenda]:
+    """The agenda as the parts it travels in (``ev.AGENDA_ITEMS_PER_PART`` items each, worst first),
+    so that however many actions slip no part is too large to read. No items is one empty part: the
+    chair is still told there is nothing to consider."""
+    size = ev.AGENDA_ITEMS_PER_PART
+    chunks = [list(items[i:i + size]) for i in range(0, len(items), size)] or [[]]
+    return [ev.Agenda(meeting_id=meeting_id, meets_on=meets_on, chair=chair, items=chunk, part=n, parts=len(chunks))
+            for n, chunk in enumerate(chunks, 1)]

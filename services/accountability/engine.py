@@ -98,6 +98,7 @@ class Engine:
                 log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
                 return
             await state.save_snapshot(conn, snap)
+            await state.keep_narrative(conn, snap, clock.cycle_id, clock.today)
             # The first plan is the baseline; a different one later is a re-baseline request.
             kind = baselines.what_is_new(await plans.latest(conn, snap.action_id), baselines.Plan.of(snap))
             if kind is not None:
@@ -283,14 +284,16 @@ class Engine:
         if await state.agenda_exists(conn, meeting):
             return
         items = await reading.agenda_items(conn)
-        agenda = ev.Agenda(meeting_id=meeting, meets_on=cycle.meeting_on, chair=self.settings.panel_chair,
-                           items=[picture.agenda_item(i) for i in items])
+        parts = domain.agenda_in_parts(meeting, cycle.meeting_on, self.settings.panel_chair,
+                                       [picture.agenda_item(i) for i in items])
         event_id = derived_id("agenda", meeting)
         stored = {"meeting_id": meeting, "meets_on": cycle.meeting_on.isoformat(), "chair": self.settings.panel_chair,
                   "items": items}
         if await state.add_agenda(conn, cycle, clock.today, stored, event_id):
-            await self._emit(conn, ev.AgendaPublished, event_id, meeting, agenda, cause, clock)
-            log.info("agenda_published", meeting_id=meeting, items=len(items))
+            for part in parts:  # one key (the meeting), so the parts arrive in order
+                part_id = event_id if part.part == 1 else derived_id("agenda", meeting, str(part.part))
+                await self._emit(conn, ev.AgendaPublished, part_id, meeting, part, cause, clock)
+            log.info("agenda_published", meeting_id=meeting, items=len(items), parts=len(parts))
 
     # ---- output ------------------------------------------------------------------------
 

@@ -118,8 +118,9 @@ def agenda_items(rows: list[dict[str, Any]], histories: dict[str, list[dict[str,
 
 
 def agenda_item(item: dict[str, Any]) -> ev.AgendaItem:
+    reasons = [ev.AgendaReason(rule=r["rule"], status=r["status"], message=r["message"]) for r in item["reasons"]]
     return ev.AgendaItem(action_id=item["action_id"], system=item["system"], title=item["title"],
-                         status=item["status"], reasons=[ev.Reason(**r) for r in item["reasons"]],
+                         status=item["status"], reasons=reasons,
                          leader_response=item["leader_response"], concerns=item.get("concerns", []),
                          rebaseline_request=item.get("rebaseline_request"))
 
@@ -141,6 +142,8 @@ class CycleRecord:
     completed: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # what each action's updates said was stopping progress (or not working), as they said it
+    hindrances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _what_worked(r: dict[str, Any], record: CycleRecord) -> list[str]:
@@ -207,6 +210,7 @@ def cycle_summary(record: CycleRecord, reference: ReferenceData, *, final: bool)
                   if h["what"] == "status" and slipping(h["status"])],
         "days_to_recover": days_to_recover(record.histories.get(r["action_id"], [])),
         "worked": _what_worked(r, record), "what_is_working": r["working"] or "",
+        "stopping_progress": record.hindrances.get(r["action_id"], []) if slipping(r["worst_status"]) else [],
         "plan": r.get("plan"),  # baseline, plan in force, who approved it, slip against both
         "who_says": r.get("who_says"),  # the status and each milestone reached: reported, verified or disputed
     } for r in record.actions]

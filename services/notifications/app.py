@@ -21,7 +21,7 @@ from shared.settings import refuse_weak_secrets
 
 from . import api, handlers
 from .delivery import Dispatcher
-from .settings import NotificationsSettings
+from .settings import NotificationsSettings, refuse_local_links
 
 NAME = Groups.NOTIFICATIONS
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -47,4 +47,5 @@ def create_app() -> AsgiFastStream:
     settings = NotificationsSettings()
     configure_logging(NAME, settings.log_level, settings.log_repeat_interval_seconds)
     refuse_weak_secrets(NAME, settings)
+    refuse_local_links(NAME, settings)
     return build(settings)

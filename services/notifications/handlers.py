@@ -88,13 +88,19 @@ async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) 
 
 
 async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
-    """One agenda notice per meeting for the chair, however many actions it lists."""
+    """One agenda notice per meeting for the chair, however many actions it lists: each part of the
+    agenda is kept, and the notice is composed once every part is in."""
     agenda = event.data
+    items = await db.add_agenda_part(conn, agenda.meeting_id, agenda.part, agenda.parts,
+                                     [i.model_dump(mode="json") for i in agenda.items])
+    if items is None:
+        return 0
+    whole = agenda.model_copy(update={"items": [ev.AgendaItem.model_validate(i) for i in items]})
     person = await db.get_person(conn, agenda.chair)
     added = 0
     for channel in channels_for(person):
         if await db.add_item(conn, kind="agenda", about=agenda.meeting_id, step="agenda", recipient=agenda.chair,
-                             channel=channel, content=agenda_item(agenda),
+                             channel=channel, content=agenda_item(whole),
                              issued_at=event.occurred_at):
             added += 1
     return added

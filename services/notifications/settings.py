@@ -3,7 +3,9 @@ delivery clock."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 
@@ -35,7 +37,8 @@ class NotificationsSettings(ServiceSettings):
         28.0, gt=0, description="clock days an /ack link is followed after its notice was issued; refused after")
     portal_public_url: str = Field(
         "http://localhost:8004",
-        description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>)")
+        description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>); "
+        "outside development mode it must not name this machine (localhost, 127.0.0.1)")
     group_wait_seconds: float = Field(60.0, description="clock time a group of notices collects before sending")
     one_email_a_day: bool = Field(
         True, description="everything a person is told on one governance day goes in one e-mail, sent when the "
@@ -57,3 +60,28 @@ class NotificationsSettings(ServiceSettings):
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {"WEBHOOK_SECRET": self.webhook_secret, "ACK_LINK_SECRET": self.ack_link_secret}
+
+    def local_portal_url(self) -> str | None:
+        """What is wrong with the portal's address for links in e-mails: one that names this machine
+        opens nothing on the reader's (None: fine, or a developer's machine, where it is the point)."""
+        if self.development_mode:
+            return None
+        host = (urlsplit(self.portal_public_url).hostname or "").lower()
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+        except ValueError:
+            loopback = host == "localhost" or host.endswith(".localhost") or not host
+        if not loopback:
+            return None
+        return (f"PORTAL_PUBLIC_URL is {self.portal_public_url!r}, an address on this machine: every notice "
+                "links to the portal there and no reader could open it")
+
+
+def refuse_local_links(service: str, settings: NotificationsSettings) -> None:
+    """Stop before starting when notices would link to this machine, saying so (DEVELOPMENT_MODE=1 on a
+    developer's machine, where localhost is right)."""
+    problem = settings.local_portal_url()
+    if problem:
+        raise SystemExit(f"{service} will not start: {problem}. Set PORTAL_PUBLIC_URL to the address people reach "
+                         "the portal at, e.g. https://portal.midlands-people-board.example (or DEVELOPMENT_MODE=1 on "
+                         "a developer's machine).")

@@ -210,12 +210,15 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, who: str, at: da
 # ---- the Panel's agenda, staff networks and the Board ---------------------------------------
 
 async def apply_agenda(conn: asyncpg.Connection, agenda: ev.Agenda, at: datetime) -> None:
+    """One part of a meeting's agenda: the first part starts it afresh, each later one adds its items
+    (the parts share the meeting's key, so they arrive in order)."""
     await conn.execute(
         """INSERT INTO agendas (meeting_id, meets_on, chair, items, published_at) VALUES ($1, $2, $3, $4::jsonb, $5)
            ON CONFLICT (meeting_id) DO UPDATE SET meets_on = EXCLUDED.meets_on, chair = EXCLUDED.chair,
-               items = EXCLUDED.items, published_at = EXCLUDED.published_at""",
+               items = CASE WHEN $6 = 1 THEN EXCLUDED.items ELSE agendas.items || EXCLUDED.items END,
+               published_at = CASE WHEN $6 = 1 THEN EXCLUDED.published_at ELSE agendas.published_at END""",
         agenda.meeting_id, agenda.meets_on, agenda.chair,
-        json.dumps([i.model_dump(mode="json") for i in agenda.items]), at)
+        json.dumps([i.model_dump(mode="json") for i in agenda.items]), at, agenda.part)
 
 
 async def next_agenda(conn: asyncpg.Connection, today: date) -> dict[str, Any] | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, HttpUrl
+from pydantic import BeforeValidator, Field, HttpUrl
 
 from .envelope import Event, Payload, register
 from .vocabulary import ID_MAX_LENGTH, ID_PATTERN
@@ -607,23 +608,66 @@ class ReminderDue(Event):
     data: Reminder
 
 
+# The agenda travels in parts, each bounded by construction: an item carries its essentials, each
+# text capped, and a part at most AGENDA_ITEMS_PER_PART items, so even the worst part (every text at
+# its cap, every character escaped in JSON) stays under the event limit (MAX_EVENT_BYTES), however
+# many actions slip. The full texts stay in accountability's agenda and on the portal.
+AGENDA_ITEMS_PER_PART = 8
+SHORTENED = " [shortened]"
+
+
+def _capped(limit: int) -> Callable[[object], object]:
+    """Text longer than ``limit`` cut to it, saying so; anything else left to the type's checks.
+    A cut rather than a refusal, so an agenda stored before the caps is still read."""
+    def cut(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit:
+            return value[:limit - len(SHORTENED)].rstrip() + SHORTENED
+        return value
+    return cut
+
+
+def _first(limit: int) -> Callable[[object], object]:
+    """A list longer than ``limit`` cut to its first ``limit`` (the worst first, as sent)."""
+    return lambda value: value[:limit] if isinstance(value, list) else value
+
+
+_Text100 = Annotated[str, BeforeValidator(_capped(100)), Field(max_length=100)]
+_Text300 = Annotated[str, BeforeValidator(_capped(300)), Field(max_length=300)]
+_Text400 = Annotated[str, BeforeValidator(_capped(400)), Field(max_length=400)]
+_Text600 = Annotated[str, BeforeValidator(_capped(600)), Field(max_length=600)]
+
+
+class AgendaReason(Payload):
+    """Why an item is on the agenda, in words; the reason's rule version, settings and inputs stay in
+    the action's history (a full ``Reason`` as sent before the caps is read as this)."""
+
+    rule: _Text100
+    status: Status
+    message: _Text300
+
+
 class AgendaItem(Payload):
     action_id: ActionId
     system: SystemId
-    title: str
+    title: _Text300
     status: Status
-    reasons: list[Reason]
-    leader_response: str | None = None
-    concerns: list[str] = Field(default_factory=list, description="what staff networks raised, in their words")
-    rebaseline_request: str | None = Field(default=None, description="a re-baseline awaiting the Panel's decision, "
-                                           "in words (what is asked, and why)")
+    reasons: Annotated[list[AgendaReason], BeforeValidator(_first(5)), Field(max_length=5)]
+    leader_response: _Text600 | None = None
+    concerns: Annotated[list[_Text400], BeforeValidator(_first(3))] = Field(
+        default_factory=list, max_length=3, description="what staff networks raised, in their words (the first three)")
+    rebaseline_request: _Text400 | None = Field(
+        default=None, description="a re-baseline awaiting the Panel's decision, in words (what is asked, and why)")
 
 
 class Agenda(Payload):
-    meeting_id: str
+    meeting_id: str = Field(max_length=ID_MAX_LENGTH)
     meets_on: date
     chair: PersonId
-    items: list[AgendaItem]
+    items: list[AgendaItem] = Field(max_length=AGENDA_ITEMS_PER_PART)
+    part: int = Field(default=1, ge=1, description="this part's number, from 1; the parts in order are the agenda, "
+                      "worst first")
+    parts: int = Field(default=1, ge=1, description="how many parts the agenda has (an agenda of no items is one "
+                       "part of none)")
 
 
 @register

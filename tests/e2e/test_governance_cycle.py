@@ -3,6 +3,7 @@ through Kafka; every person acts through the portal, signed in through the ident
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -158,6 +159,16 @@ async def test_the_cycle_closed_and_the_boards_report_was_written(story):
     html = story.report.read_text()
     assert "2026-Q1" in html and "Black Country" in html
     assert story.cast.ignores in html
+
+
+async def test_what_was_stopping_black_countrys_progress_when_it_slipped_reaches_the_boards_report(story):
+    """Its later update says nothing of it; the report still shows what its leader said on the day it fell."""
+    html = story.report.read_text()
+    card = re.search(rf'<article[^>]*data-action-id="{story.cast.recovers}".*?</article>', html, re.S)
+    assert card, f"{story.cast.recovers} is not among the report's slipping actions"
+    # dated as the clock stood when accountability judged the update, as its flag is
+    assert "What was stopping progress" in card[0], card[0]
+    assert re.search(r"\d+ February 2026: Our network chair left; not working: Hiring stalled", card[0]), card[0]
 
 
 async def test_the_on_track_majority_is_left_alone(story):

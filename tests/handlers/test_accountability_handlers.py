@@ -141,4 +141,4 @@ async def test_the_agenda_and_the_cycles_picture_take_as_many_queries_for_many_a
     assert [i["action_id"] for i in items] == [f"h-agenda-{n}" for n in range(4)]
     assert all(len(i["history"]) == 4 for i in items)  # two statuses, raised, stepped
     assert picture["totals"]["actions"] == 4
-    assert (agenda.queries, summary.queries) == (10, 16)  # the sixteenth: the good practice endorsed in the cycle
+    assert (agenda.queries, summary.queries) == (10, 17)  # 16th: the good practice endorsed; 17th: what updates said

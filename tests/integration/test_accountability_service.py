@@ -489,8 +489,10 @@ async def test_the_cycle_opens_reminds_closes_and_gives_the_board_its_picture(ac
                                       "last_update_on": None})
     await h.post("li-done", **BARE | {"system": "lincolnshire", "action_point": "AP4",
                                       "accountable_leader": "p-leader-li"})
-    await h.tick(date(2026, 2, 16))  # bc-recovers misses its milestone...
-    await h.post("bc-recovers", milestones=[milestone(date(2026, 2, 15), "reached", date(2026, 2, 18))])
+    await h.tick(date(2026, 2, 16))  # bc-recovers misses its milestone, says why...
+    await h.post("bc-recovers", narrative=ev.Narrative(stopping_progress="Our network chair left"))
+    await h.post("bc-recovers", milestones=[milestone(date(2026, 2, 15), "reached", date(2026, 2, 18))],
+                 narrative=working)
     assert await h.step("bc-recovers") is None  # ...and recovers
     await h.tick(date(2026, 3, 8))  # 14 days before the deadline of 21 March
     await h.tick(date(2026, 3, 8))  # the same day again (a second clock, a redelivery): no second reminder
@@ -537,6 +539,10 @@ async def test_the_cycle_opens_reminds_closes_and_gives_the_board_its_picture(ac
     assert worked[h.aid("li-done")]["worked"] == ["completed this cycle"]
     assert worked[h.aid("bc-recovers")]["worked"] == ["recovered: back on track after slipping"]
     assert worked[h.aid("bc-recovers")]["what_is_working"] == working.working
+    # what was stopping it when it slipped stays in the picture, though a later update says something else
+    assert slipped[h.aid("bc-recovers")]["stopping_progress"] == [
+        {"on": "2026-02-16", "stopping_progress": "Our network chair left", "not_working": ""}]
+    assert slipped[h.aid("bc-lagging")]["stopping_progress"] == []
 
     q2 = await h.get("/cycle-summary")
     assert (q2["cycle_id"], q2["final"]) == ("2026-Q2", False)

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from faststream import TestApp
 from typer.testing import CliRunner
 
+from services.accountability.domain import agenda_in_parts
 from services.notifications import cli
 from services.notifications import persistence as db
 from services.notifications.app import MIGRATIONS, build
@@ -453,6 +454,32 @@ async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_
     assert all(f"act{i}-{u}" in body for i in range(3))
     (sro_mail,) = mailbox.to(f"{sro}@example.org")
     assert sro_mail["Subject"] == f"3 escalated actions in {system}"
+
+
+async def test_an_agenda_in_parts_reaches_the_chair_as_one_whole_agenda_once_every_part_is_in(
+        kafka, settings, database_url, mailbox, conn):
+    """However many actions slip, agenda.published stays readable: it comes in parts, and the
+    chair's notice waits for the last part and lists every item of every part, once."""
+    u = uid()
+    chair, meeting = f"p-chair-{u}", f"mtg-{u}"
+    items = [ev.AgendaItem(action_id=f"act{i}-{u}", system=f"sys-{u}", title=f"Action number {i}",
+                           status=ev.Status.OFF_TRACK, reasons=[]) for i in range(20)]
+    parts = [ev.AgendaPublished.new(source="accountability", subject=meeting, data=part)
+             for part in agenda_in_parts(meeting, date(2026, 4, 20), chair, items)]
+    assert len(parts) == 3
+    async with TestApp(build(settings)):
+        await publish_people(kafka, database_url, person(chair, "Pat Chair", roles=["panel_chair"]))
+        await produce(kafka, ACCOUNTABILITY.name, [p.to_bytes() for p in parts[:2]] * 2)  # told twice
+        await eventually(lambda: conn.fetchval("SELECT count(*) = 2 FROM agenda_parts WHERE meeting_id = $1",
+                                               meeting))
+        assert not await db.find_notices(conn, recipient=chair)  # not a part of an agenda, the whole of it
+        await produce(kafka, ACCOUNTABILITY.name, [parts[2].to_bytes()])
+        await eventually(lambda: mailbox.to(f"{chair}@example.org"))
+        assert await db.on_published_agenda(conn, meeting, f"act19-{u}")
+    (mail,) = mailbox.to(f"{chair}@example.org")
+    assert mail["Subject"] == "The Panel's agenda for 20 April 2026: 20 slipping actions"
+    body = mail.get_body(("plain",)).get_content()
+    assert re.findall(r"\* Action number (\d+)", body) == [str(i) for i in range(20)], body
 
 
 async def test_acknowledging_stops_reminders_and_silence_past_the_grace_period_is_reported(

@@ -76,7 +76,9 @@ async def _at_least(records, n: int):
 
 def _start(service: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Make the service's app as its process does (settings from the environment), and stop there."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"WEBHOOK_SECRET", "ACK_LINK_SECRET", "DEVELOPMENT_MODE"}}
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"WEBHOOK_SECRET", "ACK_LINK_SECRET", "DEVELOPMENT_MODE", "PORTAL_PUBLIC_URL"}}
+    clean["PORTAL_PUBLIC_URL"] = "https://portal.midlands-people-board.example"
     return subprocess.run([sys.executable, "-c", f"from services.{service}.app import create_app; create_app()"],
                           cwd=REPO, env=clean | env, capture_output=True, text=True, timeout=120, check=False)
 
@@ -92,6 +94,15 @@ def test_a_missing_default_or_short_secret_stops_the_service_and_says_which(webh
     env = {"ACK_LINK_SECRET": ack} | ({"WEBHOOK_SECRET": webhook} if webhook else {})
     stopped = _start("notifications", **env)
     assert stopped.returncode != 0 and named in stopped.stderr, stopped.stderr[-2000:]
+
+
+@pytest.mark.parametrize("public_url", ["http://localhost:8004", "https://127.0.0.1", "http://[::1]:8004"])
+def test_notifications_will_not_start_when_its_links_would_point_at_this_machine(public_url: str):
+    stopped = _start("notifications", WEBHOOK_SECRET="w" * 40, ACK_LINK_SECRET="a" * 40, PORTAL_PUBLIC_URL=public_url)
+    assert stopped.returncode != 0, stopped.stderr[-2000:]
+    assert f"PORTAL_PUBLIC_URL is {public_url!r}, an address on this machine" in stopped.stderr, stopped.stderr[-2000:]
+    developer = _start("notifications", DEVELOPMENT_MODE="1", PORTAL_PUBLIC_URL=public_url)
+    assert developer.returncode == 0, developer.stderr[-2000:]
 
 
 def test_good_secrets_start_and_development_mode_is_explicit():

@@ -460,10 +460,6 @@ async def test_a_clock_that_stalls_and_catches_up_judges_every_day_once(rig: Rig
                                catch_up=True, timeout=LONG_SCENARIO_TIMEOUT))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known, open: by the last scenarios the Panel's agenda lists about 440 slipping actions and its "
-    "agenda.published event exceeds the 256 KB event limit (MAX_EVENT_BYTES): notifications dead-letters it "
-    "as too_large and the chair is not sent that agenda"))
 async def test_every_event_a_service_publishes_is_one_its_consumer_can_read(rig: Rig):
     """Checked last, over everything the scenarios did (they report it as a note): an event a service
     publishes that its consumer refuses is a notice nobody gets."""

@@ -209,6 +209,18 @@ def test_slipping_action_shows_its_reasons_and_what_was_done_in_words() -> None:
     assert "Escalation closed: the action is back on track" in html
 
 
+def test_a_slipped_action_shows_what_its_updates_said_was_stopping_progress_dated() -> None:
+    summaries = sample_summaries()
+    summaries[0]["slipped"][1]["stopping_progress"] = [
+        {"on": "2026-04-10", "stopping_progress": "Our network chair left", "not_working": "Hiring stalled"},
+        {"on": None, "stopping_progress": "", "not_working": "Rotas clash with the network's meetings"}]
+    html = render_html(build_report_data(summaries, sample_status()))
+    assert "What was stopping progress, in its updates" in html
+    assert "10 April 2026: Our network chair left; not working: Hiring stalled" in html
+    assert "not working: Rotas clash with the network&#39;s meetings" in html
+    assert "What was stopping progress" not in sample_report_html()  # nothing said, no heading
+
+
 def test_escalations_table_shows_the_highest_step_and_the_panels_decisions() -> None:
     data = build_report_data(sample_summaries(), sample_status())
     assert [(r.action_id, r.highest_step, r.resolved) for r in data.ladder] == [("bsol-2", "panel_agenda", False)]

@@ -138,11 +138,23 @@ def test_notices_are_sent_with_starttls_required_against_the_projects_ca():
     assert compose_service("mailpit")["environment"]["MP_SMTP_REQUIRE_STARTTLS"] == "true"
 
 
+# Required and not a secret: the deployment's own address, which only its operator can give.
+OPERATORS_TO_GIVE = {"PORTAL_PUBLIC_URL"}
+
+
 def test_the_documented_command_generates_every_secret_the_compose_file_requires():
-    required = {m["name"] for m in REQUIRED.finditer(TEXT)}
+    required = {m["name"] for m in REQUIRED.finditer(TEXT)} - OPERATORS_TO_GIVE
     generated = {*secret_names(SYSTEMS), API_CLIENTS}
     assert required <= generated, sorted(required - generated)
-    assert all("run python -m tools.secrets first" in m[0] for m in REQUIRED.finditer(TEXT))
+    assert all("run python -m tools.secrets first" in m[0] for m in REQUIRED.finditer(TEXT)
+               if m["name"] not in OPERATORS_TO_GIVE)
+
+
+def test_the_portal_address_notices_link_to_has_no_default_in_compose():
+    """A default of localhost would put links nobody can open in every e-mail of a deployment."""
+    for service in ("portal", "notifications"):
+        value = str(compose_service(service)["environment"]["PORTAL_PUBLIC_URL"])
+        assert REQUIRED.fullmatch(value) and "localhost" not in value, value
 
 
 def test_the_generated_secrets_and_keys_are_never_committed():

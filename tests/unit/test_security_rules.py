@@ -88,3 +88,17 @@ def test_weak_secrets_are_named_and_development_mode_lets_them_through():
                                    "ACK_LINK_SECRET is shorter than 32 characters"]
     assert NotificationsSettings(webhook_secret="w" * 32, ack_link_secret="a" * 32).weak_secrets() == []
     assert NotificationsSettings(development_mode=True).weak_secrets() == []
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8004", "http://LOCALHOST", "https://portal.localhost/",
+                                 "http://127.0.0.1:8004", "http://127.1.2.3", "http://[::1]:8004", "http://0.0.0.0",
+                                 "not a url"])
+def test_a_portal_address_on_this_machine_is_refused_outside_development_mode(url: str):
+    assert "an address on this machine" in (NotificationsSettings(portal_public_url=url).local_portal_url() or "")
+    assert NotificationsSettings(portal_public_url=url, development_mode=True).local_portal_url() is None
+
+
+@pytest.mark.parametrize("url", ["https://portal.midlands-people-board.example", "http://10.0.0.7:8004",
+                                 "https://localhost-portal.example"])
+def test_a_portal_address_others_can_reach_is_accepted(url: str):
+    assert NotificationsSettings(portal_public_url=url).local_portal_url() is None

@@ -18,7 +18,7 @@ from shared.reference import ReferenceData
 
 from .measures import MeasureTrend, build_measures
 from .palette import CELL_FILL, NO_ACTIONS_FILL
-from .plans import plan_lines, recovery_words, who_says_lines
+from .plans import plan_lines, recovery_words, stopping_lines, who_says_lines
 
 CHART_ORDER = ("completed", "on_track", "at_risk", "off_track")  # bottom to top of a stacked bar
 TREND_CYCLES = 8  # the last two years of quarterly cycles fit a page width
@@ -141,6 +141,7 @@ class SlippingAction:
     flags: list[Flag] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)  # promised first, now, who approved, the slip
     who_says: list[str] = field(default_factory=list)  # the status and milestones reached: reported or verified
+    stopping_progress: list[str] = field(default_factory=list)  # as its updates said it, dated
 
     @property
     def recovered(self) -> bool:
@@ -376,6 +377,7 @@ def build_report_data(summaries: list[dict[str, Any]], status: dict[str, Any], *
         done=[describe(h) for h in a.get("done_about_it", [])],
         flags=[Flag(date_in_words(f.get("on")), f["status"], list(f.get("reasons", []))) for f in a.get("flags", [])],
         plan=plan_lines(a.get("plan")), who_says=who_says_lines(a.get("who_says")),
+        stopping_progress=stopping_lines(a.get("stopping_progress", [])),
     ) for a in slipped]
 
     # What worked: the practice the Panel endorsed in the cycle, in its nominators' words (not every

@@ -71,3 +71,13 @@ def recovery_words(recovered: int, days: int | None) -> str:
     if days is None:
         return "none recovered"
     return f"{span_in_words(days)} ({recovered} action{'s' if recovered != 1 else ''})"
+
+
+def stopping_lines(told: list[dict[str, Any]]) -> list[str]:
+    """What an action's updates said was stopping progress (and what was not working), each dated."""
+    lines = []
+    for t in told:
+        not_working = t["not_working"] and "not working: " + t["not_working"]
+        said = "; ".join(filter(None, (t["stopping_progress"], not_working)))
+        lines.append(f"{date_in_words(t['on'])}: {said}" if t["on"] else said)
+    return lines

@@ -113,9 +113,21 @@ async def agenda_items(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     return picture.agenda_items(items, await histories(conn, [r["action_id"] for r in rows]) if rows else {})
 
 
+async def hindrances(conn: asyncpg.Connection, cycle_id: str) -> dict[str, list[dict[str, Any]]]:
+    """What each action's updates in the cycle said was stopping progress or not working, in order."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for r in await conn.fetch(
+            """SELECT action_id, told_on, stopping_progress, not_working FROM narratives
+               WHERE cycle_id = $1 AND (stopping_progress <> '' OR not_working <> '') ORDER BY happened""", cycle_id):
+        found.setdefault(r["action_id"], []).append({
+            "on": picture.iso(r["told_on"]), "stopping_progress": r["stopping_progress"],
+            "not_working": r["not_working"]})
+    return found
+
+
 async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: ReferenceData, *,
                         final: bool) -> dict[str, Any]:
-    """The Board's picture of a cycle, from what the tables hold now (sixteen queries, however many actions)."""
+    """The Board's picture of a cycle, from what the tables hold now (seventeen queries, however many actions)."""
     cycle = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id = $1", cycle_id)
     rows = await conn.fetch(
         """SELECT ac.action_id, ac.worst_status, coalesce(ac.final_status, a.status) AS status, a.system,
@@ -137,7 +149,8 @@ async def cycle_summary(conn: asyncpg.Connection, cycle_id: str, reference: Refe
                   "who_says": verification.who_says(ev.ActionSnapshot.model_validate_json(r["snapshot"]), r["status"],
                                                     checked.get(r["action_id"], []))} for r in rows],
         completed={r["action_id"] for r in completed}, resolved={r["action_id"] for r in resolved},
-        histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {})
+        histories=await histories(conn, [r["action_id"] for r in rows], cycle_id) if rows else {},
+        hindrances=await hindrances(conn, cycle_id))
     endorsed = await practice.practice(conn, until=min(record.as_of or cycle["closes_on"], cycle["closes_on"]))
     return {**picture.cycle_summary(record, reference, final=final),
             "good_practice": [g for g in endorsed if g["reviewed_on"] >= cycle["opens_on"].isoformat()]}

@@ -66,6 +66,23 @@ async def save_snapshot(conn: asyncpg.Connection, snap: ev.ActionSnapshot) -> No
     )
 
 
+async def keep_narrative(conn: asyncpg.Connection, snap: ev.ActionSnapshot, cycle_id: str | None,
+                         today: date | None) -> None:
+    """The update's answers to the plan's three questions, kept when they say something new: a
+    later update's words never replace what an earlier one said was stopping progress."""
+    said = snap.narrative
+    if not (said.working or said.stopping_progress or said.not_working):
+        return
+    await conn.execute(
+        """INSERT INTO narratives (action_id, version, cycle_id, told_on, working, stopping_progress, not_working)
+           SELECT $1::text, $2::int, $3::text, $4::date, $5::text, $6::text, $7::text
+           WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM narratives WHERE action_id = $1 ORDER BY version DESC
+                                            LIMIT 1) latest
+                             WHERE (latest.working, latest.stopping_progress, latest.not_working) = ($5, $6, $7))
+           ON CONFLICT DO NOTHING""",
+        snap.action_id, snap.version, cycle_id, today, said.working, said.stopping_progress, said.not_working)
+
+
 async def lock_action(conn: asyncpg.Connection, action_id: str) -> bool:
     """Lock the action's row; False when the service has no snapshot of it yet."""
     return await conn.fetchval("SELECT true FROM actions WHERE action_id = $1 FOR UPDATE", action_id) is not None

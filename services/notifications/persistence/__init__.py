@@ -7,8 +7,15 @@ from typing import Any
 
 import asyncpg
 
-from .domain import CHANNELS, AckClock, Person, notice_id_for
-from .items import NoticeItem, item_from_json, item_to_json
+from ..domain import CHANNELS, AckClock, Person, notice_id_for
+from ..items import NoticeItem, item_from_json, item_to_json
+from .panel import add_agenda_part as add_agenda_part
+from .panel import concerns_raised_by as concerns_raised_by
+from .panel import known_action as known_action
+from .panel import on_published_agenda as on_published_agenda
+from .panel import recipient_of as recipient_of
+from .panel import remember_action as remember_action
+from .panel import remember_concern as remember_concern
 
 # ---- directory -------------------------------------------------------------------------
 
@@ -352,46 +359,3 @@ async def delivery_log(conn: asyncpg.Connection, notice_id: str) -> list[dict[st
         notice_id,
     )
     return [dict(r) for r in rows]
-
-
-# ---- what the Panel's decisions need -------------------------------------------------------------
-
-
-async def remember_action(conn: asyncpg.Connection, action_id: str, system: str, title: str,
-                          leader: str | None) -> None:
-    """An action as its latest escalation names it: enough to address a Panel decision about it."""
-    await conn.execute(
-        """INSERT INTO actions (action_id, system, title, accountable_leader) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (action_id) DO UPDATE SET system = EXCLUDED.system, title = EXCLUDED.title,
-               accountable_leader = COALESCE(EXCLUDED.accountable_leader, actions.accountable_leader)""",
-        action_id, system, title, leader)
-
-
-async def known_action(conn: asyncpg.Connection, action_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM actions WHERE action_id = $1", action_id)
-
-
-async def on_published_agenda(conn: asyncpg.Connection, meeting_id: str, action_id: str) -> bool:
-    """Whether the action is an item of the meeting's agenda, as this service was told it."""
-    return bool(await conn.fetchval(
-        """SELECT true FROM notice_items WHERE about = $1 AND step = 'agenda'
-               AND content->'items' @> jsonb_build_array(jsonb_build_object('action_id', $2::text)) LIMIT 1""",
-        meeting_id, action_id))
-
-
-async def remember_concern(conn: asyncpg.Connection, action_id: str, person_id: str, at: datetime) -> None:
-    """A staff network lead raised a concern about the action: they hear the Panel's decisions on it."""
-    await conn.execute(
-        "INSERT INTO concerns_raised (action_id, person_id, raised_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        action_id, person_id, at)
-
-
-async def concerns_raised_by(conn: asyncpg.Connection, action_id: str) -> list[str]:
-    rows = await conn.fetch("SELECT person_id FROM concerns_raised WHERE action_id = $1 ORDER BY raised_at, person_id",
-                            action_id)
-    return [r["person_id"] for r in rows]
-
-
-async def recipient_of(conn: asyncpg.Connection, notice_id: str) -> str | None:
-    """Who a notice was sent to; None: no such notice."""
-    return await conn.fetchval("SELECT recipient FROM notices WHERE notice_id = $1", notice_id)  # type: ignore[no-any-return]
