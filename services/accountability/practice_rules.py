@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shared.contracts import events as ev
 
-from .rights import BOARD, PANEL, STAFF_NETWORK_LEAD, Act, Action, Person, Refusal, answering_roles
+from .rights import BOARD, PANEL, STAFF_NETWORK_LEAD, Act, Action, Person, Refusal, answering_roles, in_a_role
 
 # What may follow what on the way to an award (None: not yet entered).
 AWARD_STEPS: dict[str | None, tuple[str, ...]] = {
@@ -36,17 +36,6 @@ class Nomination:
     award_status: str | None = None
 
 
-def _role(act: Act, held: list[str], missing: str) -> str | Refusal:
-    if not held:
-        return Refusal("without_the_right", missing)
-    if act.acting_role is None:
-        return held[0]
-    if act.acting_role not in held:
-        return Refusal("not_in_that_role", f"{act.acting_person} acted as {act.acting_role}, a role in which they "
-                                           f"may not send {act.words} (they may as {', '.join(held)})")
-    return act.acting_role
-
-
 def nomination_role(act: Act, person: Person | None, action: Action, already: Nomination | None) -> str | Refusal:
     """The leader's side (leader, delegate, SRO) or a staff network lead of the action's system."""
     if already is not None:
@@ -55,8 +44,8 @@ def nomination_role(act: Act, person: Person | None, action: Action, already: No
     held = answering_roles(who, person, action)
     if person is not None and STAFF_NETWORK_LEAD in person.roles and action.system in person.systems:
         held.append(STAFF_NETWORK_LEAD)
-    return _role(act, held, f"{who} is not the accountable leader of {action.action_id}, a delegate for its leader, "
-                            f"the senior responsible owner or a staff network lead of {action.system}")
+    return in_a_role(act, held, f"{who} is not the accountable leader of {action.action_id}, a delegate for its "
+                     f"leader, the senior responsible owner or a staff network lead of {action.system}", about="")
 
 
 def _nomination_for(act: Act, found: Nomination | None, nomination_id: str) -> Nomination | Refusal:
@@ -68,8 +57,8 @@ def _nomination_for(act: Act, found: Nomination | None, nomination_id: str) -> N
 def review_role(act: Act, person: Person | None, review: ev.GoodPracticeReview,
                 found: Nomination | None) -> str | Refusal:
     """The Panel's chair or a member, on a nomination not yet reviewed."""
-    role = _role(act, [r for r in PANEL if person is not None and r in person.roles],
-                 f"{act.acting_person} is not the Panel's chair or a member")
+    role = in_a_role(act, [r for r in PANEL if person is not None and r in person.roles],
+                     f"{act.acting_person} is not the Panel's chair or a member", about="")
     if isinstance(role, Refusal):
         return role
     nomination = _nomination_for(act, found, review.nomination_id)
@@ -82,8 +71,8 @@ def review_role(act: Act, person: Person | None, review: ev.GoodPracticeReview,
 
 def award_role(act: Act, person: Person | None, entry: ev.AwardEntry, found: Nomination | None) -> str | Refusal:
     """The Panel or the People Board, for endorsed practice, one step of the way at a time."""
-    role = _role(act, [r for r in (*PANEL, *BOARD) if person is not None and r in person.roles],
-                 f"{act.acting_person} is not a member of the Panel or the People Board")
+    role = in_a_role(act, [r for r in (*PANEL, *BOARD) if person is not None and r in person.roles],
+                     f"{act.acting_person} is not a member of the Panel or the People Board", about="")
     if isinstance(role, Refusal):
         return role
     nomination = _nomination_for(act, found, entry.nomination_id)

@@ -147,23 +147,23 @@ def answering_roles(person_id: str, person: Person | None, action: Action) -> li
     return roles
 
 
-def _in_a_role(act: Act, held: list[str], missing: str) -> str | Refusal:
+def in_a_role(act: Act, held: list[str], missing: str, about: str = " on this action") -> str | Refusal:
     """The role the act is taken in: the one it names when the person holds it (the first they hold
-    when it names none); refused when they hold none, or not the one it names."""
+    when it names none); refused when they hold none, or not the one it names (``about``: what on)."""
     if not held:
         return Refusal("without_the_right", missing)
     if act.acting_role is None:
         return held[0]
     if act.acting_role not in held:
         return Refusal("not_in_that_role", f"{act.acting_person} acted as {act.acting_role}, a role in which they "
-                                           f"may not send {act.words} on this action (they may as {', '.join(held)})")
+                                           f"may not send {act.words}{about} (they may as {', '.join(held)})")
     return act.acting_role
 
 
 def answer_role(act: Act, person: Person | None, action: Action) -> str | Refusal:
     """An explanation, a recovery plan, a request for more time or a contest of the flag."""
     who = act.acting_person or ""
-    return _in_a_role(act, answering_roles(who, person, action),
+    return in_a_role(act, answering_roles(who, person, action),
                       f"{who} is not the accountable leader of {action.action_id}, a delegate named for its leader, "
                       f"covering for its leader today, or the senior responsible owner of {action.system}")
 
@@ -175,7 +175,7 @@ def _held(person: Person | None, roles: tuple[str, ...]) -> list[str]:
 def decision_role(act: Act, person: Person | None, decision: ev.PanelDecision, panel: PanelContext) -> str | Refusal:
     """A Panel decision: by its chair or a member, on an item of the meeting's published agenda; one that
     contradicts or repeats a decision in force on the item must say it replaces it."""
-    role = _in_a_role(act, _held(person, PANEL), f"{act.acting_person} is not the Panel's chair or a member")
+    role = in_a_role(act, _held(person, PANEL), f"{act.acting_person} is not the Panel's chair or a member")
     if isinstance(role, Refusal):
         return role
     if decision.kind in REBASELINE_KINDS:  # decides the request awaiting it, on the agenda or not
@@ -201,7 +201,7 @@ def decision_role(act: Act, person: Person | None, decision: ev.PanelDecision, p
 
 def consequence_role(act: Act, person: Person | None, action: Action) -> str | Refusal:
     """A consequence: by a People Board member or its secretary, on an action referred to the Board."""
-    role = _in_a_role(act, _held(person, BOARD),
+    role = in_a_role(act, _held(person, BOARD),
                       f"{act.acting_person} is not a member or the secretary of the People Board")
     if isinstance(role, Refusal):
         return role
@@ -215,7 +215,7 @@ def concern_role(act: Act, person: Person | None, action: Action, system: str) -
     if system != action.system:
         return Refusal("wrong_system", f"{action.action_id} belongs to {action.system}, not {system}")
     held = _held(person, (STAFF_NETWORK_LEAD,)) if person is not None and action.system in person.systems else []
-    return _in_a_role(act, held, f"{act.acting_person} is not a staff network lead of {action.system}")
+    return in_a_role(act, held, f"{act.acting_person} is not a staff network lead of {action.system}")
 
 
 def unknown_action(act: Act) -> Refusal:
