@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -178,18 +178,22 @@ def _binding(grant: Grant) -> AclBinding:
     )
 
 
-def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0) -> None:
-    """Create ``grants`` (idempotent: Kafka keeps one copy of an identical ACL)."""
-    admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})  # errors only
-    futures = admin.create_acls([_binding(g) for g in grants], request_timeout=timeout)
+def _all_done(futures: dict[Any, Any], timeout: float, what: str) -> None:
+    """Wait for every request of one admin call; every failure is reported together, not just the first."""
     failed = []
-    for binding, future in futures.items():
+    for request, future in futures.items():
         try:
             future.result(timeout)
         except Exception as exc:  # noqa: BLE001 - collected, then reported together
-            failed.append(f"{binding}: {exc}")
+            failed.append(f"{request}: {exc}")
     if failed:
-        raise RuntimeError("creating ACLs failed:\n" + "\n".join(failed))
+        raise RuntimeError(f"{what} failed:\n" + "\n".join(failed))
+
+
+def apply_acls(admin_bootstrap: str, grants: list[Grant], timeout: float = 30.0) -> None:
+    """Create ``grants`` (idempotent: Kafka keeps one copy of an identical ACL)."""
+    admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})  # errors only
+    _all_done(admin.create_acls([_binding(g) for g in grants], request_timeout=timeout), timeout, "creating ACLs")
     _wait_until_enforced(admin, len(grants), timeout)
 
 
@@ -226,16 +230,9 @@ def create_scram_users(admin_bootstrap: str, users: list[ScramUser], timeout: fl
     this again with the new one."""
     admin = AdminClient({"bootstrap.servers": admin_bootstrap, "log_level": 3})
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
-    futures = admin.alter_user_scram_credentials(
-        [UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users], request_timeout=timeout)
-    failed = []
-    for user, future in futures.items():
-        try:
-            future.result(timeout)
-        except Exception as exc:  # noqa: BLE001 - collected, then reported together
-            failed.append(f"{user}: {exc}")
-    if failed:
-        raise RuntimeError("creating SCRAM users failed:\n" + "\n".join(failed))
+    _all_done(admin.alter_user_scram_credentials(
+        [UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users], request_timeout=timeout),
+        timeout, "creating SCRAM users")
 
 
 def users_from_environment(systems: list[str], environ: dict[str, str]) -> list[ScramUser]:
