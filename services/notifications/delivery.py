@@ -239,6 +239,17 @@ def bundles(notices: Sequence[asyncpg.Record], by_day: bool) -> list[list[asyncp
     return list(found.values())
 
 
+def one_letter_per_group(bundle: Sequence[asyncpg.Record], items: Sequence[Sequence[NoticeItem]]
+                         ) -> list[tuple[asyncpg.Record, list[NoticeItem]]]:
+    """A day's notices with their items, one group's notices together: an SRO's escalations of one
+    system, released in two waits on the same day, read as one letter ("2 escalated actions"), not two."""
+    found: dict[str, tuple[asyncpg.Record, list[NoticeItem]]] = {}
+    for notice, its in zip(bundle, items, strict=True):
+        key = f"group:{notice['kind']}:{notice['group_key']}" if notice["group_key"] else notice["notice_id"]
+        found.setdefault(key, (notice, []))[1].extend(its)
+    return list(found.values())
+
+
 def headers_about(bundle: Sequence[asyncpg.Record], items: Sequence[Sequence[NoticeItem]]) -> dict[str, str]:
     """What a message is about, for machines: its governance date, its notices' kinds and actions."""
     actions = [a for its in items for i in its
@@ -314,7 +325,7 @@ class Dispatcher:
                            detail=f"unknown person {first['recipient']!r}: not in the directory")
         ctx = replace(context_for(self.settings, self.system_names, contacts),
                       today=date_in_words(governance_date(first)))
-        letters = [letter_for(self.settings, n, its, person, ctx) for n, its in zip(bundle, items, strict=True)]
+        letters = [letter_for(self.settings, n, its, person, ctx) for n, its in one_letter_per_group(bundle, items)]
         letter = letters[0] if len(letters) == 1 else digest(letters, person.name)
         message_id = bundle_id([n["notice_id"] for n in bundle])
         text, html = render(letter, message_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notifications.delivery import render
+from services.notifications.delivery import one_letter_per_group, render
 from services.notifications.items import (
     AgendaEntry,
     AgendaNoticeItem,
@@ -96,3 +96,11 @@ def test_text_and_html_say_the_same_things(name: str) -> None:
     for line in ("By when", "How to answer", "Questions?"):
         assert (line in text) == (line in html), (name, line)
     assert '<html lang="en">' in html and "<h1" in html and "(s)" not in text
+
+
+def test_an_sros_escalations_released_in_two_waits_on_one_day_read_as_one_letter() -> None:
+    first, second = (escalation_item(step(escalation_id=f"esc-{n}", action_id=f"bc-ap3-{n}"), "sro") for n in (1, 2))
+    bundle = [{"notice_id": f"g-{n}", "kind": "escalation", "group_key": "escalation:black-country"} for n in (1, 2)]
+    [(notice, items)] = one_letter_per_group(bundle, [[first], [second]])  # type: ignore[arg-type]
+    assert notice["notice_id"] == "g-1" and items == [first, second]
+    assert compose(items, "Sam Owner", None, CTX).subject == "2 escalated actions in Black Country"
