@@ -540,7 +540,11 @@ class Rig:
         the second are kept apart because a step's content is the same whichever input event
         happened to trigger it, but the replay names another cause (see test_replay_names_...)."""
         into = await create_database(self.stack.postgres_url)
-        settings = AccountabilitySettings(kafka_bootstrap_servers=self.bootstrap, database_url=into)
+        # The replay judges under the settings the live service ran with: the suite lets a tick move
+        # the clock further than the default allows, and a replay refusing those ticks is no replay.
+        live_env = self.environment_of(self.stack.services["accountability"])
+        settings = AccountabilitySettings(kafka_bootstrap_servers=self.bootstrap, database_url=into,
+                                          clock_max_step_days=int(live_env.get("CLOCK_MAX_STEP_DAYS", "7")))
         report = await rebuild(settings, into)
         live, rebuilt = await state_of(self.stack.database_urls["accountability"]), await state_of(into)
         problems = [f"accountability replay: {d}" for d in differences(_causeless(live), _causeless(rebuilt))[:5]]
