@@ -274,7 +274,9 @@ class Rig:
 
     async def ready_report(self, service: str) -> tuple[int, dict[str, Any]]:
         async with httpx.AsyncClient(timeout=5.0) as http:
-            response = await http.get(f"{self.stack.services[service].url}/ready")
+            # its reasons are for operations only: without an ops credential /ready says just ready or not
+            response = await http.get(f"{self.stack.services[service].url}/ready",
+                                      headers=self.stack.api_keys.headers())
             return response.status_code, response.json()
 
     async def second_instance(self, service: str) -> Process:
