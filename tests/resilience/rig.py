@@ -550,22 +550,21 @@ class Rig:
         report = await rebuild(settings, into)
         live, rebuilt = await state_of(self.stack.database_urls["accountability"]), await state_of(into)
         problems = [f"accountability replay: {d}" for d in differences(_causeless(live), _causeless(rebuilt))[:5]]
-        # The replay fails where the live handler failed: those the live service dead-lettered as
-        # handler failures (the poison events) are the same failure, not a difference.
-        dead = await self.handler_failures()
+        # The replay fails where the live service did: what it dead-lettered (a poison event's
+        # handler failure, a tick refused as going backwards) is the same outcome, not a difference.
+        dead = await self.dead_lettered()
         unexplained = [f for f in report.failed if f.split(":", 1)[0] not in dead]
         problems += [f"accountability replay failed on {f}" for f in unexplained[:3]]
         only_cause = [d.split(":", 1)[0] for d in differences(live, rebuilt, limit=10**6)
                       if "causation_id" in d] if not problems else []
         return problems, only_cause
 
-    async def handler_failures(self) -> set[str]:
-        """``topic/partition@offset`` of every record dead-lettered because its handler failed."""
+    async def dead_lettered(self) -> set[str]:
+        """``topic/partition@offset`` of every record a service dead-lettered, whatever its reason."""
         found = set()
         for record in await self.read_all([dead_letter(s) for s in self.stack.services]):
             h = {k: v.decode() for k, v in record.headers or ()}
-            if h.get("dlt-code") == "handler_failed":
-                found.add(f"{h['dlt-topic']}/{h['dlt-partition']}@{h['dlt-offset']}")
+            found.add(f"{h['dlt-topic']}/{h['dlt-partition']}@{h['dlt-offset']}")
         return found
 
     async def propagation(self) -> list[str]:
