@@ -150,7 +150,10 @@ def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Contex
                  f"The cycle runs {cycle_words(item.cycle_id)}, and its submission deadline is {deadline}."),
         ask="Please post progress for each of your actions: percent complete, milestones, "
             "measures, and what is working, what is stopping progress and what is not working.",
-        items=[Line(title="Your actions", system=where, why=[], extra="Each action's page shows its status and "
+        items=[Line(title="Your actions", system=where, why=[
+                    f"Already on the {PANEL}'s agenda: {a.title}"
+                    + (f"; the Panel needs your answer by {date_in_words(a.respond_by)}." if a.respond_by else ".")
+                    for a in item.on_agenda], extra="Each action's page shows its status and "
                     "what has been posted so far.", link_label="Your actions in the portal",
                     url=f"{ctx.portal_url.rstrip('/')}/my-actions" if ctx.portal_url else "")],
         items_heading="Where to look",
@@ -172,8 +175,9 @@ def compose_agenda(item: AgendaNoticeItem, name: str, ctx: Context) -> Letter:
                 f"{'this action' if count == 1 else f'these {count} actions, worst first'}.",
         items_heading="On the agenda",
         items=[_line(ctx, i.title, i.system, i.action_id, i.why,
-                     (f"The leader's answer: {i.leader_response}" if i.leader_response
-                      else "No answer from the leader yet.")
+                     (f"On the agenda since {date_in_words(i.added_on)}. " if i.added_on else "")
+                     + (f"The leader's answer: {i.leader_response}" if i.leader_response
+                        else "No answer from the leader yet.")
                      + "".join(f" A staff network lead says: {c}" for c in i.concerns)) for i in item.items],
         ask=f"Please review {'it' if count == 1 else 'them'} before the meeting and decide on challenge, "
             "support or penalty.",
@@ -331,7 +335,7 @@ def compose_back_on_track(items: Sequence[EscalationItem], name: str, ctx: Conte
         opening="Good news: " + ("this action no longer needs" if count == 1 else "these actions no longer need")
         + " escalation.",
         items=[_line(ctx, i.title, i.system, i.action_id, i.why) for i in items],
-        how_to_answer="Nothing is needed from you.",
+        how_to_answer="Nothing is needed from you.", contact=_contact(ctx, items[0].system, items[0].role),
     )
 
 
