@@ -255,12 +255,25 @@ def compose_cycle_closed(item: CycleClosedItem, name: str, ctx: Context) -> Lett
         opening=(f"The {cycle} cycle closed on {date_in_words(item.closes_on)}. Its report for the {BOARD} "
                  "shows, per system and per action point, what is on track, what slipped, what was done about it "
                  "and what deserves to be celebrated and shared."),
-        items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[
-            ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
-             "It is not attached to this e-mail: the notifications service holds no copy of it.")],
-            extra="", url=item.report_url, link_label="The report in the portal")], items_heading="The report",
+        items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[_report_where(ctx)],
+                    extra="", url=item.report_url, link_label="The report in the portal")], items_heading="The report",
         ask=f"Please add the report to the papers of the next {BOARD} meeting.",
         how_to_answer="No reply to this notice is needed.", contact=_contact(ctx, None, BOARD_SECRETARY))
+
+
+def _report_where(ctx: Context) -> str:
+    """Where the report is: attached (as a page, and a PDF where one could be printed), or only in the portal."""
+    pdf = [f for f in ctx.attached if f.endswith(".pdf")]
+    page = [f for f in ctx.attached if f.endswith(".html")]
+    if page and pdf:
+        return (f"It is attached to this e-mail as a page to open in a browser ({page[0]}) and as a PDF for the "
+                f"Board's papers ({pdf[0]}); it is also in the portal, signed in as yourself.")
+    if page:
+        return (f"It is attached to this e-mail as a page to open in a browser ({page[0]}); print it to PDF from "
+                "there for the Board's papers (no PDF could be printed where notices are sent). It is also in "
+                "the portal, signed in as yourself.")
+    return ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
+            "It is not attached to this e-mail: this service was not given access to the report.")
 
 
 def compose_undeliverable(items: Sequence[UndeliverableItem], name: str) -> Letter:

@@ -28,6 +28,7 @@ class Mail:
     actions: tuple[str, ...]
     text: str
     html: str
+    attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, content)
 
     @property
     def words(self) -> str:
@@ -47,7 +48,8 @@ def quarter(story: Any) -> list[Mail]:
             day=str(message["X-Governance-Date"]),
             kinds=tuple(k.strip() for k in str(message["X-Governance-Kind"] or "").split(",") if k.strip()),
             actions=tuple(a.strip() for a in str(message["X-Governance-Action"] or "").split(",") if a.strip()),
-            text=text.get_content().replace("\r\n", "\n"), html=html.get_content()))
+            text=text.get_content().replace("\r\n", "\n"), html=html.get_content(),
+            attachments=tuple((str(a.get_filename()), a.get_payload(decode=True)) for a in message.iter_attachments())))
     return found
 
 

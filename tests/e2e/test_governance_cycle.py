@@ -165,6 +165,16 @@ async def test_every_fact_the_emails_told_before_still_reaches_its_person_on_its
     assert untold(found, mails) == []
 
 
+async def test_the_boards_secretary_is_sent_the_cycles_report_as_a_page_and_a_pdf_when_the_cycle_closes(mails):
+    [closed] = [m for m in mails if "cycle_closed" in m.kinds]
+    files = dict(closed.attachments)
+    page = files["people-board-report-2026-Q1.html"].decode()
+    assert "2026-Q1" in page and "Black Country" in page
+    if browser_available():  # chromium prints the PDF where notifications runs
+        assert files["people-board-report-2026-Q1.pdf"].startswith(b"%PDF")
+        assert "as a PDF for the Board's papers" in closed.text
+
+
 async def test_every_letter_names_a_person_to_contact(mails):
     assert [m.file for m in mails if "Contact " not in m.text] == []
 
