@@ -44,7 +44,7 @@ from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_evidence import Evidence
 from tools.cycle_portal import PortalPeople, until
-from tools.cycle_record import caught_up, fail_on_refusals, live, write_story
+from tools.cycle_record import caught_up, fail_on_refusals, live, received, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.scripted_year import rest_of_year
@@ -54,8 +54,6 @@ from tools.stack_clients import Publisher
 
 WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
-
-# ---- the run -------------------------------------------------------------------------
 
 @dataclass
 class Story:
@@ -302,6 +300,7 @@ class Cycle:
             self.story.escalations[a["action_id"]] = (r.get("escalation") or {}).get("step")
             self.story.histories[a["action_id"]] = r.get("history", [])
         await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
+        await received(self.folder, "cycle_closed")  # it carries the report, read and printed as it leaves
         await asyncio.sleep(2)  # the last notices leave the notifications service
         self.story.notices = list(self.folder.received)
         summaries, status = await fetch(base, headers=self.stack.api_keys.headers())
