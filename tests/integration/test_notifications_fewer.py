@@ -145,7 +145,7 @@ async def test_the_chairs_added_to_the_agenda_notices_travel_in_the_agenda_sayin
     u = uid()
     system, chair, leader = f"sys-{u}", f"p-chair-{u}", f"p-leader-{u}"
     steps = [escalation(f"esc{i}-{u}", f"act{i}-{u}", system, leader, ev.LadderStep.PANEL_AGENDA,
-                        cls=ev.EscalationStepped) for i in range(2)]
+                        cls=ev.EscalationStepped, occurred_at=T0 + timedelta(days=2 * i)) for i in range(2)]
     agenda = ev.AgendaPublished.new(source="accountability", subject=f"mtg-{u}", data=ev.Agenda(
         meeting_id=f"mtg-{u}", meets_on=date(2026, 4, 20), chair=chair, items=[
             ev.AgendaItem(action_id=f"act{i}-{u}", system=system, title=f"Action {i}", status=ev.Status.OFF_TRACK,
@@ -164,5 +164,6 @@ async def test_the_chairs_added_to_the_agenda_notices_travel_in_the_agenda_sayin
         folded = await db.find_notices(conn, recipient=chair, status="folded")
     assert subjects(mailbox, f"{chair}@example.org") == ["The Panel's agenda for 20 April 2026: 2 slipping actions"]
     body = mailbox.to(f"{chair}@example.org")[0].get_body(("plain",)).get_content()
-    assert body.count("On the agenda since 1 April 2026.") == 2
+    assert body.count("On the agenda since 1 April 2026.") == 1  # each on the day it was added
+    assert body.count("On the agenda since 3 April 2026.") == 1
     assert len(folded) == 1  # kept, with both items, as carried by the agenda

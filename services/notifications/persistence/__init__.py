@@ -142,7 +142,11 @@ async def fold_into(conn: asyncpg.Connection, recipient: str, channel: str, grou
     it was first told (the agenda says since when it is on it). A group with an action the carrier
     does not cover goes as it would have."""
     rows = await conn.fetch(
-        """SELECT n.notice_id, i.content->>'action_id' AS action_id, n.issued_at
+        # each item's own day: its step's notice to the leader (not grouped) was issued when it happened
+        """SELECT n.notice_id, i.content->>'action_id' AS action_id,
+                  coalesce((SELECT min(o.issued_at) FROM notice_items oi JOIN notices o USING (notice_id)
+                            WHERE oi.about = i.about AND oi.step = i.step AND o.group_key IS NULL),
+                           n.issued_at) AS issued_at
            FROM notices n JOIN notice_items i USING (notice_id)
            WHERE n.recipient = $1 AND n.channel = $2 AND n.group_key = $3
                AND (n.status = 'collecting' OR (n.status = 'pending' AND n.attempts = 0))""",
