@@ -66,6 +66,7 @@ ACTING_ROLES: dict[str, ApiRole] = {
     "board_member": ApiRole.BOARD, "board_secretary": ApiRole.BOARD,
     "leader": ApiRole.PERSON, "sro": ApiRole.PERSON, "delegate": ApiRole.PERSON,
     "staff_network_lead": ApiRole.PERSON, "system_reporter": ApiRole.PERSON, "administrator": ApiRole.PERSON,
+    "panel_secretary": ApiRole.PERSON,
 }
 
 

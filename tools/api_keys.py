@@ -26,6 +26,7 @@ from shared.access import ACTING_ROLE_HEADER, ApiClient, ApiRole, bearer, new_cl
 # cycle, the board report command), the portal, and each system.
 REGION = "region"
 PORTAL = "portal"
+NOTIFICATIONS = "notifications"  # reads the Board's report, to attach it to the cycle's close
 
 
 def system_client(system: str) -> str:
@@ -44,6 +45,7 @@ class ApiKeys:
         keys = cls()
         keys.add(REGION, [ApiRole.PANEL, ApiRole.BOARD, ApiRole.OPS])
         keys.add(PORTAL, [ApiRole.PORTAL])
+        keys.add(NOTIFICATIONS, [ApiRole.BOARD])
         for role in (ApiRole.OPS, ApiRole.PANEL, ApiRole.BOARD):
             keys.add(role.value, [role])
         for system in systems:

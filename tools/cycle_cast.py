@@ -9,7 +9,7 @@ from datetime import date
 from shared.contracts import events as ev
 
 YEAR = 2026
-CHAIR, SECRETARY = "p-panel-chair", "p-board-secretary"
+CHAIR, SECRETARY, PANEL_SECRETARY = "p-panel-chair", "p-board-secretary", "p-panel-secretary"
 
 
 # ---- the people and the actions ------------------------------------------------------
@@ -23,6 +23,9 @@ def people(systems: list[str]) -> list[ev.Person]:
         ev.Person(person_id=CHAIR, name="Panel Chair", email="panel.chair@example.org", roles=["panel_chair"]),
         ev.Person(person_id=SECRETARY, name="Board Secretary", email="board.secretary@example.org",
                   roles=["board_secretary"]),
+        # the contact every letter not to a leader names (a leader's names their SRO)
+        ev.Person(person_id=PANEL_SECRETARY, name="Panel Secretary", email="panel.secretary@example.org",
+                  roles=["panel_secretary"]),
     ]
     for s in systems:
         found.append(ev.Person(person_id=f"p-sro-{s}", name=f"SRO {s}", email=f"sro.{s}@example.org",

@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.contracts import events as ev
 from shared.contracts import parse_event
 from shared.contracts.topics import system_feedback
+from tools.cycle_portal import until
 
 
 async def refusals(bootstrap: str, systems: list[str], quiet_seconds: float = 1.5) -> list[ev.InputRejected]:
@@ -64,6 +65,14 @@ def write_story(story: Any, out: Path) -> None:
         "notices": story.notices, "escalation_steps": {a: s for a, s in steps.items() if s},
         "acts": sorted(acts, key=lambda x: (x["on"], x["action_id"])), "cycles": story.cycles,
         "portal": story.portal}, indent=2, default=str))
+
+
+async def received(folder: Any, kind: str) -> None:
+    """Wait until an e-mail of ``kind`` (its X-Governance-Kind) has reached the story's SMTP server."""
+    async def there() -> bool:
+        return any(kind in str(n.get("kind") or "") for n in folder.received)
+
+    await until(there, f"an e-mail of kind {kind} to arrive")
 
 
 def live(message: str) -> None:

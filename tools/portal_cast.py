@@ -17,7 +17,8 @@ BOARD_MEMBER = "p-board-member"
 ROLE_WORDS = {
     "leader": "Accountable leader", "sro": "Senior responsible owner", "delegate": "Delegate",
     "panel_chair": "Chair of the Panel", "panel_member": "Panel member", "board_member": "People Board member",
-    "board_secretary": "People Board secretary", "staff_network_lead": "Staff network lead",
+    "board_secretary": "People Board secretary", "panel_secretary": "Panel secretary",
+    "staff_network_lead": "Staff network lead",
     "system_reporter": "System reporter", "administrator": "Administrator",
 }
 

@@ -44,7 +44,7 @@ from shared.settings import DEFAULT_REFERENCE_DATA
 from tools.cycle_cast import CHAIR, YEAR, Cast, commitments
 from tools.cycle_evidence import Evidence
 from tools.cycle_portal import PortalPeople, until
-from tools.cycle_record import caught_up, fail_on_refusals, live, write_story
+from tools.cycle_record import caught_up, fail_on_refusals, live, received, write_story
 from tools.portal_cast import BOARD_MEMBER, staff_network_lead
 from tools.ports import free_port
 from tools.scripted_year import rest_of_year
@@ -54,8 +54,6 @@ from tools.stack_clients import Publisher
 
 WAIT_SECONDS = 60.0  # for the services to catch up with what the script sent
 
-
-# ---- the run -------------------------------------------------------------------------
 
 @dataclass
 class Story:
@@ -172,17 +170,18 @@ class Cycle:
         await self.tick(date(YEAR, 1, 1))
 
         self.say(f"5 January: the {len(self.systems)} systems commit to {len(self.made)} actions")
+        await self.days(date(YEAR, 1, 2), date(YEAR, 1, 5))  # each post is judged on the day it is dated
         for made in self.made:
             await self.post(made)
         await self.wait_for(lambda s: s["count"] == len(self.made), "every commitment to be judged")
-        await self.days(date(YEAR, 1, 5), date(YEAR, 1, 19))
+        await self.days(date(YEAR, 1, 6), date(YEAR, 1, 20))
 
         self.say("20 January: first updates from every system but one")
         day = date(YEAR, 1, 20)
         for made in self.made:
             if made.data.system != self.cast.silent_system:
                 await self.post(self.progress(made.subject, 10, day))
-        await self.days(day, date(YEAR, 2, 9))
+        await self.days(day + timedelta(days=1), date(YEAR, 2, 10))
 
     async def slipping(self) -> None:
         """10 February: three actions slip, one system stays silent."""
@@ -203,7 +202,7 @@ class Cycle:
                                               measure_value=ev.MeasureValue(value=1.62, as_of=day)))
             else:
                 await self.post(self.progress(a, 30, day, milestones_reached=["m1"]))
-        await self.days(day, date(YEAR, 2, 16))
+        await self.days(day + timedelta(days=1), date(YEAR, 2, 17))
         await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
 
     def leader(self, action_id: str) -> str:
@@ -246,18 +245,18 @@ class Cycle:
             "explanation": "Three cases from one ward; an independent review is under way."})
         await self.recorded(c.recovers, "recovery plan")
         await self.recorded(c.measure, "explanation")
-        await self.days(date(YEAR, 2, 17), date(YEAR, 3, 1))
+        await self.days(date(YEAR, 2, 18), date(YEAR, 3, 2))
 
         self.say("2 March: in the portal, the staff network lead raises a concern about the silent action")
         await self.people.act(staff_network_lead(self.system(c.ignores)), f"/actions/{c.ignores}/concern", {
             "kind": "concern", "text": "The plan was never agreed with the staff network, and BME staff have "
                                        "heard nothing since January."})
         await self.recorded(c.ignores, "staff network concern")
-        await self.days(date(YEAR, 3, 2), date(YEAR, 3, 5))
+        await self.days(date(YEAR, 3, 3), date(YEAR, 3, 6))
 
         self.say("6 March: the recovering action catches up")
         await self.post(self.progress(c.recovers, 32, date(YEAR, 3, 6), milestones_reached=["m1"]))
-        await self.days(date(YEAR, 3, 6), date(YEAR, 3, 11))
+        await self.days(date(YEAR, 3, 7), date(YEAR, 3, 12))
 
         self.say("12 March: the second round of updates (the silent system still posts nothing)")
         day = date(YEAR, 3, 12)
@@ -265,7 +264,7 @@ class Cycle:
             a = made.subject
             if made.data.system != c.silent_system and a not in (c.recovers, c.ignores):
                 await self.post(self.progress(a, 35, day))
-        await self.days(day, date(YEAR, 3, 25))
+        await self.days(day + timedelta(days=1), date(YEAR, 3, 26))
 
     async def panel(self) -> None:
         """26 March: the Panel meets; its chair records its decisions in the portal, one referring the action
@@ -282,14 +281,14 @@ class Cycle:
             "kind": "referred_to_board", "note": "No answer to the leader's notices and a concern from the staff "
                                                  "network: the People Board should consider a consequence."})
         await self.recorded(c.ignores, "panel decision", count=2)
-        await self.days(date(YEAR, 3, 26), date(YEAR, 3, 29))
+        await self.days(date(YEAR, 3, 27), date(YEAR, 3, 30))
 
         self.say("30 March: in the portal, a People Board member records the consequence the Board agreed")
         await self.people.act(BOARD_MEMBER, f"/board/actions/{c.ignores}", {
             "consequence": "Transformation funding for this work is held back until the Panel accepts a recovery plan.",
             "owner": f"p-sro-{self.system(c.ignores)}", "follow-up-by": date(YEAR, 4, 30).isoformat()})
         await self.recorded(c.ignores, "board consequence")
-        await self.days(date(YEAR, 3, 30), date(YEAR, 4, 2))  # 2 April: 1 April's notices leave (one a day)
+        await self.days(date(YEAR, 3, 31), date(YEAR, 4, 2))  # 2 April: 1 April's notices leave (one a day)
 
     async def finish(self) -> None:
         from services.accountability.board_report import build_report_data, fetch, render_html, write_pdf
@@ -301,6 +300,7 @@ class Cycle:
             self.story.escalations[a["action_id"]] = (r.get("escalation") or {}).get("step")
             self.story.histories[a["action_id"]] = r.get("history", [])
         await fail_on_refusals(self.stack.kafka_bootstrap, self.systems)
+        await received(self.folder, "cycle_closed")  # it carries the report, read and printed as it leaves
         await asyncio.sleep(2)  # the last notices leave the notifications service
         self.story.notices = list(self.folder.received)
         summaries, status = await fetch(base, headers=self.stack.api_keys.headers())

@@ -34,7 +34,7 @@ from services.platform.topics import ensure_project_topics
 from services.portal.cli import save_all
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
-from tools.api_keys import PORTAL, ApiKeys
+from tools.api_keys import NOTIFICATIONS, PORTAL, ApiKeys
 from tools.certificates import write_secret
 from tools.kafka import KafkaServer
 from tools.oidc import OidcServer
@@ -182,7 +182,9 @@ def _environment(stack: Stack, reference_data: Path, ports: dict[str, int],
            "PORTAL_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}",
            # secrets of this run only: a stack never starts on a default one
            "WEBHOOK_SECRET": secrets.token_urlsafe(32), "ACK_LINK_SECRET": secrets.token_urlsafe(32),
-           **stack.api_keys.env(), "PORTAL_ACCOUNTABILITY_TOKEN": stack.api_keys.tokens[PORTAL]}
+           **stack.api_keys.env(), "PORTAL_ACCOUNTABILITY_TOKEN": stack.api_keys.tokens[PORTAL],
+           "NOTIFICATIONS_ACCOUNTABILITY_URL": f"http://127.0.0.1:{ports['accountability']}",
+           "NOTIFICATIONS_ACCOUNTABILITY_TOKEN": stack.api_keys.tokens[NOTIFICATIONS]}
     for spec in SERVICES:
         env[spec.database_env] = stack.database_urls[spec.name]
     if stack.identity is not None:

@@ -113,14 +113,16 @@ def _answer(event: Answer) -> tuple[AnswerKind, str]:
 
 
 async def on_answer(conn: asyncpg.Connection, event: Answer) -> int:
-    """The leader (or their system's SRO) answered: asking about the action stops at once (no more
+    """The leader (or a delegate named for them, whoever was asked in their place, or their system's SRO)
+    answered: asking about the action stops at once (no more
     reminders, no silence counted), and the leader gets one receipt saying what happens next and
     when. An answer from anyone else stops nothing (accountability refuses it and records why)."""
     kind, person_id = _answer(event)
     action = await db.known_action(conn, event.data.action_id)
     if action is None:
         return 0  # never escalated: nobody was asked, so there is nothing to stop
-    if not may_answer(await db.get_person(conn, person_id), action["accountable_leader"], action["system"]):
+    asked = await db.asked_about(conn, event.data.action_id)
+    if not may_answer(await db.get_person(conn, person_id), action["accountable_leader"], action["system"], asked):
         log.warning("security_event", kind="answer_without_the_right", person_id=person_id,
                     action_id=event.data.action_id)
         return 0

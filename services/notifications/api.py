@@ -18,7 +18,7 @@ from .domain import ack_link_refusal, ack_signature_valid, notice_page
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.api")
-STATUSES = ("collecting", "pending", "sending", "sent", "failed", "empty")
+STATUSES = ("collecting", "pending", "sending", "sent", "failed", "empty", "folded", "withdrawn")
 
 
 def _page(title: str, message: str, status: int) -> AsgiResponse:

@@ -32,6 +32,7 @@ from shared.polling import PollingLoop
 from shared.reference import ReferenceData
 
 from . import persistence as db
+from .attachments import Attachment, NotYetAttachable, attachments_for
 from .domain import (
     PANEL_SECRETARY,
     SRO,
@@ -111,7 +112,7 @@ class EmailChannel:
         self.cert_bundle = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
 
     def message(self, notice_id: str, to: str, letter: Letter, text: str, html: str,
-                about: Mapping[str, str] | None = None) -> EmailMessage:
+                about: Mapping[str, str] | None = None, attached: Sequence[Attachment] = ()) -> EmailMessage:
         msg = EmailMessage(policy=EMAIL_POLICY)
         msg["From"] = self.sender
         msg["To"] = to
@@ -124,6 +125,9 @@ class EmailChannel:
             msg[name] = value
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
+        for a in attached:  # the message becomes multipart/mixed: the letter, then each file
+            maintype, subtype = a.content_type.split("/", 1)
+            msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         return msg
 
     async def probe(self) -> Check:
@@ -141,10 +145,10 @@ class EmailChannel:
         return Check("smtp", True)
 
     async def send(self, notice_id: str, person: Person, letter: Letter, text: str, html: str,
-                   about: Mapping[str, str] | None = None) -> Outcome:
+                   about: Mapping[str, str] | None = None, attached: Sequence[Attachment] = ()) -> Outcome:
         if not person.email:
             return Outcome(False, permanent=True, detail="no email address in the directory")
-        msg = self.message(notice_id, person.email, letter, text, html, about)
+        msg = self.message(notice_id, person.email, letter, text, html, about, attached)
         try:
             _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
                                              start_tls=self.start_tls, cert_bundle=self.cert_bundle)
@@ -323,8 +327,12 @@ class Dispatcher:
         if person is None:
             return Outcome(False, permanent=True,
                            detail=f"unknown person {first['recipient']!r}: not in the directory")
+        try:
+            attached = await attachments_for(self.settings, [i for its in items for i in its])
+        except NotYetAttachable as exc:  # tried again with a backoff, like any transient failure
+            return Outcome(False, detail=str(exc))
         ctx = replace(context_for(self.settings, self.system_names, contacts),
-                      today=date_in_words(governance_date(first)))
+                      today=date_in_words(governance_date(first)), attached=tuple(a.filename for a in attached))
         letters = [letter_for(self.settings, n, its, person, ctx) for n, its in one_letter_per_group(bundle, items)]
         letter = letters[0] if len(letters) == 1 else digest(letters, person.name)
         message_id = bundle_id([n["notice_id"] for n in bundle])
@@ -332,7 +340,7 @@ class Dispatcher:
         if first["channel"] == "webhook":
             return await self.webhook.send(message_id, person, letter,
                                            self.webhook.body(message_id, first, letter, text))
-        return await self.email.send(message_id, person, letter, text, html, headers_about(bundle, items))
+        return await self.email.send(message_id, person, letter, text, html, headers_about(bundle, items), attached)
 
     async def record(self, notice: asyncpg.Record, outcome: Outcome) -> None:
         """The outcome of one attempt and its event, in one unit of work (its commit wakes the relay).

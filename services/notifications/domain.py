@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Final, Literal
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ PANEL_CHAIR: Final = "panel_chair"
 PANEL_MEMBER: Final = "panel_member"
 BOARD_SECRETARY: Final = "board_secretary"
 STAFF_NETWORK_LEAD: Final = "staff_network_lead"
+DELEGATE: Final = "delegate"  # may act for the leaders the directory names (``Person.delegate_for``)
 # Who hears that a notice could not be delivered (a permanent refusal), so the directory is fixed
 # and the notice re-sent (NotificationsSettings.undeliverable_roles).
 PANEL_SECRETARY: Final = "panel_secretary"
@@ -44,6 +45,7 @@ class Person:
     roles: tuple[str, ...] = ()
     channels: tuple[Channel, ...] = ("email",)
     systems: tuple[str, ...] = ()
+    delegate_for: tuple[str, ...] = ()  # the leaders this person may answer for
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,18 @@ def escalation_addressees(step: EscalationStep, directory: list[Person], *, reso
     return list(out.values())
 
 
+def group_wait_for(addressee: Addressee, step: EscalationStep, issued_at: datetime, default: timedelta) -> timedelta:
+    """How long a grouped notice collects. The Panel chair's "added to the agenda" notices wait for the
+    agenda itself, which lists every one of them and reaches the chair before the meeting: they are
+    folded into it (``fold_into``). The chair is asked nothing before the agenda, so nothing is told
+    late. Should no agenda come, they go a week after the date given at that rung (the eve of the
+    agenda's publication): late enough that an agenda still on its way folds them."""
+    if addressee.role != PANEL_CHAIR or step.step != LadderStep.PANEL_AGENDA or step.respond_by is None:
+        return default
+    after_the_agenda = datetime.combine(step.respond_by + timedelta(days=7), time(0), tzinfo=UTC)
+    return max(default, after_the_agenda - issued_at)
+
+
 def decision_addressees(leader: str | None, system: str, directory: list[Person],
                         raised_concerns: list[str]) -> list[Addressee]:
     """Who hears a Panel decision: the action's accountable leader, its system's SROs, and the staff
@@ -128,11 +142,15 @@ def may_decide(person: Person | None) -> bool:
     return person is not None and bool({PANEL_CHAIR, PANEL_MEMBER} & set(person.roles))
 
 
-def may_answer(person: Person | None, leader: str | None, system: str) -> bool:
-    """An answer that stops the asking comes from the action's leader or its system's SRO."""
+def may_answer(person: Person | None, leader: str | None, system: str, asked: Sequence[str] = ()) -> bool:
+    """An answer that stops the asking comes from the action's leader, a delegate the directory names
+    for that leader, its system's SRO, or whoever was asked in the leader's place (``asked``: the
+    people the escalation's notices asked, such as someone covering while the leader is away)."""
     if person is None:
         return False
-    return person.person_id == leader or (SRO in person.roles and system in person.systems)
+    delegate = DELEGATE in person.roles and leader is not None and leader in person.delegate_for
+    return (person.person_id == leader or delegate or person.person_id in asked
+            or (SRO in person.roles and system in person.systems))
 
 
 def may_raise_concern(person: Person | None, system: str) -> bool:
@@ -158,7 +176,8 @@ def board_report_page(portal_url: str, cycle_id: str) -> str:
 def person_from_event(data: ev.Person) -> Person:
     return Person(person_id=data.person_id, name=data.name, email=data.email,
                   webhook_url=str(data.webhook_url) if data.webhook_url else None, roles=tuple(data.roles),
-                  channels=tuple(data.channels), systems=tuple(data.systems))
+                  channels=tuple(data.channels), systems=tuple(data.systems),
+                  delegate_for=tuple(data.delegate_for))
 
 
 def channels_for(person: Person | None) -> list[Channel]:

@@ -30,10 +30,20 @@ from .domain import (
     board_report_page,
     channels_for,
     escalation_addressees,
+    group_wait_for,
+    notice_id_for,
     notice_step,
     person_from_event,
 )
-from .items import CycleClosedItem, EscalationItem, agenda_item, deadline_reminder_item, escalation_item, reminder_of
+from .items import (
+    CycleClosedItem,
+    EscalationItem,
+    agenda_item,
+    deadline_reminder_is_news,
+    deadline_reminder_item,
+    escalation_item,
+    reminder_of,
+)
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.handlers")
@@ -64,7 +74,8 @@ async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSetting
             if await db.add_item(
                 conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
                 recipient=addressee.person_id, channel=channel, content=content, issued_at=event.occurred_at,
-                group_key=addressee.group_key, group_wait=timedelta(seconds=settings.group_wait_seconds),
+                group_key=addressee.group_key, group_wait=group_wait_for(
+                    addressee, step, event.occurred_at, timedelta(seconds=settings.group_wait_seconds)),
                 needs_ack=addressee.needs_ack,
             ):
                 added += 1
@@ -79,11 +90,16 @@ async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) 
     known = await db.get_people(conn, list(reminder.recipients))
     added = 0
     for person_id in dict.fromkeys(reminder.recipients):
+        on_agenda = await db.on_the_panels_agenda(conn, person_id, reminder.system)
+        reminded = await db.reminded_of_deadline(conn, about, person_id, step)
+        item = deadline_reminder_item(reminder, on_agenda)
         for channel in channels_for(known.get(person_id)):
-            if await db.add_item(conn, kind="deadline_reminder", about=about, step=step, recipient=person_id,
-                                 channel=channel, content=deadline_reminder_item(reminder),
-                                 issued_at=event.occurred_at):
-                added += 1
+            notice = await db.add_item(conn, kind="deadline_reminder", about=about, step=step, recipient=person_id,
+                                       channel=channel, content=item, issued_at=event.occurred_at)
+            if notice and not deadline_reminder_is_news(item, reminded):
+                await db.fold_notice(conn, notice, "the deadline was told in an earlier reminder, and the "
+                                     "leader's action is on the Panel's agenda with a later date")
+            added += bool(notice)
     return added
 
 
@@ -99,8 +115,12 @@ async def on_agenda(conn: asyncpg.Connection, event: ev.AgendaPublished) -> int:
     person = await db.get_person(conn, agenda.chair)
     added = 0
     for channel in channels_for(person):
+        carrier = notice_id_for(agenda.meeting_id, "agenda", agenda.chair, channel)
+        # the chair's "added to the agenda" notices: the agenda lists each, so they are not sent apart
+        since = await db.fold_into(conn, agenda.chair, channel, "panel_agenda",
+                                  {i.action_id for i in whole.items}, carrier)
         if await db.add_item(conn, kind="agenda", about=agenda.meeting_id, step="agenda", recipient=agenda.chair,
-                             channel=channel, content=agenda_item(whole),
+                             channel=channel, content=agenda_item(whole, since),
                              issued_at=event.occurred_at):
             added += 1
     return added

@@ -7,7 +7,8 @@ by an earlier version reads back as the same item.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
@@ -72,14 +73,23 @@ class AnswerReceiptItem(_Item):
     role: Role = "leader"
 
 
+class OnTheAgenda(_Item):
+    """One of the leader's actions already on the Panel's agenda, and the date the Panel needs their answer."""
+
+    title: str
+    respond_by: date | None = None
+
+
 class DeadlineReminderItem(_Item):
-    """A system has not yet posted this cycle's progress."""
+    """A system has not yet posted this cycle's progress; which of the leader's actions are already
+    on the Panel's agenda (left out when none, so an item stored before reads back the same)."""
 
     kind: Literal["deadline_reminder"] = "deadline_reminder"
     cycle_id: str
     system: str
     submission_deadline: date
     role: Role = "leader"
+    on_agenda: list[OnTheAgenda] = Field(default_factory=list, exclude_if=lambda found: not found)
 
 
 class AgendaEntry(_Item):
@@ -94,6 +104,8 @@ class AgendaEntry(_Item):
     # What staff networks raised, in their words; left out when there is none, so an item stored
     # before staff networks were heard is stored again with the same keys.
     concerns: list[str] = Field(default_factory=list, exclude_if=lambda found: not found)
+    # When the chair was first told it was added (its notice folded into the agenda); absent before.
+    added_on: date | None = Field(default=None, exclude_if=lambda found: found is None)
 
 
 class AgendaNoticeItem(_Item):
@@ -199,15 +211,27 @@ def reminder_of(item: EscalationItem, number: int, first_sent_on: date | None = 
                                                                         "first_sent_on": first_sent_on})
 
 
-def deadline_reminder_item(reminder: Reminder) -> DeadlineReminderItem:
+def deadline_reminder_item(reminder: Reminder, on_agenda: Sequence[tuple[str, date | None]] = ()
+                           ) -> DeadlineReminderItem:
     return DeadlineReminderItem(cycle_id=reminder.cycle_id, system=reminder.system,
-                                submission_deadline=reminder.submission_deadline)
+                                submission_deadline=reminder.submission_deadline,
+                                on_agenda=[OnTheAgenda(title=t, respond_by=d) for t, d in on_agenda])
 
 
-def agenda_item(agenda: Agenda) -> AgendaNoticeItem:
+def deadline_reminder_is_news(item: DeadlineReminderItem, reminded_before: bool) -> bool:
+    """Whether a deadline reminder is sent on its own. Not when it would tell a leader, a second time, a
+    deadline they were already reminded of, while an action of theirs is on the Panel's agenda: they have
+    the date, and the Panel's notice asks more of them, by a later date. The first is always sent."""
+    return not (reminded_before and item.on_agenda)
+
+
+def agenda_item(agenda: Agenda, added: Mapping[str, datetime] | None = None) -> AgendaNoticeItem:
+    """``added``: when the chair was first told each action went on the agenda (its notice folded into this one)."""
+    since = {a: when.date() for a, when in (added or {}).items()}
     return AgendaNoticeItem(meeting_id=agenda.meeting_id, meets_on=agenda.meets_on, items=[
         AgendaEntry(title=i.title, system=i.system, action_id=i.action_id, status=i.status,
-                    why=[r.message for r in i.reasons], leader_response=i.leader_response, concerns=list(i.concerns))
+                    why=[r.message for r in i.reasons], leader_response=i.leader_response, concerns=list(i.concerns),
+                    added_on=since.get(i.action_id))
         for i in agenda.items])
 
 

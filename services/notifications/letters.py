@@ -150,7 +150,10 @@ def compose_deadline_reminder(item: DeadlineReminderItem, name: str, ctx: Contex
                  f"The cycle runs {cycle_words(item.cycle_id)}, and its submission deadline is {deadline}."),
         ask="Please post progress for each of your actions: percent complete, milestones, "
             "measures, and what is working, what is stopping progress and what is not working.",
-        items=[Line(title="Your actions", system=where, why=[], extra="Each action's page shows its status and "
+        items=[Line(title="Your actions", system=where, why=[
+                    f"Already on the {PANEL}'s agenda: {a.title}"
+                    + (f"; the Panel needs your answer by {date_in_words(a.respond_by)}." if a.respond_by else ".")
+                    for a in item.on_agenda], extra="Each action's page shows its status and "
                     "what has been posted so far.", link_label="Your actions in the portal",
                     url=f"{ctx.portal_url.rstrip('/')}/my-actions" if ctx.portal_url else "")],
         items_heading="Where to look",
@@ -172,8 +175,9 @@ def compose_agenda(item: AgendaNoticeItem, name: str, ctx: Context) -> Letter:
                 f"{'this action' if count == 1 else f'these {count} actions, worst first'}.",
         items_heading="On the agenda",
         items=[_line(ctx, i.title, i.system, i.action_id, i.why,
-                     (f"The leader's answer: {i.leader_response}" if i.leader_response
-                      else "No answer from the leader yet.")
+                     (f"On the agenda since {date_in_words(i.added_on)}. " if i.added_on else "")
+                     + (f"The leader's answer: {i.leader_response}" if i.leader_response
+                        else "No answer from the leader yet.")
                      + "".join(f" A staff network lead says: {c}" for c in i.concerns)) for i in item.items],
         ask=f"Please review {'it' if count == 1 else 'them'} before the meeting and decide on challenge, "
             "support or penalty.",
@@ -251,12 +255,25 @@ def compose_cycle_closed(item: CycleClosedItem, name: str, ctx: Context) -> Lett
         opening=(f"The {cycle} cycle closed on {date_in_words(item.closes_on)}. Its report for the {BOARD} "
                  "shows, per system and per action point, what is on track, what slipped, what was done about it "
                  "and what deserves to be celebrated and shared."),
-        items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[
-            ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
-             "It is not attached to this e-mail: the notifications service holds no copy of it.")],
-            extra="", url=item.report_url, link_label="The report in the portal")], items_heading="The report",
+        items=[Line(title=f"The {BOARD}'s report for {cycle}", system="", why=[_report_where(ctx)],
+                    extra="", url=item.report_url, link_label="The report in the portal")], items_heading="The report",
         ask=f"Please add the report to the papers of the next {BOARD} meeting.",
         how_to_answer="No reply to this notice is needed.", contact=_contact(ctx, None, BOARD_SECRETARY))
+
+
+def _report_where(ctx: Context) -> str:
+    """Where the report is: attached (as a page, and a PDF where one could be printed), or only in the portal."""
+    pdf = [f for f in ctx.attached if f.endswith(".pdf")]
+    page = [f for f in ctx.attached if f.endswith(".html")]
+    if page and pdf:
+        return (f"It is attached to this e-mail as a page to open in a browser ({page[0]}) and as a PDF for the "
+                f"Board's papers ({pdf[0]}); it is also in the portal, signed in as yourself.")
+    if page:
+        return (f"It is attached to this e-mail as a page to open in a browser ({page[0]}); print it to PDF from "
+                "there for the Board's papers (no PDF could be printed where notices are sent). It is also in "
+                "the portal, signed in as yourself.")
+    return ("Open it in the portal, signed in as yourself; print it to PDF from the page for the Board's papers. "
+            "It is not attached to this e-mail: this service was not given access to the report.")
 
 
 def compose_undeliverable(items: Sequence[UndeliverableItem], name: str) -> Letter:
@@ -331,7 +348,7 @@ def compose_back_on_track(items: Sequence[EscalationItem], name: str, ctx: Conte
         opening="Good news: " + ("this action no longer needs" if count == 1 else "these actions no longer need")
         + " escalation.",
         items=[_line(ctx, i.title, i.system, i.action_id, i.why) for i in items],
-        how_to_answer="Nothing is needed from you.",
+        how_to_answer="Nothing is needed from you.", contact=_contact(ctx, items[0].system, items[0].role),
     )
 
 

@@ -39,6 +39,13 @@ class NotificationsSettings(ServiceSettings):
         "http://localhost:8004",
         description="where people reach the portal: a notice's link opens its page there (<url>/notices/<id>); "
         "outside development mode it must not name this machine (localhost, 127.0.0.1)")
+    accountability_url: str | None = Field(
+        None, validation_alias=AliasChoices("NOTIFICATIONS_ACCOUNTABILITY_URL"),
+        description="the accountability service's API: the cycle's close attaches the Board's report read from "
+        "it (HTML, and its PDF where chromium is installed); unset: the notice links to the report in the portal")
+    accountability_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("NOTIFICATIONS_ACCOUNTABILITY_TOKEN"),
+        description="this service's bearer token for that API (a client with the Board's role)")
     group_wait_seconds: float = Field(60.0, description="clock time a group of notices collects before sending")
     one_email_a_day: bool = Field(
         True, description="everything a person is told on one governance day goes in one e-mail, sent when the "

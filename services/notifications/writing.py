@@ -34,6 +34,7 @@ class Context:
     sros: Mapping[str, str] = field(default_factory=dict)
     secretary: str = ""
     today: str = ""  # the governance date the letter is dated, in words
+    attached: tuple[str, ...] = ()  # the files the e-mail carries (the Board's report at the cycle's close)
 
 
 @dataclass

@@ -12,7 +12,16 @@ from shared.contracts.vocabulary import decision_words
 from shared.reference import ReferenceData
 from shared.settings import DEFAULT_REFERENCE_DATA
 from tests.e2e.cycle_browser import browser_available, the_people_look
-from tests.e2e.quarter_mail import ACTION_ID, DATE_IN_WORDS, ISO_DATE, NOTICE_ID, quarter, steps_before_the_date_told
+from tests.e2e.quarter_mail import (
+    ACTION_ID,
+    DATE_IN_WORDS,
+    ISO_DATE,
+    NOTICE_ID,
+    facts,
+    quarter,
+    steps_before_the_date_told,
+    untold,
+)
 from tools.cycle_cast import CHAIR, commitments, leader
 from tools.portal_cast import staff_network_lead
 from tools.scripted_cycle import run_scripted_cycle
@@ -139,6 +148,42 @@ async def test_the_chair_receives_the_agenda_once(story):
     chair_mail = [n for n in story.notices if any(CHAIR.removeprefix("p-").replace("-", ".") in to for to in n["to"])]
     agendas = [n for n in chair_mail if n["subject"].startswith("The Panel's agenda")]
     assert len(agendas) == 1, [n["subject"] for n in chair_mail]
+
+
+async def test_the_quarter_sends_at_most_33_emails_half_the_67_it_sent_before(mails):
+    assert len(mails) <= 33, Counter(m.to for m in mails)
+
+
+async def test_every_fact_the_emails_told_before_still_reaches_its_person_on_its_day(mails, story):
+    """Fewer e-mails, nothing lost: each escalation step, Panel decision, receipt, the agenda and the
+    cycle's close reach their person in some e-mail, on the day it happened (the agenda before the meeting)."""
+    made = commitments(list(ReferenceData.load(DEFAULT_REFERENCE_DATA).systems))
+    leaders = {c.subject: c.data.accountable_leader for c in made}
+    systems = {c.subject: c.data.system for c in made}
+    found = facts(story, leaders, systems)
+    assert len(found) >= 25, found
+    assert untold(found, mails) == []
+
+
+async def test_the_boards_secretary_is_sent_the_cycles_report_as_a_page_and_a_pdf_when_the_cycle_closes(mails):
+    [closed] = [m for m in mails if "cycle_closed" in m.kinds]
+    files = dict(closed.attachments)
+    page = files["people-board-report-2026-Q1.html"].decode()
+    assert "2026-Q1" in page and "Black Country" in page
+    if browser_available():  # chromium prints the PDF where notifications runs
+        assert files["people-board-report-2026-Q1.pdf"].startswith(b"%PDF")
+        assert "as a PDF for the Board's papers" in closed.text
+
+
+async def test_every_letter_names_a_person_to_contact(mails):
+    assert [m.file for m in mails if "Contact " not in m.text] == []
+
+
+async def test_the_leaders_whose_actions_are_on_the_panels_agenda_are_reminded_of_the_deadline_once_told_so(mails,
+                                                                                                              story):
+    reminders = [m for m in mails if "deadline_reminder" in m.kinds]
+    assert reminders and len({m.to for m in reminders}) == len(reminders), [(m.to, m.day) for m in reminders]
+    assert all("Already on the Race, Equality and Inclusion Panel's agenda" in m.text for m in reminders)
 
 
 async def test_deadline_reminders_go_only_to_the_system_that_has_not_posted(story):

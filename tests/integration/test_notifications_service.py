@@ -418,7 +418,7 @@ async def test_a_webhook_is_signed_and_the_receiver_verifies_it_after_a_retried_
 
 # ---- less noise --------------------------------------------------------------------------------
 
-async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_agenda_per_meeting(
+async def test_the_panel_chair_gets_one_agenda_per_meeting_which_carries_the_actions_added_to_it(
         kafka, settings, database_url, mailbox, conn):
     u = uid()
     system, chair, sro = f"sys-{u}", f"p-chair-{u}", f"p-sro-{u}"
@@ -435,23 +435,22 @@ async def test_the_panel_chair_gets_one_grouped_notice_for_many_actions_and_one_
                              person(sro, "Sam Owner", roles=["sro"], systems=[system]))
         await produce(kafka, ACCOUNTABILITY.name, [s.to_bytes() for s in steps] + [agenda.to_bytes()] * 2)
 
-        async def collected() -> bool:
-            groups = await db.find_notices(conn, recipient=chair, status="collecting")
+        async def collected() -> bool:  # recorded, and folded into the agenda that lists them
+            groups = await db.find_notices(conn, recipient=chair, status="folded")
             return bool(groups) and await conn.fetchval(
                 "SELECT count(*) FROM notice_items WHERE notice_id = $1", groups[0]["notice_id"]) == 3
         await eventually(collected)
         await eventually(lambda: all(mailbox.to(f"{p}@example.org") for p in [*leaders, chair]))
         assert [m["Subject"] for m in mailbox.to(f"{chair}@example.org")] == [
-            "The Panel's agenda for 20 April 2026: 3 slipping actions"]  # only the agenda: the group still waits
+            "The Panel's agenda for 20 April 2026: 3 slipping actions"]  # only the agenda
 
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(seconds=61)).to_bytes()])
-        await eventually(lambda: len(mailbox.to(f"{chair}@example.org")) >= 2 and mailbox.to(f"{sro}@example.org"))
-    chair_mail = mailbox.to(f"{chair}@example.org")
-    assert len(chair_mail) == 2
-    digest = chair_mail[1]
-    assert digest["Subject"] == f"3 actions added to the Panel's agenda ({system})"
-    body = digest.get_body(("plain",)).get_content()
-    assert all(f"act{i}-{u}" in body for i in range(3))
+        await eventually(lambda: mailbox.to(f"{sro}@example.org"))
+        folded = await db.find_notices(conn, recipient=chair, status="folded")  # carried by the agenda
+    assert len(folded) == 1
+    assert len(mailbox.to(f"{chair}@example.org")) == 1
+    body = mailbox.to(f"{chair}@example.org")[0].get_body(("plain",)).get_content()
+    assert all(f"act{i}-{u}" in body for i in range(3)) and body.count("On the agenda since 1 April 2026") == 3
     (sro_mail,) = mailbox.to(f"{sro}@example.org")
     assert sro_mail["Subject"] == f"3 escalated actions in {system}"
 

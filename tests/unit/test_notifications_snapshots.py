@@ -6,6 +6,7 @@ them after a deliberate change)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from services.notifications.items import (
     AgendaNoticeItem,
     AnswerReceiptItem,
     CycleClosedItem,
+    DeadlineReminderItem,
     NoticeItem,
+    OnTheAgenda,
     escalation_item,
     panel_decision_item,
     reminder_of,
@@ -33,6 +36,8 @@ PORTAL = "https://portal.midlands-people-board.example"
 CTX = Context(system_names={"black-country": "Black Country"}, portal_url=PORTAL,
               sros={"black-country": "Sam Owner (sam.owner@example.org)"},
               secretary="Lee Secretary (lee.secretary@example.org)", today="1 April 2026")
+# the cycle's close as it is sent where notifications reads the report and chromium prints it
+WITH_REPORT = replace(CTX, attached=("people-board-report-2026-Q1.html", "people-board-report-2026-Q1.pdf"))
 WRES = ev.Reason(rule="measure_out_of_range", status=Status.OFF_TRACK,
                  message="WRES-3 (Relative likelihood of BME staff entering formal disciplinary) was 1.62 on 10 "
                          "February 2026, outside the range 0.8 to 1.25.")
@@ -50,7 +55,7 @@ def letters() -> dict[str, tuple[str, list[list[NoticeItem]], str | None]]:
     agenda = AgendaNoticeItem(meeting_id="panel-2026-Q1", meets_on=date(2026, 3, 26), items=[AgendaEntry(
         title="Independent review of every formal disciplinary involving BME staff", system="black-country",
         action_id="bc-ap3-1", status=Status.OFF_TRACK, why=[WRES.message], leader_response=None,
-        concerns=["Concern: BME staff were not asked."])])
+        concerns=["Concern: BME staff were not asked."], added_on=date(2026, 2, 25))])
     return {
         "leader-asked": ("Dana Leader", [[asked]], ack),
         "leader-reminder": ("Dana Leader", [[reminder_of(asked, 1, date(2026, 3, 30))]], ack),
@@ -64,6 +69,12 @@ def letters() -> dict[str, tuple[str, list[list[NoticeItem]], str | None]]:
             [panel_decision_item(decision("referred_to_board", None), "black-country", asked.title, "leader",
                                  f"{PORTAL}/actions/bc-ap3-1")]], None),
         "chair-agenda": ("Pat Chair", [[agenda]], None),
+        "leader-deadline-reminder-on-the-agenda": ("Dana Leader", [[DeadlineReminderItem(
+            cycle_id="2026-Q1", system="black-country", submission_deadline=date(2026, 3, 21),
+            on_agenda=[OnTheAgenda(title=asked.title, respond_by=date(2026, 3, 22))])]], None),
+        "board-secretary-cycle-closed-with-report": ("Lee Secretary", [[CycleClosedItem(
+            cycle_id="2026-Q1", closes_on=date(2026, 3, 31),
+            report_url=f"{PORTAL}/board/report?cycle_id=2026-Q1")]], None),
         "board-secretary-cycle-closed": ("Lee Secretary", [[CycleClosedItem(
             cycle_id="2026-Q1", closes_on=date(2026, 3, 31),
             report_url=f"{PORTAL}/board/report?cycle_id=2026-Q1")]], None),
@@ -72,7 +83,8 @@ def letters() -> dict[str, tuple[str, list[list[NoticeItem]], str | None]]:
 
 def rendered(name: str) -> tuple[str, str]:
     reader, notices, ack = letters()[name]
-    each = [compose(items, reader, ack if n == 0 else None, CTX) for n, items in enumerate(notices)]
+    ctx = WITH_REPORT if name.endswith("-with-report") else CTX
+    each = [compose(items, reader, ack if n == 0 else None, ctx) for n, items in enumerate(notices)]
     letter = each[0] if len(each) == 1 else digest(each, reader)
     letter.dated = CTX.today
     text, html = render(letter, "n-example")

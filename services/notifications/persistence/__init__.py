@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from ..domain import CHANNELS, AckClock, Person, notice_id_for
 from ..items import NoticeItem, item_from_json, item_to_json
+from .asking import asked_about as asked_about
+from .asking import on_the_panels_agenda as on_the_panels_agenda
+from .asking import reminded_of_deadline as reminded_of_deadline
 from .panel import add_agenda_part as add_agenda_part
 from .panel import concerns_raised_by as concerns_raised_by
 from .panel import known_action as known_action
@@ -16,6 +18,8 @@ from .panel import on_published_agenda as on_published_agenda
 from .panel import recipient_of as recipient_of
 from .panel import remember_action as remember_action
 from .panel import remember_concern as remember_concern
+from .reads import delivery_log as delivery_log
+from .reads import find_notices as find_notices
 
 # ---- directory -------------------------------------------------------------------------
 
@@ -23,20 +27,22 @@ from .panel import remember_concern as remember_concern
 async def upsert_person(conn: asyncpg.Connection, person: Person, updated_at: datetime) -> bool:
     """Newest wins, so a late redelivery of an old directory event does not undo a newer one."""
     status: str = await conn.execute(
-        """INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (person_id) DO UPDATE SET
+        """INSERT INTO people (person_id, name, email, webhook_url, roles, channels, systems, updated_at, delegate_for)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (person_id) DO UPDATE SET
             name = EXCLUDED.name, email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url, roles = EXCLUDED.roles,
-            channels = EXCLUDED.channels, systems = EXCLUDED.systems, updated_at = EXCLUDED.updated_at
+            channels = EXCLUDED.channels, systems = EXCLUDED.systems, updated_at = EXCLUDED.updated_at,
+            delegate_for = EXCLUDED.delegate_for
         WHERE people.updated_at <= EXCLUDED.updated_at""",
         person.person_id, person.name, person.email, person.webhook_url, list(person.roles),
-        list(person.channels), list(person.systems), updated_at)
+        list(person.channels), list(person.systems), updated_at, list(person.delegate_for))
     return status.endswith("1")
 
 
 def _person(row: asyncpg.Record) -> Person:
     return Person(person_id=row["person_id"], name=row["name"], email=row["email"],
                   webhook_url=row["webhook_url"], roles=tuple(row["roles"]),
-                  channels=tuple(c for c in row["channels"] if c in CHANNELS), systems=tuple(row["systems"]))
+                  channels=tuple(c for c in row["channels"] if c in CHANNELS), systems=tuple(row["systems"]),
+                  delegate_for=tuple(row["delegate_for"]))
 
 
 async def get_person(conn: asyncpg.Connection, person_id: str) -> Person | None:
@@ -126,6 +132,51 @@ async def answered(conn: asyncpg.Connection, escalation_id: str) -> bool:
     """Whether the leader answered this escalation (a receipt was recorded for it)."""
     sql = "SELECT true FROM notice_items WHERE about = $1 AND step LIKE 'answer:%' LIMIT 1"
     return bool(await conn.fetchval(sql, escalation_id))
+
+
+async def fold_into(conn: asyncpg.Connection, recipient: str, channel: str, group_key: str, covered: set[str],
+                    carrier: str) -> dict[str, datetime]:
+    """A person's collecting groups whose every action is covered by a notice they are sent anyway
+    (``carrier``, the Panel's agenda) are not sent on their own: each is kept, marked ``folded``, with
+    a line in its delivery log naming the notice that carries it. Returns each folded action and when
+    it was first told (the agenda says since when it is on it). A group with an action the carrier
+    does not cover goes as it would have."""
+    rows = await conn.fetch(
+        # each item's own day: its step's notice to the leader (not grouped) was issued when it happened
+        """SELECT n.notice_id, i.content->>'action_id' AS action_id,
+                  coalesce((SELECT min(o.issued_at) FROM notice_items oi JOIN notices o USING (notice_id)
+                            WHERE oi.about = i.about AND oi.step = i.step AND o.group_key IS NULL),
+                           n.issued_at) AS issued_at
+           FROM notices n JOIN notice_items i USING (notice_id)
+           WHERE n.recipient = $1 AND n.channel = $2 AND n.group_key = $3
+               AND (n.status = 'collecting' OR (n.status = 'pending' AND n.attempts = 0))""",
+        recipient, channel, group_key)
+    groups: dict[str, list[asyncpg.Record]] = {}
+    for r in rows:
+        groups.setdefault(r["notice_id"], []).append(r)
+    folded: dict[str, datetime] = {}
+    for notice_id, items in groups.items():
+        if not {r["action_id"] for r in items} <= covered:
+            continue
+        notice = await conn.fetchrow(  # not one a dispatcher claimed meanwhile: that one is on its way
+            """UPDATE notices SET status = 'folded' WHERE notice_id = $1 AND attempts = 0
+                   AND status IN ('collecting', 'pending') RETURNING *""", notice_id)
+        if notice is None:
+            continue
+        await log_attempt(conn, notice, "folded", f"carried by notice {carrier}")
+        for r in items:
+            folded.setdefault(r["action_id"], r["issued_at"])
+    return folded
+
+
+async def fold_notice(conn: asyncpg.Connection, notice_id: str | None, why: str) -> None:
+    """A notice recorded but not sent on its own, and why (kept, with its items, as ``folded``)."""
+    if notice_id is None:
+        return
+    notice = await conn.fetchrow(
+        "UPDATE notices SET status = 'folded' WHERE notice_id = $1 AND status = 'pending' RETURNING *", notice_id)
+    if notice is not None:
+        await log_attempt(conn, notice, "folded", why)
 
 
 async def release_groups(conn: asyncpg.Connection, now: datetime) -> int:
@@ -295,8 +346,10 @@ async def acknowledge(conn: asyncpg.Connection, notice_id: str, at: datetime) ->
 async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timedelta,
                         most: int = 2) -> list[asyncpg.Record]:
     """Sent, unacknowledged notices whose next reminder time has come (and their grace has not ended),
-    reminded fewer than ``most`` times: a person is reminded twice at most about one step.
-    Each is moved on to its next reminder time in the same statement."""
+    reminded fewer than ``most`` times: a person is reminded twice at most about one step, and only
+    about the first step of an escalation they were reminded of at all (a later rung's notice is
+    itself the renewed ask, with its date; it is not reminded again). Each is moved on to its next
+    reminder time in the same statement."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE notices SET reminders_sent = reminders_sent + 1, next_reminder_at = $1 + $2::interval
@@ -304,6 +357,9 @@ async def reminders_due(conn: asyncpg.Connection, now: datetime, interval: timed
             SELECT notice_id FROM notices
             WHERE needs_ack AND NOT ack_closed AND status = 'sent' AND reminders_sent < $3
               AND next_reminder_at <= $1 AND next_reminder_at < ack_due_at AND ack_due_at > $1
+              AND NOT EXISTS (SELECT 1 FROM notices earlier
+                              WHERE earlier.about = notices.about AND earlier.recipient = notices.recipient
+                                AND earlier.reminds IS NOT NULL AND earlier.reminds <> notices.notice_id)
             FOR UPDATE SKIP LOCKED)
         RETURNING *
         """,
@@ -332,30 +388,3 @@ async def silence_due(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.R
 async def first_step_of(conn: asyncpg.Connection, notice_id: str) -> str:
     sql = "SELECT step FROM notice_items WHERE notice_id = $1 ORDER BY step LIMIT 1"
     return str(await conn.fetchval(sql, notice_id))
-
-
-# ---- read side ----------------------------------------------------------------------------
-
-
-async def find_notices(conn: asyncpg.Connection, *, about: str | None = None, recipient: str | None = None,
-                       status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """
-        SELECT notice_id, kind, about, recipient, channel, group_key, status, attempts, last_error, issued_at,
-               sent_at, needs_ack, acknowledged_at, unack_reported_at, reminds
-        FROM notices
-        WHERE ($1::text IS NULL OR about = $1) AND ($2::text IS NULL OR recipient = $2)
-          AND ($3::text IS NULL OR status = $3)
-        ORDER BY created_at, notice_id LIMIT $4
-        """,
-        about, recipient, status, limit,
-    )
-    return [dict(r) for r in rows]
-
-
-async def delivery_log(conn: asyncpg.Connection, notice_id: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT attempt, channel, recipient, outcome, detail, at FROM delivery_log WHERE notice_id = $1 ORDER BY id",
-        notice_id,
-    )
-    return [dict(r) for r in rows]

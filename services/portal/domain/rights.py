@@ -23,6 +23,7 @@ class Role(StrEnum):
     PANEL_MEMBER = "panel_member"
     BOARD_MEMBER = "board_member"
     BOARD_SECRETARY = "board_secretary"
+    PANEL_SECRETARY = "panel_secretary"  # the Panel's secretary: the contact named in notices
     STAFF_NETWORK_LEAD = "staff_network_lead"
     SYSTEM_REPORTER = "system_reporter"
     ADMINISTRATOR = "administrator"
@@ -41,6 +42,7 @@ _ROLE_WORDS = {
     Role.LEADER: "Accountable leader", Role.SRO: "Senior responsible owner", Role.DELEGATE: "Delegate",
     Role.PANEL_CHAIR: "Chair of the Panel", Role.PANEL_MEMBER: "Panel member",
     Role.BOARD_MEMBER: "People Board member", Role.BOARD_SECRETARY: "People Board secretary",
+    Role.PANEL_SECRETARY: "Panel secretary",
     Role.STAFF_NETWORK_LEAD: "Staff network lead", Role.SYSTEM_REPORTER: "System reporter",
     Role.ADMINISTRATOR: "Administrator",
 }
