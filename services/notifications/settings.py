@@ -66,7 +66,8 @@ class NotificationsSettings(ServiceSettings):
     delivery_timeout_seconds: float = Field(10.0, description="SMTP and webhook time-out")
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
-        return {"WEBHOOK_SECRET": self.webhook_secret, "ACK_LINK_SECRET": self.ack_link_secret}
+        token = {"NOTIFICATIONS_ACCOUNTABILITY_TOKEN": self.accountability_token} if self.accountability_url else {}
+        return {"WEBHOOK_SECRET": self.webhook_secret, "ACK_LINK_SECRET": self.ack_link_secret} | token
 
     def local_portal_url(self) -> str | None:
         """What is wrong with the portal's address for links in e-mails: one that names this machine

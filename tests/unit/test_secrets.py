@@ -26,11 +26,12 @@ def test_the_env_file_holds_every_principals_password_and_every_secret_and_is_06
     made, kept = write_env(env, SYSTEMS, set())
     assert mode(env) == 0o600
     values = read_env(env)
-    clients = json.loads(values.pop(API_CLIENTS).strip("'"))  # derived from two of the secrets below
+    clients = json.loads(values.pop(API_CLIENTS).strip("'"))  # derived from three of the secrets below
     assert set(values) == set(secret_names(SYSTEMS)) == set(made)
     assert kept == []
     assert {c["name"]: c["token_sha256"] for c in clients} == {
-        "portal": [digest(values["PORTAL_ACCOUNTABILITY_TOKEN"])], "ops": [digest(values["OPS_API_TOKEN"])]}
+        "portal": [digest(values["PORTAL_ACCOUNTABILITY_TOKEN"])], "ops": [digest(values["OPS_API_TOKEN"])],
+        "notifications": [digest(values["NOTIFICATIONS_ACCOUNTABILITY_TOKEN"])]}
     assert {password_variable(p) for p in principals(SYSTEMS)} <= set(values)
     assert len(set(values.values())) == len(values), "every secret drawn on its own"
     assert all(len(v) >= 32 and v.replace("-", "").replace("_", "").isalnum() for v in values.values())

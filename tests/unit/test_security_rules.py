@@ -102,3 +102,10 @@ def test_a_portal_address_on_this_machine_is_refused_outside_development_mode(ur
                                  "https://localhost-portal.example"])
 def test_a_portal_address_others_can_reach_is_accepted(url: str):
     assert NotificationsSettings(portal_public_url=url).local_portal_url() is None
+
+
+def test_the_token_notifications_reads_the_boards_report_with_is_checked_only_where_it_is_used():
+    strong = {"webhook_secret": "w" * 32, "ack_link_secret": "a" * 32}
+    reading = NotificationsSettings(**strong, accountability_url="http://accountability:8000")
+    assert reading.weak_secrets() == ["NOTIFICATIONS_ACCOUNTABILITY_TOKEN is missing"]
+    assert NotificationsSettings(**strong).weak_secrets() == []  # the report is linked, not read
