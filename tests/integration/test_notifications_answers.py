@@ -86,7 +86,7 @@ async def test_an_answer_stops_the_reminders_and_the_leader_gets_one_receipt_wit
 
 
 async def test_everything_a_person_is_told_on_one_governance_day_is_one_email_sent_when_the_day_ends(
-        kafka, settings, database_url, mailbox):
+        kafka, settings, database_url, mailbox, conn):
     u = uid()
     leader, sro, system = f"p-leader-{u}", f"p-sro-{u}", f"sys-{u}"
     async with TestApp(build(settings.model_copy(update={"one_email_a_day": True, "group_wait_seconds": 0}))):
@@ -97,6 +97,12 @@ async def test_everything_a_person_is_told_on_one_governance_day_is_one_email_se
             await produce(kafka, ACCOUNTABILITY.name, [escalation(
                 f"esc{n}-{u}", f"act{n}-{u}", system, leader).to_bytes()], key=f"act{n}-{u}".encode())
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(minutes=30)).to_bytes()])  # the same day
+
+        async def both_recorded() -> bool:  # the clock and the escalations travel on different topics, so
+            # the tick that ends the day goes once both escalations (and the SRO's copies) are in that day
+            return len(await db.find_notices(conn, recipient=leader)) == 2
+
+        await eventually(both_recorded)
         await produce(kafka, CLOCK.name, [tick(T0 + timedelta(days=1)).to_bytes()])  # the day is over
         await eventually(lambda: mailbox.to(f"{leader}@example.org") and mailbox.to(f"{sro}@example.org"),
                          timeout=30)
