@@ -58,6 +58,7 @@ class Judgement:
     progress: float | None = None
     board_referral: bool = False
     only_if_behind: bool = False
+    saved: ev.ActionSnapshot | None = None  # the update's snapshot, just saved: not read back
 
 
 async def apply_in_order(engine: Engine, events: Sequence[Event]) -> None:
@@ -110,14 +111,15 @@ async def _round(engine: Engine, conn: asyncpg.Connection, events: list[ev.Actio
            if (kind := baselines.what_is_new(latest.get(e.data.snapshot.action_id),
                                              baselines.Plan.of(e.data.snapshot))) is not None]
     await batch.add_plans(conn, new, clock)
-    await judge_many(engine, conn, [Judgement(s.action_id, e, progress=s.percent_complete)
+    await judge_many(engine, conn, [Judgement(s.action_id, e, progress=s.percent_complete, saved=s)
                                     for s, e in zip(snaps, fresh, strict=True)], clock)
 
 
 async def judge_many(engine: Engine, conn: asyncpg.Connection, items: Sequence[Judgement], clock: Clock) -> None:
     """Judge distinct actions at the clock's time, announce changed statuses and move the ladder, in
     the caller's transaction, as judging each alone in ``items``' order would."""
-    stored = await batch.judged_for_update(conn, [i.action_id for i in items])
+    stored = await batch.judged_for_update(conn, [i.action_id for i in items],
+                                           {i.action_id: i.saved for i in items if i.saved is not None})
     todo = [i for i in items if i.action_id in stored
             and not (i.only_if_behind and domain.judged_already(stored[i.action_id].judged_on, clock.today))]
     if not todo:

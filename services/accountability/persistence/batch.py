@@ -111,12 +111,16 @@ async def add_plans(conn: asyncpg.Connection, new: Sequence[tuple[ev.ActionSnaps
 # ---- what the rules judge on --------------------------------------------------------------------
 
 
-async def judged_for_update(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, Judged]:
-    """Each action as stored (its snapshot and last verdict), the rows locked in id order."""
-    rows = await conn.fetch("SELECT * FROM actions WHERE action_id = ANY($1::text[]) ORDER BY action_id FOR UPDATE",
-                            action_ids)
+async def judged_for_update(conn: asyncpg.Connection, action_ids: list[str],
+                            saved: dict[str, ev.ActionSnapshot]) -> dict[str, Judged]:
+    """Each action as stored (its snapshot and last verdict), the rows locked in id order. A snapshot
+    the caller has just saved (``saved``) is not read back."""
+    rows = await conn.fetch(
+        """SELECT action_id, status, status_seq, status_since, signature, judged_on,
+                  CASE WHEN action_id = ANY($2::text[]) THEN NULL ELSE snapshot END AS snapshot
+           FROM actions WHERE action_id = ANY($1::text[]) ORDER BY action_id FOR UPDATE""", action_ids, list(saved))
     return {r["action_id"]: Judged(
-        snapshot=ev.ActionSnapshot.model_validate_json(r["snapshot"]),
+        snapshot=saved.get(r["action_id"]) or ev.ActionSnapshot.model_validate_json(r["snapshot"]),
         status=Status(r["status"]) if r["status"] is not None else None, seq=r["status_seq"],
         since=r["status_since"], signature=json.loads(r["signature"]), judged_on=r["judged_on"]) for r in rows}
 
