@@ -1,6 +1,11 @@
 """The SQL of judging actions (``judging``), for one action or many at once: each read is one
-statement over ``ANY($1::text[])`` keyed by action, each write one ``unnest`` statement, whatever
-the number of actions.
+statement over all the actions' ids, each write one ``unnest`` statement, whatever the number of
+actions.
+
+A read joins its table to ``unnest`` of the ids rather than testing ``= ANY($1)``: the planner then
+looks each id up by the key, where with ``= ANY`` on a table it has no statistics of yet (a fresh
+replay's) it may scan it, testing every row against every id. The actions' own rows, locked, are
+found by their primary key either way.
 
 Every function takes the caller's connection. The action ids of one call are distinct (a round of
 ``judging`` holds at most one event per action), so no statement here meets the same key twice.
@@ -72,16 +77,16 @@ async def keep_narratives(conn: asyncpg.Connection, snaps: Sequence[ev.ActionSna
 
 async def latest_plans(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, Plan]:
     """The last plan seen for each action that has one, whatever became of it."""
-    rows = await conn.fetch("SELECT DISTINCT ON (action_id) action_id, plan FROM plans"
-                            " WHERE action_id = ANY($1::text[]) ORDER BY action_id, n DESC", action_ids)
+    rows = await conn.fetch("SELECT DISTINCT ON (action_id) action_id, plan FROM unnest($1::text[]) AS u(action_id)"
+                            " JOIN plans USING (action_id) ORDER BY action_id, n DESC", action_ids)
     return {r["action_id"]: Plan.from_json(json.loads(r["plan"])) for r in rows}
 
 
 async def plans_in_force(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, Plan]:
     """The plan each action is judged on: its latest approved request, else its baseline."""
     rows = await conn.fetch(
-        """SELECT DISTINCT ON (action_id) action_id, plan FROM plans
-           WHERE action_id = ANY($1::text[]) AND state IN ('in_force', 'approved') ORDER BY action_id, n DESC""",
+        """SELECT DISTINCT ON (action_id) action_id, plan FROM unnest($1::text[]) AS u(action_id)
+           JOIN plans USING (action_id) WHERE state IN ('in_force', 'approved') ORDER BY action_id, n DESC""",
         action_ids)
     return {r["action_id"]: Plan.from_json(json.loads(r["plan"])) for r in rows}
 
@@ -113,12 +118,12 @@ async def add_plans(conn: asyncpg.Connection, new: Sequence[tuple[ev.ActionSnaps
 
 async def judged_for_update(conn: asyncpg.Connection, action_ids: list[str],
                             saved: dict[str, ev.ActionSnapshot]) -> dict[str, Judged]:
-    """Each action as stored (its snapshot and last verdict), the rows locked in id order. A snapshot
-    the caller has just saved (``saved``) is not read back."""
+    """Each action as stored (its snapshot and last verdict), the rows locked in id order. The snapshots
+    are not read back when the caller has just saved them all (``saved``: a round of updates)."""
+    snapshot = "" if saved.keys() >= set(action_ids) else ", snapshot"
     rows = await conn.fetch(
-        """SELECT action_id, status, status_seq, status_since, signature, judged_on,
-                  CASE WHEN action_id = ANY($2::text[]) THEN NULL ELSE snapshot END AS snapshot
-           FROM actions WHERE action_id = ANY($1::text[]) ORDER BY action_id FOR UPDATE""", action_ids, list(saved))
+        f"""SELECT action_id, status, status_seq, status_since, signature, judged_on{snapshot}
+            FROM actions WHERE action_id = ANY($1::text[]) ORDER BY action_id FOR UPDATE""", action_ids)
     return {r["action_id"]: Judged(
         snapshot=saved.get(r["action_id"]) or ev.ActionSnapshot.model_validate_json(r["snapshot"]),
         status=Status(r["status"]) if r["status"] is not None else None, seq=r["status_seq"],
@@ -136,20 +141,20 @@ async def facts(conn: asyncpg.Connection, snaps: dict[str, ev.ActionSnapshot], t
            ORDER BY submission_deadline < $1 DESC, opens_on DESC LIMIT 1""", today)
     cycle = rules.CycleFacts(row["cycle_id"], row["opens_on"], row["submission_deadline"]) if row else None
     decisions = _by_action(await conn.fetch(
-        "SELECT action_id, decision_id, meeting_id, kind, due_date, recorded_on FROM decisions"
-        " WHERE action_id = ANY($1::text[]) AND replaced_by IS NULL ORDER BY action_id, decision_id", ids))
+        "SELECT action_id, decision_id, meeting_id, kind, due_date, recorded_on FROM unnest($1::text[]) AS u(action_id)"
+        " JOIN decisions USING (action_id) WHERE replaced_by IS NULL ORDER BY action_id, decision_id", ids))
     consequences = _by_action(await conn.fetch(
-        "SELECT action_id, consequence_id, follow_up_by, agreed_on FROM consequences"
-        " WHERE action_id = ANY($1::text[]) ORDER BY action_id, consequence_id", ids))
+        "SELECT action_id, consequence_id, follow_up_by, agreed_on FROM unnest($1::text[]) AS u(action_id)"
+        " JOIN consequences USING (action_id) ORDER BY action_id, consequence_id", ids))
     responses = _by_action(await conn.fetch(
-        "SELECT action_id, kind, received_on FROM responses WHERE action_id = ANY($1::text[])"
+        "SELECT action_id, kind, received_on FROM unnest($1::text[]) AS u(action_id) JOIN responses USING (action_id)"
         " ORDER BY action_id, happened", ids))
     # The closed cycles, latest first, and which of them each action slipped in.
     closed = [r["cycle_id"] for r in await conn.fetch(
         "SELECT cycle_id FROM cycles WHERE closed_on IS NOT NULL ORDER BY opens_on DESC LIMIT 24")]
     slipped = {(r["action_id"], r["cycle_id"]) for r in await conn.fetch(
-        "SELECT action_id, cycle_id FROM action_cycles WHERE action_id = ANY($1::text[])"
-        " AND cycle_id = ANY($2::text[]) AND worst_status = ANY($3::text[])", ids, closed, SLIPPING)
+        "SELECT action_id, cycle_id FROM unnest($1::text[]) AS u(action_id) JOIN action_cycles USING (action_id)"
+        " WHERE cycle_id = ANY($2::text[]) AND worst_status = ANY($3::text[])", ids, closed, SLIPPING)
                } if closed else set()
     return {a: rules.Facts(
         action=snap, today=today, cycle=cycle,
@@ -169,15 +174,15 @@ def _by_action(rows: list[asyncpg.Record]) -> dict[str, list[dict[str, Any]]]:
 
 
 async def worst_statuses(conn: asyncpg.Connection, action_ids: list[str], cycle_id: str) -> dict[str, str]:
-    rows = await conn.fetch("SELECT action_id, worst_status FROM action_cycles WHERE action_id = ANY($1::text[])"
-                            " AND cycle_id = $2", action_ids, cycle_id)
+    rows = await conn.fetch("SELECT action_id, worst_status FROM unnest($1::text[]) AS u(action_id)"
+                            " JOIN action_cycles USING (action_id) WHERE cycle_id = $2", action_ids, cycle_id)
     return {r["action_id"]: r["worst_status"] for r in rows}
 
 
 async def open_escalations(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, ladder.Escalation]:
     """Each action's open escalation, locked in action id order."""
-    rows = await conn.fetch("SELECT * FROM escalations WHERE action_id = ANY($1::text[]) AND resolved_on IS NULL"
-                            " ORDER BY action_id FOR UPDATE", action_ids)
+    rows = await conn.fetch("SELECT e.* FROM unnest($1::text[]) AS u(action_id) JOIN escalations e USING (action_id)"
+                            " WHERE resolved_on IS NULL ORDER BY action_id FOR UPDATE OF e", action_ids)
     return {r["action_id"]: ladder.Escalation(
         escalation_id=r["escalation_id"], action_id=r["action_id"], episode=r["episode"], step=LadderStep(r["step"]),
         step_on=r["step_on"], respond_by=r["respond_by"], paused_until=r["paused_until"], hurry_by=r["hurry_by"],
