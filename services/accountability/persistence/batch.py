@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -79,7 +80,15 @@ async def latest_plans(conn: asyncpg.Connection, action_ids: list[str]) -> dict[
     """The last plan seen for each action that has one, whatever became of it."""
     rows = await conn.fetch("SELECT DISTINCT ON (action_id) action_id, plan FROM unnest($1::text[]) AS u(action_id)"
                             " JOIN plans USING (action_id) ORDER BY action_id, n DESC", action_ids)
-    return {r["action_id"]: Plan.from_json(json.loads(r["plan"])) for r in rows}
+    return {r["action_id"]: _plan(r["plan"]) for r in rows}
+
+
+@lru_cache(maxsize=16_384)
+def _plan(stored: str) -> Plan:
+    """A plan from its stored JSON. Plans seldom change, so the same text comes back round after round
+    (a tick's, then an update's, week after week): parsed once. A ``Plan`` is immutable, so sharing it
+    is safe; the cache is bounded, so memory is too."""
+    return Plan.from_json(json.loads(stored))
 
 
 async def plans_in_force(conn: asyncpg.Connection, action_ids: list[str]) -> dict[str, Plan]:
@@ -88,7 +97,7 @@ async def plans_in_force(conn: asyncpg.Connection, action_ids: list[str]) -> dic
         """SELECT DISTINCT ON (action_id) action_id, plan FROM unnest($1::text[]) AS u(action_id)
            JOIN plans USING (action_id) WHERE state IN ('in_force', 'approved') ORDER BY action_id, n DESC""",
         action_ids)
-    return {r["action_id"]: Plan.from_json(json.loads(r["plan"])) for r in rows}
+    return {r["action_id"]: _plan(r["plan"]) for r in rows}
 
 
 async def add_plans(conn: asyncpg.Connection, new: Sequence[tuple[ev.ActionSnapshot, PlanKind, str | None]],
