@@ -62,7 +62,7 @@ def in_force(snap: ev.ActionSnapshot, plan: Plan | None) -> ev.ActionSnapshot:
     """The snapshot as the rules judge it: the plan in force in place of the one the system posted.
     Milestones keep what the system reported of them (reached, missed); a milestone the plan in
     force does not have is not judged, one it has that the system dropped stays open."""
-    if plan is None:
+    if plan is None or _as_posted(snap, plan):
         return snap
     states = {m.milestone_id: m for m in snap.milestones}
     milestones = [states[i].model_copy(update={"title": t, "due": d}) if i in states
@@ -70,6 +70,12 @@ def in_force(snap: ev.ActionSnapshot, plan: Plan | None) -> ev.ActionSnapshot:
     return snap.model_copy(update={
         "due_date": plan.due_date, "milestones": milestones,
         "trajectory": [ev.TrajectoryPoint(by=b, percent=p) for b, p in plan.trajectory]})
+
+
+def _as_posted(snap: ev.ActionSnapshot, plan: Plan) -> bool:
+    """The plan in force is the one posted (the common case): the snapshot is judged as it is. (The
+    rules read the trajectory sorted, so that the posted one may be in another order changes nothing.)"""
+    return plan == Plan.of(snap) and len({m.milestone_id for m in snap.milestones}) == len(snap.milestones)
 
 
 def days_behind(snap: ev.ActionSnapshot, plan: Plan, today: date | None) -> int:

@@ -10,9 +10,10 @@ the answers and queues the events they cause.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from shared.contracts import Event
 from shared.contracts import events as ev
@@ -22,6 +23,7 @@ from . import cover, ladder, rules
 from .cycles import Cycle
 
 SOURCE = "accountability"
+T = TypeVar("T")
 _IDS = uuid.UUID("6f1c3a52-8d0e-4b8f-9a57-3c1d2e4f5a60")
 
 
@@ -191,3 +193,21 @@ def agenda_in_parts(meeting_id: str, meets_on: date, chair: str, items: Sequence
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)] or [[]]
     return [ev.Agenda(meeting_id=meeting_id, meets_on=meets_on, chair=chair, items=chunk, part=n, parts=len(chunks))
             for n, chunk in enumerate(chunks, 1)]
+
+
+# ---- judging many at once ------------------------------------------------------------------
+
+def in_rounds(items: Sequence[T], key: Callable[[T], str]) -> list[list[T]]:
+    """``items`` as rounds: round k holds the k-th item of each key, in the items' order. Judging
+    round after round judges each action's updates in order, each as it would be judged alone, while
+    every round judges many actions at once (no key twice, so no round depends on its own writes)."""
+    rounds: list[list[T]] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        k = key(item)
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(item)
+    return rounds

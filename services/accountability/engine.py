@@ -40,11 +40,11 @@ from shared.db import Database, first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
-from . import baselines, cover, domain, ladder, picture, rules
+from . import domain, judging, ladder, picture, rules
 from .acting import PeopleActing
 from .cycles import Cycle, cycle_containing, meeting_id, reminder_due
 from .domain import Clock, derived_id
-from .persistence import acting, plans, reading, state
+from .persistence import reading, state
 from .settings import AccountabilitySettings
 
 log = structlog.get_logger("accountability")
@@ -88,22 +88,11 @@ class Engine:
                 pass  # other notices (failed, acknowledged, acknowledgements given) change nothing here
 
     async def action_changed(self, event: ev.ActionChanged) -> None:
-        snap = event.data.snapshot
+        """One update alone: the batch's path (``judging``) with a batch of one."""
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR SHARE")
-            if not await first_time(conn, CONSUMER, event.event_id):
-                return
-            stored = await state.stored_version(conn, snap.action_id)
-            if stored is not None and stored >= snap.version:
-                log.info("stale_snapshot_ignored", action_id=snap.action_id, version=snap.version, stored=stored)
-                return
-            await state.save_snapshot(conn, snap)
-            await state.keep_narrative(conn, snap, clock.cycle_id, clock.today)
-            # The first plan is the baseline; a different one later is a re-baseline request.
-            kind = baselines.what_is_new(await plans.latest(conn, snap.action_id), baselines.Plan.of(snap))
-            if kind is not None:
-                await plans.add(conn, snap, kind, event.data.reason, clock)
-            await self.judge(conn, snap.action_id, clock, event, progress=snap.percent_complete)
+            if await first_time(conn, CONSUMER, event.event_id):
+                await judging.apply_changes(self, conn, [event], clock)
 
     async def notice_sent(self, event: ev.NoticeSent) -> None:
         async with self.database.transaction() as conn:
@@ -155,9 +144,8 @@ class Engine:
         for chunk in (behind[i:i + size] for i in range(0, len(behind), size)):
             async with self.database.transaction() as conn:
                 clock = await state.read_clock(conn, lock="FOR SHARE")
-                await state.lock_actions(conn, chunk)
-                for action_id in chunk:
-                    await self.judge(conn, action_id, clock, event, only_if_behind=True)
+                await judging.judge_many(self, conn, [judging.Judgement(a, event, only_if_behind=True)
+                                                      for a in chunk], clock)
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR SHARE")
             await self._remind(conn, clock, event)
@@ -169,66 +157,11 @@ class Engine:
     # ---- judging -----------------------------------------------------------------------
 
     async def judge(self, conn: asyncpg.Connection, action_id: str, clock: Clock, cause: Event, *,
-                     progress: float | None = None, board_referral: bool = False,
-                     only_if_behind: bool = False) -> None:
+                    board_referral: bool = False) -> None:
         """Judge one action at the clock's time, announce a changed status, move the ladder (in the
-        caller's transaction; people's acts come through here too)."""
-        stored = await state.judged_for_update(conn, action_id)
-        if stored is None:
-            return
-        if only_if_behind and domain.judged_already(stored.judged_on, clock.today):
-            return  # another instance (or an earlier delivery of this tick) already did
-        judged = baselines.in_force(stored.snapshot, await plans.in_force(conn, action_id))  # the approved plan
-        verdict = rules.judge(await state.facts(conn, judged, clock.today, self.tolerances))
-        update = domain.status_update(stored, verdict, clock.today)
-        if update.change is not None:
-            event = await self._emit(conn, ev.ActionStatusChanged, derived_id("status", action_id, str(update.seq)),
-                                     action_id, update.change, cause, clock)
-            await state.add_status_change(conn, update.change, update.seq, clock, event.event_id)
-        await state.save_verdict(conn, action_id, update, clock.today)
-        if clock.cycle_id is not None and domain.worse_this_cycle(
-                verdict.status, await state.worst_status(conn, action_id, clock.cycle_id)):
-            await state.set_worst_status(conn, action_id, clock.cycle_id, verdict.status)
-        await self._climb(conn, stored.snapshot, verdict, clock, cause, progress, board_referral)
-
-    async def _climb(self, conn: asyncpg.Connection, snap: ev.ActionSnapshot, verdict: rules.Verdict,
-                     clock: Clock, cause: Event, progress: float | None, board_referral: bool) -> None:
-        """Make the ladder's move, once: the step's row is taken first, and only the instance
-        (or delivery) that took it emits the event."""
-        found = await state.open_escalation(conn, snap.action_id)
-        plan = domain.climb(found, verdict.status, clock.today, self.grace, progress=progress,
-                     board_referral=board_referral)
-        esc, move, today = plan.escalation, plan.move, clock.today
-        if plan.improved and esc is not None:
-            await state.save_pause(conn, esc)
-        if move is None or today is None:
-            return
-        cycle = await state.open_cycle(conn, clock.cycle_id) if clock.cycle_id else None
-        move = domain.panel_date(move, cycle, today)
-        if esc is None:
-            episode = await state.next_episode(conn, snap.action_id)
-            new = ladder.after(None, move, action_id=snap.action_id, episode=episode, today=today,
-                               percent=snap.percent_complete)
-            assert new is not None
-            escalation_id, seq = new.escalation_id, 1
-            taken = await state.add_escalation(conn, new)
-        else:
-            new = ladder.after(esc, move, action_id=snap.action_id, episode=esc.episode, today=today,
-                               percent=snap.percent_complete)
-            escalation_id, seq = esc.escalation_id, esc.seq + 1
-            taken = await state.move_escalation(conn, escalation_id, seq, new.step if new else None, today,
-                                                move.respond_by)
-        event_id = derived_id("escalation", escalation_id, str(seq))
-        if not taken or not await state.add_escalation_event(conn, escalation_id, seq, move, verdict.reasons,
-                                                             clock, event_id):
-            return
-        covers = cover.covering(await acting.covers_for(conn, snap.accountable_leader), snap.accountable_leader,
-                                snap.action_id, today)
-        kept = baselines.record(snap, (await plans.history(conn, [snap.action_id]))[snap.action_id], today)
-        await self._emit(conn, domain.MOVE_EVENTS[move.kind], event_id, snap.action_id,
-                         domain.escalation_step(snap, escalation_id, move, verdict.reasons, covers=covers,
-                                                slip=kept["slip"] if kept else None), cause, clock)
-        log.info("escalation_" + move.kind, escalation_id=escalation_id, step=move.step, previous=move.previous)
+        caller's transaction; people's acts come through here): ``judging`` with one action."""
+        await judging.judge_many(self, conn, [judging.Judgement(action_id, cause, board_referral=board_referral)],
+                                 clock)
 
     # ---- the cycle ---------------------------------------------------------------------
 
@@ -297,11 +230,16 @@ class Engine:
 
     # ---- output ------------------------------------------------------------------------
 
+    def event(self, cls: type[Event], event_id: uuid.UUID, subject: str, data: Any, cause: Event,
+              clock: Clock) -> Event:
+        """An event this service announces. It happens at the clock's time (the cause's own time before
+        the first tick), so a replay writes the same bytes."""
+        return cls.new(source=domain.SOURCE, subject=subject, data=data, cause=cause,
+                       occurred_at=clock.now or cause.occurred_at).model_copy(update={"event_id": event_id})
+
     async def _emit(self, conn: asyncpg.Connection, cls: type[Event], event_id: uuid.UUID, subject: str,
                     data: Any, cause: Event, clock: Clock) -> Event:
-        """Queue an event in the outbox, in the caller's transaction. It happens at the clock's
-        time (the cause's own time before the first tick), so a replay writes the same bytes."""
-        event = cls.new(source=domain.SOURCE, subject=subject, data=data, cause=cause,
-                        occurred_at=clock.now or cause.occurred_at).model_copy(update={"event_id": event_id})
+        """Queue an event in the outbox, in the caller's transaction."""
+        event = self.event(cls, event_id, subject, data, cause, clock)
         await add_to_outbox(conn, ACCOUNTABILITY.name, event)
         return event

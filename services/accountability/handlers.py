@@ -20,6 +20,7 @@ from shared.contracts import Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACTION_CHANGES, CLOCK, DIRECTORY, NOTICES, RESPONSES, Groups
 
+from . import judging
 from .engine import Engine
 from .persistence import state
 from .settings import AccountabilitySettings
@@ -41,9 +42,9 @@ async def apply_batch(engine: Engine, deliveries: Sequence[Delivery]) -> None:
     """A batch of input events, in order (the live service and the replay both come through here).
 
     The events between two clock ticks are applied in one unit of work (``Database.batch``: one
-    idempotency insert, the changed actions locked in id order, then each event through the
-    engine as it would be alone); a tick is applied on its own, since it judges every action in
-    chunks of its own transactions rather than in one over all of them."""
+    idempotency insert, the changed actions locked in id order, then the events judged together, each
+    action's in order, as each would be alone: ``judging``); a tick is applied on its own, since it
+    judges every action in chunks of its own transactions rather than in one over all of them."""
     run: list[Event] = []
     for delivery in deliveries:
         if isinstance(delivery.event, ev.ClockTicked):
@@ -64,9 +65,7 @@ async def _apply_run(engine: Engine, events: list[Event]) -> None:
             # The engine's lock order: the clock row (shared), then the actions, by id.
             await state.read_clock(conn, lock="FOR SHARE")
             await state.lock_actions(conn, changed)
-        for event in events:
-            if event.event_id in fresh:
-                await engine.handle(event)
+        await judging.apply_in_order(engine, [e for e in events if e.event_id in fresh])
 
 
 async def on_events(records: list[ConsumerRecord[bytes, bytes]], broker: Annotated[KafkaBroker, Context()],

@@ -76,3 +76,11 @@ def test_a_panel_referral_takes_the_action_to_the_board_and_progress_pauses_the_
     assert progressed.improved and progressed.move is None
     assert progressed.escalation is not None and progressed.escalation.paused_until == date(2026, 3, 17)
 
+
+
+def test_updates_are_judged_in_rounds_each_action_in_its_own_order_and_no_action_twice_in_a_round():
+    updates = [("a", 1), ("b", 1), ("a", 2), ("c", 1), ("a", 3), ("b", 2)]
+    rounds = domain.in_rounds(updates, key=lambda u: u[0])
+    assert rounds == [[("a", 1), ("b", 1), ("c", 1)], [("a", 2), ("b", 2)], [("a", 3)]]
+    assert all(len({k for k, _ in r}) == len(r) for r in rounds)
+    assert domain.in_rounds([], key=str) == []

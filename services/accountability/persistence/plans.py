@@ -10,22 +10,8 @@ import asyncpg
 
 from shared.contracts import events as ev
 
-from ..baselines import Plan, PlanKind
+from ..baselines import Plan
 from ..domain import Clock
-
-
-async def latest(conn: asyncpg.Connection, action_id: str) -> Plan | None:
-    """The last plan seen for the action, whatever became of it (None: none yet)."""
-    found = await conn.fetchval("SELECT plan FROM plans WHERE action_id = $1 ORDER BY n DESC LIMIT 1", action_id)
-    return Plan.from_json(json.loads(found)) if found is not None else None
-
-
-async def in_force(conn: asyncpg.Connection, action_id: str) -> Plan | None:
-    """The plan the action is judged on: the latest approved request, else its baseline."""
-    found = await conn.fetchval(
-        """SELECT plan FROM plans WHERE action_id = $1 AND state IN ('in_force', 'approved')
-           ORDER BY n DESC LIMIT 1""", action_id)
-    return Plan.from_json(json.loads(found)) if found is not None else None
 
 
 async def baseline(conn: asyncpg.Connection, action_id: str) -> Plan | None:
@@ -33,17 +19,6 @@ async def baseline(conn: asyncpg.Connection, action_id: str) -> Plan | None:
     return Plan.from_json(json.loads(found)) if found is not None else None
 
 
-async def add(conn: asyncpg.Connection, snap: ev.ActionSnapshot, kind: PlanKind, reason: str | None,
-              clock: Clock) -> None:
-    """The baseline (in force at once) or a request (pending; it replaces a request still pending)."""
-    if kind == "request":
-        await conn.execute("UPDATE plans SET state = 'superseded' WHERE action_id = $1 AND state = 'pending'",
-                           snap.action_id)
-    await conn.execute(
-        """INSERT INTO plans (action_id, n, kind, plan, reason, version, posted_on, state, cycle_id)
-           VALUES ($1, coalesce((SELECT max(n) FROM plans WHERE action_id = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8)""",
-        snap.action_id, kind, json.dumps(Plan.of(snap).as_json()), reason, snap.version, clock.today,
-        "in_force" if kind == "baseline" else "pending", clock.cycle_id)
 
 
 async def pending(conn: asyncpg.Connection, action_id: str) -> int | None:

@@ -19,9 +19,9 @@ import asyncpg
 from shared.contracts import events as ev
 from shared.contracts.vocabulary import LadderStep, Status
 
-from .. import ladder, rules
+from .. import ladder
 from ..cycles import Cycle
-from ..domain import Clock, Judged, StatusUpdate
+from ..domain import Clock
 
 SLIPPING = [s.value for s in Status if s.slipping]
 
@@ -47,40 +47,10 @@ async def set_clock_cycle(conn: asyncpg.Connection, cycle_id: str) -> None:
 
 # ---- actions and their verdicts -----------------------------------------------------------------
 
-async def stored_version(conn: asyncpg.Connection, action_id: str) -> int | None:
-    """The stored snapshot's version, with the action's row locked."""
-    version: int | None = await conn.fetchval("SELECT version FROM actions WHERE action_id = $1 FOR UPDATE",
-                                              action_id)
-    return version
 
 
-async def save_snapshot(conn: asyncpg.Connection, snap: ev.ActionSnapshot) -> None:
-    await conn.execute(
-        """INSERT INTO actions (action_id, system, action_point, title, accountable_leader, lifecycle,
-                                version, snapshot)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (action_id) DO UPDATE SET system = $2, action_point = $3, title = $4,
-               accountable_leader = $5, lifecycle = $6, version = $7, snapshot = $8""",
-        snap.action_id, snap.system, snap.action_point, snap.title, snap.accountable_leader,
-        snap.lifecycle, snap.version, snap.model_dump_json(),
-    )
 
 
-async def keep_narrative(conn: asyncpg.Connection, snap: ev.ActionSnapshot, cycle_id: str | None,
-                         today: date | None) -> None:
-    """The update's answers to the plan's three questions, kept when they say something new: a
-    later update's words never replace what an earlier one said was stopping progress."""
-    said = snap.narrative
-    if not (said.working or said.stopping_progress or said.not_working):
-        return
-    await conn.execute(
-        """INSERT INTO narratives (action_id, version, cycle_id, told_on, working, stopping_progress, not_working)
-           SELECT $1::text, $2::int, $3::text, $4::date, $5::text, $6::text, $7::text
-           WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM narratives WHERE action_id = $1 ORDER BY version DESC
-                                            LIMIT 1) latest
-                             WHERE (latest.working, latest.stopping_progress, latest.not_working) = ($5, $6, $7))
-           ON CONFLICT DO NOTHING""",
-        snap.action_id, snap.version, cycle_id, today, said.working, said.stopping_progress, said.not_working)
 
 
 async def lock_action(conn: asyncpg.Connection, action_id: str) -> bool:
@@ -95,30 +65,10 @@ async def lock_actions(conn: asyncpg.Connection, action_ids: list[str]) -> None:
                        action_ids)
 
 
-async def judged_for_update(conn: asyncpg.Connection, action_id: str) -> Judged | None:
-    row = await conn.fetchrow("SELECT * FROM actions WHERE action_id = $1 FOR UPDATE", action_id)
-    if row is None:
-        return None
-    return Judged(snapshot=ev.ActionSnapshot.model_validate_json(row["snapshot"]),
-                  status=Status(row["status"]) if row["status"] is not None else None, seq=row["status_seq"],
-                  since=row["status_since"], signature=json.loads(row["signature"]), judged_on=row["judged_on"])
 
 
-async def save_verdict(conn: asyncpg.Connection, action_id: str, update: StatusUpdate, today: date | None) -> None:
-    await conn.execute(
-        """UPDATE actions SET status = $2, reasons = $3, signature = $4, status_seq = $5, status_since = $6,
-               judged_on = $7 WHERE action_id = $1""",
-        action_id, update.status, reasons_json(update.reasons), json.dumps(update.signature), update.seq,
-        update.since, today)
 
 
-async def add_status_change(conn: asyncpg.Connection, change: ev.StatusChange, seq: int, clock: Clock,
-                            event_id: uuid.UUID) -> None:
-    await conn.execute(
-        "INSERT INTO status_changes (action_id, seq, status, previous, reasons, on_date, cycle_id, event_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        change.action_id, seq, change.status, change.previous, reasons_json(change.reasons), clock.today,
-        clock.cycle_id, event_id)
 
 
 async def actions_behind(conn: asyncpg.Connection) -> list[str]:
@@ -129,34 +79,6 @@ async def actions_behind(conn: asyncpg.Connection) -> list[str]:
     return [r["action_id"] for r in rows]
 
 
-async def facts(conn: asyncpg.Connection, snap: ev.ActionSnapshot, today: date | None,
-                tolerances: rules.Tolerances) -> rules.Facts:
-    """Everything the rules judge an action on, besides its snapshot."""
-    # The cycle whose submission deadline passed last (else the current one): an action that
-    # missed last cycle's deadline stays missing its update until one arrives.
-    row = await conn.fetchrow(
-        """SELECT cycle_id, opens_on, submission_deadline FROM cycles WHERE opens_on <= $1
-           ORDER BY submission_deadline < $1 DESC, opens_on DESC LIMIT 1""", today)
-    cycle = rules.CycleFacts(row["cycle_id"], row["opens_on"], row["submission_deadline"]) if row else None
-    decisions = await conn.fetch(
-        "SELECT decision_id, meeting_id, kind, due_date, recorded_on FROM decisions WHERE action_id = $1"
-        " AND replaced_by IS NULL ORDER BY decision_id", snap.action_id)
-    consequences = await conn.fetch(
-        "SELECT consequence_id, follow_up_by, agreed_on FROM consequences WHERE action_id = $1 ORDER BY consequence_id",
-        snap.action_id)
-    responses = await conn.fetch("SELECT kind, received_on FROM responses WHERE action_id = $1", snap.action_id)
-    previous = await conn.fetch(
-        """SELECT c.cycle_id, coalesce(ac.worst_status = ANY($2::text[]), false) AS slipped
-           FROM cycles c LEFT JOIN action_cycles ac ON ac.cycle_id = c.cycle_id AND ac.action_id = $1
-           WHERE c.closed_on IS NOT NULL ORDER BY c.opens_on DESC LIMIT 24""", snap.action_id, SLIPPING)
-    return rules.Facts(
-        action=snap, today=today, cycle=cycle,
-        decisions=tuple(rules.DecisionFacts(**dict(d)) for d in decisions),
-        responses=tuple(rules.ResponseFacts(**dict(r)) for r in responses),
-        consequences=tuple(rules.ConsequenceFacts(**dict(c)) for c in consequences),
-        previous_cycles=tuple((p["cycle_id"], p["slipped"]) for p in previous),
-        tolerances=tolerances,
-    )
 
 
 # ---- escalations --------------------------------------------------------------------------------
@@ -240,16 +162,8 @@ def _cycle(row: asyncpg.Record) -> Cycle:
                  row["meeting_on"], row["agenda_on"])
 
 
-async def worst_status(conn: asyncpg.Connection, action_id: str, cycle_id: str) -> str | None:
-    worst: str | None = await conn.fetchval(
-        "SELECT worst_status FROM action_cycles WHERE action_id = $1 AND cycle_id = $2", action_id, cycle_id)
-    return worst
 
 
-async def set_worst_status(conn: asyncpg.Connection, action_id: str, cycle_id: str, status: Status) -> None:
-    await conn.execute(
-        "INSERT INTO action_cycles (action_id, cycle_id, worst_status) VALUES ($1, $2, $3)"
-        " ON CONFLICT (action_id, cycle_id) DO UPDATE SET worst_status = $3", action_id, cycle_id, status)
 
 
 async def cycles_passed(conn: asyncpg.Connection, today: date) -> list[Cycle]:
