@@ -6,10 +6,12 @@
   services' batch subscribers), then one keyed ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
   NOTHING`` per batch in its own transaction, then the offset commit: durable and idempotent, no
   rules. It is the honest ceiling for a Python consumer keeping its state in PostgreSQL;
-- **accountability alone**: action snapshots posted straight to ``actions.changes``, until every
-  one is judged;
-- **notifications alone**: escalations posted straight to ``accountability.events``, until every
-  one is applied (its notices made; sending them is the dispatcher's, outside the measure);
+- **accountability alone**: action snapshots posted straight to ``actions.changes`` while the service
+  is paused (``paused``: it finds them waiting, as the sink does), timed from when it goes on until
+  every one is judged;
+- **notifications alone**: escalations posted straight to ``accountability.events`` while the service
+  is paused, timed from when it goes on until every one is applied (its notices made; sending them is
+  the dispatcher's, outside the measure);
 - **peak memory**: each service process's high-water mark of resident memory (``VmHWM``).
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from bench.pipeline_rig import SYSTEM, TODAY, Pipeline, send, wait_for
+from bench.pipeline_rig import SYSTEM, TODAY, Pipeline, paused, send, wait_for
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, ACTION_CHANGES, Groups
 from tests.infra import create_database
@@ -101,10 +103,11 @@ async def accountability_alone(p: Pipeline, ids: list[str], updates: int) -> dic
             events.append(ev.ActionChanged.new(source=Groups.ACTIONS, subject=snap.action_id, data=ev.ActionChange(
                 snapshot=later, cause_type="progress.reported", changed=["percent_complete"])))
     top = {aid: snap.version + updates for aid, snap in current.items()}
+    with paused(p, "accountability"):
+        for event in events:
+            await send(p.producer, ACTION_CHANGES.name, event)
+        await p.producer.flush()
     t0 = time.perf_counter()
-    for event in events:
-        await send(p.producer, ACTION_CHANGES.name, event)
-    await p.producer.flush()
     done = await wait_for(lambda: p.versions_at_least(top), "accountability judges every snapshot", 900)
     return {"events": len(events), "seconds": round(done - t0, 2), "per_s": round(len(events) / (done - t0), 1)}
 
@@ -120,10 +123,11 @@ async def notifications_alone(p: Pipeline, count: int) -> dict[str, Any]:
             escalation_id=f"{action_id}/escalation-1", action_id=action_id, system=SYSTEM,
             action_title=f"Bench {action_id}", step=ev.LadderStep.LEADER_ASKED, previous_step=None, reasons=[],
             recipients=[p.leader], respond_by=TODAY)))
+    with paused(p, "notifications"):
+        for event in events:
+            await send(p.producer, ACCOUNTABILITY.name, event)
+        await p.producer.flush()
     t0 = time.perf_counter()
-    for event in events:
-        await send(p.producer, ACCOUNTABILITY.name, event)
-    await p.producer.flush()
     done = await wait_for(lambda: p.notifications_db.fetchval("SELECT count(*) >= $1 FROM processed_events",
                                                               before + count),
                           "notifications applies every escalation", 900)

@@ -13,9 +13,12 @@ from tools.kafka import kafka_version
 DEFINITIONS = {
     "sink": "bench.pipeline_anchor.sink: getmany (500 / 20 ms), one keyed unnest insert per batch, offset commit "
             "after it; every other rate is divided by it",
-    "pipeline_per_s": "updates / seconds from just before the first was posted until every action's row in "
-                      "accountability's database holds the version of its last update (all judged)",
-    "actions_persisted_per_s": "updates / seconds until all are in the actions service's audit trail",
+    "pipeline_per_s": "updates / seconds from when the actions service goes on (it was paused while they were "
+                      "posted) until every action's row in accountability's database holds the version of its "
+                      "last update (all judged)",
+    "actions_persisted_per_s": "updates / seconds from when the actions service goes on (paused while they were "
+                               "posted, so it finds them waiting as the sink does, and the bench's producer does "
+                               "not set the rate) until all are in its audit trail",
     "latency": "wall time from just before a missed-milestone update is sent to the SMTP server accepting "
                "the leader's email naming that action, under the background load",
     "rebuild_actions": "services.actions.rebuild.rebuild_and_compare on the actions database",

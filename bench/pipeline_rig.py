@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -84,6 +86,21 @@ async def wait_for(check: Callable[[], Awaitable[Any]], what: str, within: float
                 await asyncio.sleep(interval)
     except TimeoutError:
         raise TimeoutError(f"{what}: not reached within {within:.0f}s") from None
+
+
+@contextmanager
+def paused(p: Pipeline, service: str) -> Iterator[None]:
+    """The service's process stopped (SIGSTOP) while the caller posts, continued after: it then finds
+    its input waiting in the log, as the sink does, so its rate is not the bench producer's (about
+    4,000 sends a second from one Python process). Posting takes a few seconds, less than the
+    consumer's session time-out, so it keeps its partitions."""
+    process = p.stack.services[service].popen
+    assert process is not None, f"{service} is not running"
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 async def send(producer: AIOKafkaProducer, topic: str, event: Event) -> None:

@@ -131,8 +131,11 @@ class BatchConsumer:
         """The batch in one go, retried while the failure is transient (the database or broker away),
         holding its partitions; readiness sees each partition's first record as in flight."""
         first: dict[tuple[str, int], InFlight] = {}
+        now = time.monotonic()
         for d in deliveries:
-            first.setdefault((d.record.topic, d.record.partition), InFlight(d.record.offset, time.monotonic()))
+            where = (d.record.topic, d.record.partition)
+            if where not in first:
+                first[where] = InFlight(d.record.offset, now)
         self.policy.in_flight.update(first)
         delay = self.policy.base_delay
         try:

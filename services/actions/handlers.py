@@ -63,8 +63,7 @@ async def apply_batch(database: Database, reference: ReferenceData, deliveries: 
         await persistence.record_many(conn, audit)
         await persistence.save_many(conn, list(changed.values()))
         await add_many_to_outbox(conn, outbox)
-    for event, receipt, outcome in audit:
-        _count(event, receipt, outcome)
+    _count(audit)
 
 
 def _receipt(delivery: Delivery) -> persistence.Receipt:
@@ -93,14 +92,22 @@ async def on_system_events(records: list[ConsumerRecord[bytes, bytes]], broker: 
     await batches.consume(broker, records, partial(apply_batch, database, reference))
 
 
-def _count(event: Event, receipt: persistence.Receipt, outcome: Outcome) -> None:
-    if isinstance(outcome, Change):
-        OUTCOMES.labels("accepted", "").inc()
-        log.info("accepted", type=event.type, action_id=event.subject, version=outcome.snapshot.version)
-    else:
-        OUTCOMES.labels("refused", outcome.code).inc()
-        log.warning("security_event" if outcome.security else "refused", type=event.type,
-                    action_id=event.subject, sender=receipt.sender, code=outcome.code)
+def _count(audit: Sequence[tuple[Event, persistence.Receipt, Outcome]]) -> None:
+    """A batch's outcomes: each refusal counted and logged alone; the accepted ones (each in the audit
+    trail) counted together, in one line for the batch: at INFO a line and a counter step for each
+    cost about as much as applying it."""
+    accepted = 0
+    for event, receipt, outcome in audit:
+        if isinstance(outcome, Change):
+            accepted += 1
+        else:
+            OUTCOMES.labels("refused", outcome.code).inc()
+            log.warning("security_event" if outcome.security else "refused", type=event.type,
+                        action_id=event.subject, sender=receipt.sender, code=outcome.code)
+    if accepted:
+        OUTCOMES.labels("accepted", "").inc(accepted)
+    if audit:
+        log.info("batch_applied", accepted=accepted, refused=len(audit) - accepted)
 
 
 def router(settings: ActionsSettings) -> KafkaRouter:

@@ -44,6 +44,7 @@ from .items import (
     escalation_item,
     reminder_of,
 )
+from .persistence import bulk
 from .settings import NotificationsSettings
 
 log = structlog.get_logger("notifications.handlers")
@@ -53,33 +54,64 @@ INPUTS = (ACCOUNTABILITY, DIRECTORY, CLOCK, NOTICES, RESPONSES)
 ACCEPTS = {t.name: t.events for t in INPUTS}  # what each input topic may carry
 
 
-async def on_escalation(conn: asyncpg.Connection, settings: NotificationsSettings,
-                        event: ev.EscalationRaised | ev.EscalationStepped | ev.EscalationResolved) -> int:
-    step = event.data
-    about = step.escalation_id
-    resolved = isinstance(event, ev.EscalationResolved) or step.step is None
-    await db.remember_action(conn, step.action_id, step.system, step.action_title,
-                             next(iter(step.copy_to or step.recipients), None))  # the leader, even while covered
-    # Whatever happened, earlier notices about this escalation stop waiting for an answer;
+Escalation = ev.EscalationRaised | ev.EscalationStepped | ev.EscalationResolved
+ESCALATIONS = (ev.EscalationRaised, ev.EscalationStepped, ev.EscalationResolved)
+
+
+async def on_escalations(conn: asyncpg.Connection, settings: NotificationsSettings,
+                         events: Sequence[Escalation]) -> int:
+    """Escalations, each about a different escalation and a different action (``runs``), as each
+    would be applied alone, in a few statements for all of them."""
+    abouts = [e.data.escalation_id for e in events]
+    # the leader, even while covered
+    await bulk.remember_actions(conn, [(e.data.action_id, e.data.system, e.data.action_title,
+                                        next(iter(e.data.copy_to or e.data.recipients), None)) for e in events])
+    # Whatever happened, earlier notices about each escalation stop waiting for an answer;
     # a new step opens its own.
-    await db.close_acknowledgements(conn, about)
+    await bulk.close_acknowledgements(conn, abouts)
     roles = await db.people_with_roles(conn, [SRO, PANEL_CHAIR, BOARD_SECRETARY])
-    answered = await db.answered(conn, about)
-    addressees = escalation_addressees(step, roles, resolved=resolved, answered=answered)
-    known = await db.get_people(conn, [a.person_id for a in addressees])
-    added = 0
-    for addressee in addressees:
-        content = escalation_item(step, addressee.role, resolved=resolved, answered=answered)
-        for channel in channels_for(known.get(addressee.person_id)):
-            if await db.add_item(
-                conn, kind="escalation", about=about, step=notice_step(step, resolved=resolved),
-                recipient=addressee.person_id, channel=channel, content=content, issued_at=event.occurred_at,
-                group_key=addressee.group_key, group_wait=group_wait_for(
-                    addressee, step, event.occurred_at, timedelta(seconds=settings.group_wait_seconds)),
-                needs_ack=addressee.needs_ack,
-            ):
-                added += 1
+    answered = await bulk.answered(conn, abouts)
+    told = []
+    for event in events:
+        step = event.data
+        resolved = isinstance(event, ev.EscalationResolved) or step.step is None
+        said = step.escalation_id in answered
+        told.append((event, resolved, said, escalation_addressees(step, roles, resolved=resolved, answered=said)))
+    known = await db.get_people(conn, sorted({a.person_id for *_, addressees in told for a in addressees}))
+    items = [bulk.NewItem(kind="escalation", about=event.data.escalation_id,
+                          step=notice_step(event.data, resolved=resolved), recipient=addressee.person_id,
+                          channel=channel, issued_at=event.occurred_at, group_key=addressee.group_key,
+                          group_wait=group_wait_for(addressee, event.data, event.occurred_at,
+                                                     timedelta(seconds=settings.group_wait_seconds)),
+                           needs_ack=addressee.needs_ack,
+                          content=escalation_item(event.data, addressee.role, resolved=resolved, answered=said))
+             for event, resolved, said, addressees in told for addressee in addressees
+             for channel in channels_for(known.get(addressee.person_id))]
+    added = await bulk.add_items(conn, [i for i in items if i.group_key is None])
+    for item in (i for i in items if i.group_key is not None):  # groups joined in the order the events came
+        if await db.add_item(conn, kind=item.kind, about=item.about, step=item.step, recipient=item.recipient,
+                             channel=item.channel, content=item.content, issued_at=item.issued_at,
+                             group_key=item.group_key, group_wait=item.group_wait, needs_ack=item.needs_ack):
+            added += 1
     return added
+
+
+def runs(events: Sequence[Event]) -> list[list[Event]]:
+    """A batch's events in order, cut where ``on_escalations`` may take several at once: a run of
+    escalations, each about an escalation and an action no earlier one in the run is about; every
+    other event alone."""
+    out: list[list[Event]] = []
+    seen: set[str] = set()
+    for event in events:
+        if isinstance(event, ESCALATIONS) and out and isinstance(out[-1][0], ESCALATIONS):
+            keys = {event.data.escalation_id, "action:" + event.data.action_id}
+            if not keys & seen:
+                out[-1].append(event)
+                seen |= keys
+                continue
+        out.append([event])
+        seen = {event.data.escalation_id, "action:" + event.data.action_id} if isinstance(event, ESCALATIONS) else set()
+    return out
 
 
 async def on_deadline_reminder(conn: asyncpg.Connection, event: ev.ReminderDue) -> int:
@@ -190,7 +222,7 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
             return
         match event:
             case ev.EscalationRaised() | ev.EscalationStepped() | ev.EscalationResolved():
-                await on_escalation(conn, settings, event)
+                await on_escalations(conn, settings, [event])
             case ev.ReminderDue():
                 await on_deadline_reminder(conn, event)
             case ev.AgendaPublished():
@@ -217,12 +249,21 @@ async def apply(database: Database, settings: NotificationsSettings, event: Even
 
 
 async def apply_batch(database: Database, settings: NotificationsSettings, deliveries: Sequence[Delivery]) -> None:
-    """A batch in one unit of work (``Database.batch``: one idempotency insert for all of it), each
-    event through ``apply`` in the order it came, as it would be alone."""
+    """A batch in one unit of work (``Database.batch``: one idempotency insert for all of it), in the
+    order it came: each run of escalations together (``on_escalations``), every other event through
+    ``apply``, as it would be alone."""
     async with database.batch(CONSUMER, [d.event.event_id for d in deliveries]) as fresh:
+        todo = []
         for delivery in deliveries:
             if delivery.event.event_id in fresh:
-                await apply(database, settings, delivery.event)
+                fresh.discard(delivery.event.event_id)  # a copy later in the batch is not applied again
+                todo.append(delivery.event)
+        for run in runs(todo):
+            if len(run) > 1:  # escalations (the bulk of a busy day): their notices in a few statements
+                async with database.transaction() as conn:
+                    await on_escalations(conn, settings, [e for e in run if isinstance(e, ESCALATIONS)])
+            else:
+                await apply(database, settings, run[0])
 
 
 def accepts(topic: str) -> tuple[type[Event], ...]:
