@@ -1,6 +1,7 @@
 """The end-to-end benchmark: the three services as real processes on the local stack.
 
     .venv/bin/python -m bench.pipeline [--actions 40] [--updates 15] [--slips 40] [--load 20]
+    .venv/bin/python -m bench.pipeline --scale national   # the national log's replay (bench.national)
 
 In one run it measures:
 
@@ -54,6 +55,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bench import national
 from bench.pipeline_measure import Parameters, measure
 from bench.pipeline_report import DEFINITIONS, machine, ratios, table
 from bench.pipeline_rig import Inbox, smtp_server
@@ -77,8 +79,15 @@ def main(
     log_level: Annotated[str, typer.Option(help="the services' log level")] = "WARNING",
     alone: Annotated[int, typer.Option(help="events for accountability alone, and for notifications alone")] = 2000,
     volume: Annotated[int, typer.Option(help="updates for the peak-memory phase (0: none)")] = 0,
+    scale: Annotated[str, typer.Option(help="'national': instead, the replay of a national log (bench.national: "
+                                            "42 systems x 200 actions, weekly for 5 years)")] = "local",
 ) -> None:
     """The end-to-end benchmark: the three services as real processes on the local stack."""
+    if scale == "national":
+        national.main()
+        return
+    if scale != "local":
+        raise typer.BadParameter(f"--scale is 'local' or 'national', not {scale!r}")
     args = Parameters(raw_messages, actions, updates, slips, load, spacing, log_level, alone, volume)
     # The replay runs in this process: its per-event log lines would bury the table.
     configure_logging("bench", "WARNING")
