@@ -136,6 +136,12 @@ async def first_times(conn: asyncpg.Connection, consumer: str, event_ids: Collec
     return {r["event_id"] for r in rows}
 
 
+async def already_applied(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
+    """Whether ``consumer`` recorded ``event_id`` as applied, without recording it."""
+    sql = "SELECT true FROM processed_events WHERE consumer = $1 AND event_id = $2"
+    return bool(await conn.fetchval(sql, consumer, event_id))
+
+
 async def first_time(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
     """Record that ``consumer`` applied ``event_id``; False when it already had.
 

@@ -36,7 +36,7 @@ import structlog
 from shared.contracts import ContractError, Event
 from shared.contracts import events as ev
 from shared.contracts.topics import ACCOUNTABILITY, Groups
-from shared.db import Database, first_time
+from shared.db import Database, already_applied, first_time
 from shared.outbox import add_to_outbox
 from shared.reference import ReferenceData
 
@@ -124,6 +124,10 @@ class Engine:
         now = domain.instant(event.data.now)
         async with self.database.transaction() as conn:
             clock = await state.read_clock(conn, lock="FOR UPDATE")
+            if await already_applied(conn, CONSUMER, event.event_id):
+                # Applied whole before (a batch re-applied one by one after a later event failed, or
+                # redelivered): nothing is left to do, and it is not "backwards" for having been overtaken.
+                return
             refused = domain.tick_refusal(clock, event.data, now, timedelta(days=self.settings.clock_max_step_days),
                                           timedelta(seconds=self.settings.clock_backwards_tolerance_seconds))
             if refused is not None:
