@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import default as EMAIL_POLICY
+from email.policy import default
 from email.utils import formatdate
 from pathlib import Path
 
@@ -56,8 +56,12 @@ log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
-# The modern policy (not compat32): a long or non-ASCII subject is folded and encoded so it decodes
-# intact, without the leading space compat32 leaves; aiosmtplib sends it with CRLF line ends.
+# The modern policy (not compat32): a non-ASCII subject is encoded so it decodes intact. Header lines
+# up to RFC 5322's hard limit (998), not its advised 78: at 78 a subject that fits a line of its own is
+# folded whole onto the next one ("Subject:", then a continuation line), and readers decode it with a
+# leading space. The message is flattened here with CRLF line ends (aiosmtplib would flatten it again
+# at 78); bodies stay 8-bit UTF-8, as before, for servers that offer 8BITMIME (all we send to do).
+EMAIL_POLICY = default.clone(max_line_length=998, linesep="\r\n")
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
 
@@ -150,7 +154,8 @@ class EmailChannel:
             return Outcome(False, permanent=True, detail="no email address in the directory")
         msg = self.message(notice_id, person.email, letter, text, html, about, attached)
         try:
-            _, reply = await aiosmtplib.send(msg, hostname=self.host, port=self.port, timeout=self.timeout,
+            _, reply = await aiosmtplib.send(msg.as_bytes(), sender=self.sender, recipients=[person.email],
+                                             hostname=self.host, port=self.port, timeout=self.timeout,
                                              start_tls=self.start_tls, cert_bundle=self.cert_bundle)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]

@@ -230,6 +230,11 @@ async def test_no_email_says_s_in_brackets_or_shows_an_iso_date_or_an_id(mails):
         assert not NOTICE_ID.search(m.words) and not ACTION_ID.search(m.words), m.file
 
 
+async def test_every_subject_decodes_as_written_with_no_leading_space(mails):
+    for m in mails:  # a subject folded whole onto a continuation line decodes with a space in front
+        assert m.subject == m.subject.strip() and m.subject, (m.file, m.subject)
+
+
 async def test_every_email_gives_a_date_in_words_and_a_link_to_the_portal(mails, story):
     for m in mails:
         assert DATE_IN_WORDS.search(m.text), m.file
