@@ -12,9 +12,9 @@ from faststream import TestApp
 
 from services.notifications import persistence as db
 from services.notifications.app import build
-from services.notifications.handlers import INPUTS
 from shared.contracts import events as ev
-from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES, Groups
+from shared.contracts.topics import ACCOUNTABILITY, CLOCK, RESPONSES
+from tests.integration.test_notifications_answers import clock_from_here, subjects
 from tests.integration.test_notifications_service import (
     T0,
     conn,
@@ -26,21 +26,11 @@ from tests.integration.test_notifications_service import (
     tick,
     uid,
 )
-from tests.kafka_tools import eventually, produce, skip_what_others_left
+from tests.kafka_tools import eventually, produce
 
 pytestmark = pytest.mark.integration
-__all__ = ["conn", "mailbox", "settings"]  # the fixtures, shared
+__all__ = ["clock_from_here", "conn", "mailbox", "settings"]  # the fixtures, shared
 TITLE = "Independent review of every formal disciplinary involving BME staff"
-
-
-@pytest.fixture(autouse=True)
-async def clock_from_here(kafka):
-    """Each test's dates are the ones it ticks: the notifications group starts after what others left."""
-    await skip_what_others_left(kafka, Groups.NOTIFICATIONS, [t.name for t in INPUTS])
-
-
-def subjects(mailbox, address: str) -> list[str]:
-    return [m["Subject"] for m in mailbox.to(address)]
 
 
 async def test_an_answer_from_the_leaders_delegate_stops_the_reminders_and_the_leader_gets_the_receipt(
