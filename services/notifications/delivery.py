@@ -60,7 +60,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 # up to RFC 5322's hard limit (998), not its advised 78: at 78 a subject that fits a line of its own is
 # folded whole onto the next one ("Subject:", then a continuation line), and readers decode it with a
 # leading space. The message is flattened here with CRLF line ends (aiosmtplib would flatten it again
-# at 78); bodies stay 8-bit UTF-8, as before, for servers that offer 8BITMIME (all we send to do).
+# at 78); bodies stay 8-bit UTF-8, as before (every server we send to offers 8BITMIME, as nearly all do).
 EMAIL_POLICY = default.clone(max_line_length=998, linesep="\r\n")
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
