@@ -56,11 +56,9 @@ log = structlog.get_logger("notifications.delivery")
 ATTEMPTS = Counter("notice_attempts_total", "Notice delivery attempts by channel and outcome", ["channel", "outcome"])
 SOURCE = "notifications"
 TEMPLATES = Path(__file__).with_name("templates")
-# The modern policy (not compat32): a non-ASCII subject is encoded so it decodes intact. Header lines
-# up to RFC 5322's hard limit (998), not its advised 78: at 78 a subject that fits a line of its own is
-# folded whole onto the next one ("Subject:", then a continuation line), and readers decode it with a
-# leading space. The message is flattened here with CRLF line ends (aiosmtplib would flatten it again
-# at 78); bodies stay 8-bit UTF-8, as before (every server we send to offers 8BITMIME, as nearly all do).
+# The modern policy (not compat32), header lines up to RFC 5322's limit of 998: at 78 a subject that fits
+# a line of its own is folded whole onto the next ("Subject:", then a continuation line) and decodes with
+# a leading space. Flattened here with CRLF (aiosmtplib would fold again at 78); bodies stay 8-bit UTF-8.
 EMAIL_POLICY = default.clone(max_line_length=998, linesep="\r\n")
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
