@@ -68,5 +68,6 @@ async def test_a_system_cannot_change_another_systems_action_on_the_secured_brok
     told = await collect(server.sasl_bootstrap, system_feedback("lincolnshire"),
                          lambda rs: any(r.key == made.subject.encode() for r in rs),
                          group_id=f"{system_principal('lincolnshire')}-tool", timeout=WAIT, **theirs)
-    codes = [parse_event(r.value).data.code for r in told if r.key == made.subject.encode()]
-    assert codes == ["forged_source"]
+    # the outbox publishes at least once: a copy carries the same event id, and readers drop it
+    refusals = {(e := parse_event(r.value)).event_id: e.data.code for r in told if r.key == made.subject.encode()}
+    assert list(refusals.values()) == ["forged_source"]

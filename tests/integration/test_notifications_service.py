@@ -433,7 +433,15 @@ async def test_the_panel_chair_gets_one_agenda_per_meeting_which_carries_the_act
         await publish_people(kafka, database_url, *(person(p, "A Leader") for p in leaders),
                              person(chair, "Pat Chair", roles=["panel_chair"]),
                              person(sro, "Sam Owner", roles=["sro"], systems=[system]))
-        await produce(kafka, ACCOUNTABILITY.name, [s.to_bytes() for s in steps] + [agenda.to_bytes()] * 2)
+        await produce(kafka, ACCOUNTABILITY.name, [s.to_bytes() for s in steps])
+
+        async def waiting() -> bool:  # the steps and the agenda travel on different partitions: the agenda
+            # is sent once the chair's three "added to the agenda" notices are waiting for it
+            groups = await db.find_notices(conn, recipient=chair, status="collecting")
+            return bool(groups) and await conn.fetchval(
+                "SELECT count(*) FROM notice_items WHERE notice_id = $1", groups[0]["notice_id"]) == 3
+        await eventually(waiting)
+        await produce(kafka, ACCOUNTABILITY.name, [agenda.to_bytes()] * 2)
 
         async def collected() -> bool:  # recorded, and folded into the agenda that lists them
             groups = await db.find_notices(conn, recipient=chair, status="folded")
